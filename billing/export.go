@@ -1,0 +1,99 @@
+package billing
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/export"
+	"github.com/tiski/tiski/money"
+)
+
+// StatementColumns are the columns of a statement or recovery file.
+var StatementColumns = []string{"charge_id", "period", "late_from", "request_number", "title", "service_code", "service_name",
+	"consumer_unit", "provider_unit", "quantity", "unit_price", "amount", "currency", "status", "showback",
+	"dispute_status", "credit", "net"}
+
+// JournalColumns are the columns of the GL journal file.
+var JournalColumns = []string{"date", "entry_id", "account", "debit", "credit", "currency", "memo"}
+
+// Row is the line as a row of StatementColumns.
+func (l *StatementLine) Row() []export.Cell {
+	m := func(minor int64) export.Cell {
+		return export.AmountCell(money.Money{Minor: minor, Currency: l.Currency})
+	}
+	disputeStatus := ""
+	if l.DisputeStatus != nil {
+		disputeStatus = *l.DisputeStatus
+	}
+	return []export.Cell{export.IntCell(l.ChargeID), export.TextCell(l.Period), export.TextCell(orEmpty(l.LateFrom)),
+		export.TextCell(l.RequestNumber()), export.TextCell(l.Title), export.TextCell(l.ServiceCode), export.TextCell(l.ServiceName),
+		export.TextCell(l.ConsumerUnitCode), export.TextCell(l.ProviderUnitCode), export.NumberCell(l.Quantity),
+		m(l.UnitPriceMinor), m(l.AmountMinor), export.TextCell(l.Currency), export.TextCell(l.Status),
+		export.TextCell(strconv.FormatBool(l.Showback)), export.TextCell(disputeStatus), m(l.CreditMinor), m(l.NetMinor())}
+}
+
+// WriteStatement writes a statement file: a header, one row per charge as
+// it is read from the database, and a last row "total" with the charged,
+// credited and net totals in the amount, credit and net columns. It does
+// not close w.
+func WriteStatement(ctx context.Context, idb bun.IDB, w export.Writer, side Side, unitID int64, month, currency string) (StatementTotals, error) {
+	if err := w.Write(export.Header(StatementColumns...)); err != nil {
+		return StatementTotals{}, err
+	}
+	for line, err := range StatementLines(ctx, idb, side, unitID, month) {
+		if err != nil {
+			return StatementTotals{}, err
+		}
+		if err := w.Write(line.Row()); err != nil {
+			return StatementTotals{}, err
+		}
+	}
+	totals, err := SumStatement(ctx, idb, side, unitID, month, currency)
+	if err != nil {
+		return StatementTotals{}, err
+	}
+	m := func(minor int64) export.Cell {
+		return export.AmountCell(money.Money{Minor: minor, Currency: totals.Currency})
+	}
+	cells := map[string]export.Cell{"charge_id": export.TextCell("total"), "period": export.TextCell(month),
+		"amount": m(totals.ChargedMinor), "currency": export.TextCell(totals.Currency), "credit": m(totals.CreditedMinor),
+		"net": m(totals.NetMinor)}
+	row := make([]export.Cell, len(StatementColumns))
+	for i, name := range StatementColumns {
+		row[i] = cells[name] // the zero Cell is empty text
+	}
+	return totals, w.Write(row)
+}
+
+// WriteJournal writes the GL journal of month: a header and one row per
+// posting, as read from the database. It does not close w.
+func WriteJournal(ctx context.Context, idb bun.IDB, w export.Writer, month string) error {
+	if err := w.Write(export.Header(JournalColumns...)); err != nil {
+		return err
+	}
+	for l, err := range JournalLines(ctx, idb, month) {
+		if err != nil {
+			return err
+		}
+		debit, credit := export.TextCell(""), export.TextCell("")
+		if l.DebitMinor != 0 {
+			debit = export.AmountCell(money.Money{Minor: l.DebitMinor, Currency: l.Currency})
+		} else {
+			credit = export.AmountCell(money.Money{Minor: l.CreditMinor, Currency: l.Currency})
+		}
+		if err := w.Write([]export.Cell{export.TextCell(l.Date), export.IntCell(l.EntryID), export.TextCell(l.Account),
+			debit, credit, export.TextCell(l.Currency), export.TextCell(l.Memo)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,75 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// ChargeFilter selects charges. UnitIDs limits them to charges whose
+// consumer or provider is one of those units, unless OrgWide.
+type ChargeFilter struct {
+	OrgWide        bool
+	UnitIDs        []int64
+	Period         string
+	ConsumerUnitID int64
+	ProviderUnitID int64
+	Status         string
+	AfterID        int64
+	Limit          int
+}
+
+// ListCharges returns charges in id order after the cursor.
+func ListCharges(ctx context.Context, idb bun.IDB, f ChargeFilter) ([]Charge, error) {
+	var rows []Charge
+	q := idb.NewSelect().Model(&rows).Where("c.id > ?", f.AfterID).OrderExpr("c.id").Limit(int64(f.Limit))
+	if !f.OrgWide {
+		if len(f.UnitIDs) == 0 {
+			return nil, nil
+		}
+		q = q.Where("(c.consumer_unit_id IN (?) OR c.provider_unit_id IN (?))", bun.In(f.UnitIDs), bun.In(f.UnitIDs))
+	}
+	if f.Period != "" {
+		q = q.Where("c.period = ?", f.Period)
+	}
+	if f.ConsumerUnitID != 0 {
+		q = q.Where("c.consumer_unit_id = ?", f.ConsumerUnitID)
+	}
+	if f.ProviderUnitID != 0 {
+		q = q.Where("c.provider_unit_id = ?", f.ProviderUnitID)
+	}
+	if f.Status != "" {
+		q = q.Where("c.status = ?", f.Status)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list charges: %w", err)
+	}
+	return rows, nil
+}
+
+// DisputeOf returns the dispute on a charge, or nil.
+func DisputeOf(ctx context.Context, idb bun.IDB, chargeID int64) (*Dispute, error) {
+	var rows []Dispute
+	if err := idb.NewSelect().Model(&rows).Where("d.charge_id = ?", chargeID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("dispute of charge %d: %w", chargeID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
+}
+
+// ListDisputes returns disputes, optionally only those with status, in id
+// order after the cursor.
+func ListDisputes(ctx context.Context, idb bun.IDB, status string, afterID int64, limit int) ([]Dispute, error) {
+	var rows []Dispute
+	q := idb.NewSelect().Model(&rows).Where("d.id > ?", afterID).OrderExpr("d.id").Limit(int64(limit))
+	if status != "" {
+		q = q.Where("d.status = ?", status)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list disputes: %w", err)
+	}
+	return rows, nil
+}

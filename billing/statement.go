@@ -1,0 +1,169 @@
+package billing
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+
+	"github.com/uptrace/bun"
+)
+
+// Side is whose charges a statement lists.
+type Side int
+
+const (
+	// ConsumerSide is a consumer unit's statement: what it was charged.
+	ConsumerSide Side = iota
+	// ProviderSide is a provider unit's recovery view: what it charged.
+	ProviderSide
+)
+
+func (s Side) column() string {
+	if s == ProviderSide {
+		return "c.provider_unit_id"
+	}
+	return "c.consumer_unit_id"
+}
+
+// StatementLine is one charge as a statement shows it: the pricing
+// snapshot, the request and service it came from, and its dispute.
+type StatementLine struct {
+	ChargeID         int64
+	RequestID        *int64
+	Title            string // the request's title, else the charge's description
+	ServiceID        int64
+	ServiceCode      string
+	ServiceName      string
+	ConsumerUnitID   int64
+	ConsumerUnitCode string
+	ProviderUnitID   int64
+	ProviderUnitCode string
+	Period           string
+	LateFrom         *string
+	Quantity         string
+	UnitPriceMinor   int64
+	AmountMinor      int64
+	Currency         string
+	Status           string
+	Showback         bool
+	DisputeStatus    *string // nil when the charge was never disputed
+	CreditMinor      int64   // credited by an accepted dispute
+}
+
+// RequestNumber is the request's human reference, or "" for a charge
+// without a request.
+func (l *StatementLine) RequestNumber() string {
+	if l.RequestID == nil {
+		return ""
+	}
+	return fmt.Sprintf("REQ-%06d", *l.RequestID) // requests.Number; billing cannot import requests
+}
+
+// NetMinor is what the line costs after its credit.
+func (l *StatementLine) NetMinor() int64 { return l.AmountMinor - l.CreditMinor }
+
+// acceptedCredit is a dispute's credit when it was accepted, else 0.
+const acceptedCredit = `CASE WHEN d.status = 'accepted' THEN d.credit_minor ELSE 0 END`
+
+// StatementLines streams the charges of a unit's statement for month (its
+// consumer side or provider side) in charge order, row by row from the
+// database. Stop ranging early and the rows are released; a failed query
+// or scan is yielded as the last error.
+func StatementLines(ctx context.Context, idb bun.IDB, side Side, unitID int64, month string) iter.Seq2[StatementLine, error] {
+	query := `SELECT c.id, c.request_id, COALESCE(r.title, c.description), c.service_id, s.code, s.name,
+		c.consumer_unit_id, cu.code, c.provider_unit_id, pu.code, c.period, c.late_from,
+		c.quantity, c.unit_price_minor, c.amount_minor, c.currency, c.status, c.showback,
+		d.status, ` + acceptedCredit + `
+		FROM charges c
+		JOIN services s ON s.id = c.service_id
+		JOIN units cu ON cu.id = c.consumer_unit_id
+		JOIN units pu ON pu.id = c.provider_unit_id
+		LEFT JOIN requests r ON r.id = c.request_id
+		LEFT JOIN disputes d ON d.charge_id = c.id
+		WHERE c.period = ? AND ` + side.column() + ` = ?
+		ORDER BY c.id`
+	return func(yield func(StatementLine, error) bool) {
+		rows, err := idb.QueryContext(ctx, query, month, unitID)
+		if err != nil {
+			yield(StatementLine{}, fmt.Errorf("statement of unit %d for %s: %w", unitID, month, err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l StatementLine
+			var requestID sql.NullInt64
+			var lateFrom, disputeStatus sql.NullString
+			if err := rows.Scan(&l.ChargeID, &requestID, &l.Title, &l.ServiceID, &l.ServiceCode, &l.ServiceName,
+				&l.ConsumerUnitID, &l.ConsumerUnitCode, &l.ProviderUnitID, &l.ProviderUnitCode, &l.Period, &lateFrom,
+				&l.Quantity, &l.UnitPriceMinor, &l.AmountMinor, &l.Currency, &l.Status, &l.Showback,
+				&disputeStatus, &l.CreditMinor); err != nil {
+				yield(StatementLine{}, fmt.Errorf("statement of unit %d for %s: %w", unitID, month, err))
+				return
+			}
+			if requestID.Valid {
+				l.RequestID = &requestID.Int64
+			}
+			if lateFrom.Valid {
+				l.LateFrom = &lateFrom.String
+			}
+			if disputeStatus.Valid {
+				l.DisputeStatus = &disputeStatus.String
+			}
+			if !yield(l, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(StatementLine{}, fmt.Errorf("statement of unit %d for %s: %w", unitID, month, err))
+		}
+	}
+}
+
+// StatementTotals sums a statement. Net is charged minus credited; the
+// showback part of it is shown to the unit but never billed, so a
+// provider recovers Net - ShowbackNet.
+type StatementTotals struct {
+	Lines         int64
+	ChargedMinor  int64
+	CreditedMinor int64
+	NetMinor      int64
+	ShowbackNet   int64
+	Currency      string
+}
+
+// RecoveredMinor is what the charges move between cost centers: the net of
+// every line that is not showback.
+func (t StatementTotals) RecoveredMinor() int64 { return t.NetMinor - t.ShowbackNet }
+
+// SumStatement computes a statement's totals in the database. currency is
+// the organisation's, used when the statement is empty.
+func SumStatement(ctx context.Context, idb bun.IDB, side Side, unitID int64, month, currency string) (StatementTotals, error) {
+	var rows []struct {
+		Currency    string `bun:"currency"`
+		Lines       int64  `bun:"lines"`
+		Charged     int64  `bun:"charged"`
+		Credited    int64  `bun:"credited"`
+		ShowbackNet int64  `bun:"showback_net"`
+	}
+	err := idb.NewRaw(`SELECT c.currency AS currency, COUNT(*) AS lines,
+		CAST(SUM(c.amount_minor) AS BIGINT) AS charged,
+		CAST(SUM(`+acceptedCredit+`) AS BIGINT) AS credited,
+		CAST(SUM(CASE WHEN c.showback THEN c.amount_minor - `+acceptedCredit+` ELSE 0 END) AS BIGINT) AS showback_net
+		FROM charges c LEFT JOIN disputes d ON d.charge_id = c.id
+		WHERE c.period = ? AND `+side.column()+` = ?
+		GROUP BY c.currency`, month, unitID).Scan(ctx, &rows)
+	if err != nil {
+		return StatementTotals{}, fmt.Errorf("totals of unit %d for %s: %w", unitID, month, err)
+	}
+	switch len(rows) {
+	case 0:
+		return StatementTotals{Currency: currency}, nil
+	case 1:
+		r := rows[0]
+		return StatementTotals{Lines: r.Lines, ChargedMinor: r.Charged, CreditedMinor: r.Credited,
+			NetMinor: r.Charged - r.Credited, ShowbackNet: r.ShowbackNet, Currency: r.Currency}, nil
+	default:
+		return StatementTotals{}, fmt.Errorf("totals of unit %d for %s: charges in %d currencies", unitID, month, len(rows))
+	}
+}

@@ -1,0 +1,110 @@
+// Command tiski runs the Tiski service desk and chargeback portal and its
+// operator commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `tiski — internal service desk and chargeback portal
+
+Usage:
+  tiski serve [--addr :8080] [--db URL] [--demo]   run the portal and API
+  tiski migrate [--db URL]                         apply database migrations
+  tiski demo [--db URL]                            load the demo organisation
+  tiski user add --email E --name N [--admin] [--password-stdin]
+  tiski token create --email E [--name LABEL]      print a new API token once
+  tiski billing run YYYY-MM                        charge subscriptions for a month (idempotent)
+  tiski period close YYYY-MM                       close an accounting month
+  tiski verify                                     check every ledger invariant
+  tiski version                                    print the version
+
+Every command takes --db (or TISKI_DB): sqlite:PATH (default sqlite:tiski.db)
+or a postgres:// URL. Run "tiski COMMAND --help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tiski:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout, stderr)
+	case "user":
+		if len(rest) == 0 || rest[0] != "add" {
+			fmt.Fprint(stderr, "usage: tiski user add --email E --name N [--admin] [--password-stdin]\n")
+			return errors.New(`"tiski user" needs the subcommand add`)
+		}
+		return cmdUserAdd(ctx, rest[1:], stdin, stdout, stderr)
+	case "token":
+		if len(rest) == 0 || rest[0] != "create" {
+			fmt.Fprint(stderr, "usage: tiski token create --email E [--name LABEL]\n")
+			return errors.New(`"tiski token" needs the subcommand create`)
+		}
+		return cmdTokenCreate(ctx, rest[1:], stdout, stderr)
+	case "billing":
+		if len(rest) == 0 || rest[0] != "run" {
+			fmt.Fprint(stderr, "usage: tiski billing run YYYY-MM\n")
+			return errors.New(`"tiski billing" needs the subcommand run`)
+		}
+		return cmdBillingRun(ctx, rest[1:], stdout, stderr)
+	case "period":
+		if len(rest) == 0 || rest[0] != "close" {
+			fmt.Fprint(stderr, "usage: tiski period close YYYY-MM\n")
+			return errors.New(`"tiski period" needs the subcommand close`)
+		}
+		return cmdPeriodClose(ctx, rest[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "tiski", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+// newFlags returns a flag set with the --db flag every command takes.
+func newFlags(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tiski %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	dbURL := fs.String("db", "", "database: sqlite:PATH or postgres://… (default $TISKI_DB, else sqlite:tiski.db)")
+	return fs, dbURL
+}

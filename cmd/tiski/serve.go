@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/auth"
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/demo"
+	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--db URL] [--demo] [--trusted-proxies CIDRS]", stderr)
+	addr := fs.String("addr", envOr("TISKI_ADDR", ":8080"), "listen address (or TISKI_ADDR)")
+	loadDemo := fs.Bool("demo", false, "load the demo organisation into an empty database first and print its logins")
+	proxies := fs.String("trusted-proxies", os.Getenv("TISKI_TRUSTED_PROXIES"),
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (or TISKI_TRUSTED_PROXIES)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	cfg := web.DefaultConfig()
+	for _, cidr := range strings.FieldsFunc(*proxies, func(r rune) bool { return r == ',' || r == ' ' }) {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
+	}
+	d, org, err := openDatabase(ctx, *dbURL, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if *loadDemo {
+		if err := loadDemoIfEmpty(ctx, d, stdout); err != nil {
+			return err
+		}
+	}
+	authz, err := policies.New(ctx, d, log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           web.New(d, authz, org, log, cfg).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	log.Info("tiski is serving", "addr", ln.Addr().String(), "database", string(d.Engine), "version", version)
+	fmt.Fprintf(stdout, "Tiski is serving on http://%s (press Ctrl+C to stop)\n", displayAddr(ln.Addr()))
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		maintain(jobsCtx, d, org, log)
+	}()
+	// The database closes (deferred above) only after scheduled work stops.
+	defer func() { stopJobs(); <-maintained }()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func loadDemoIfEmpty(ctx context.Context, d *db.DB, stdout io.Writer) error {
+	n, err := d.NewSelect().Table("units").Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintln(stdout, "The database already has units; --demo loads only into an empty database.")
+		return nil
+	}
+	if err := demo.Load(ctx, d, auth.DefaultHashParams); err != nil {
+		return err
+	}
+	printDemoLogins(stdout)
+	return nil
+}
+
+// maintain runs the server's scheduled work until ctx ends: every minute it
+// closes requests resolved more than seven days ago and marks SLA clocks at
+// risk or breached; every hour it charges
+// the month's subscriptions and purges expired sessions. Each step is safe
+// when several processes run it at once.
+func maintain(ctx context.Context, d *db.DB, org *units.Organisation, log *slog.Logger) {
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
+	loc, err := time.LoadLocation(org.TimeZone)
+	if err != nil {
+		log.Error("organisation time zone", "err", err)
+		return
+	}
+	var lastPurge, lastBilling time.Time
+	for {
+		now := time.Now().UTC()
+		err := d.InTx(ctx, func(tx bun.Tx) error {
+			n, err := requests.CloseResolved(ctx, tx, now)
+			if n > 0 {
+				log.Info("closed resolved requests", "count", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("close resolved requests", "err", err)
+		}
+		err = d.InTx(ctx, func(tx bun.Tx) error {
+			n, err := requests.MarkSLA(ctx, tx, now)
+			if n > 0 {
+				log.Info("marked SLA clocks at risk or breached", "count", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("mark SLA clocks", "err", err)
+		}
+		if now.Sub(lastBilling) >= time.Hour {
+			month := billing.MonthOf(now, loc)
+			if res, err := billing.BillingRun(ctx, d, month, org.TimeZone, now); err != nil && ctx.Err() == nil {
+				log.Warn("billing run", "month", month, "err", err)
+			} else if res.Charged > 0 {
+				log.Info("billing run", "month", month, "charged", res.Charged)
+			}
+			lastBilling = now
+		}
+		if now.Sub(lastPurge) >= time.Hour {
+			if err := auth.PurgeExpired(ctx, d); err != nil && ctx.Err() == nil {
+				log.Warn("purge expired sessions", "err", err)
+			}
+			lastPurge = now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-minute.C:
+		}
+	}
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
+}

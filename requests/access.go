@@ -1,0 +1,98 @@
+package requests
+
+import (
+	"context"
+	"slices"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/policies"
+)
+
+// Viewer is the person looking at or acting on requests, with the access
+// rules that say what they may do.
+type Viewer struct {
+	UserID int64
+	Authz  *policies.Authorizer
+}
+
+// party is a capacity a viewer can act in on one request. Each comes from
+// the access rules, asked about the request's consumer or provider unit.
+type party int
+
+const (
+	asRequester      party = 1 << iota // filed it, or it was filed for them
+	asApprover                         // request:approve in the consumer unit (its managers, inherited)
+	asCanceller                        // request:cancel in the consumer unit
+	asWorker                           // request:work in the provider unit (its agents)
+	asDispatcher                       // request:assign in the provider unit (agents and managers)
+	asConsumerReader                   // request:read_unit in the consumer unit
+	asProviderReader                   // request:read_queue or read_unit in the provider unit
+	asOrgReader                        // request:read_all: finance, auditor, admin
+)
+
+// partiesOf returns every capacity the viewer has on r.
+func (v Viewer) partiesOf(r *Request) party {
+	var p party
+	if r.RequesterID == v.UserID {
+		p |= asRequester
+	}
+	checks := []struct {
+		p      party
+		unitID int64
+		act    string
+	}{
+		{asApprover, r.ConsumerUnitID, "approve"}, {asCanceller, r.ConsumerUnitID, "cancel"},
+		{asWorker, r.ProviderUnitID, "work"}, {asDispatcher, r.ProviderUnitID, "assign"},
+		{asConsumerReader, r.ConsumerUnitID, "read_unit"},
+		{asProviderReader, r.ProviderUnitID, "read_queue"}, {asProviderReader, r.ProviderUnitID, "read_unit"},
+		{asOrgReader, 0, "read_all"},
+	}
+	for _, c := range checks {
+		if p&c.p == 0 && v.Authz.Can(v.UserID, c.unitID, "request", c.act) {
+			p |= c.p
+		}
+	}
+	return p
+}
+
+// SeesInternal reports whether the viewer is on the provider side (or reads
+// everything), and so sees internal comments and files.
+func (v Viewer) SeesInternal(r *Request) bool {
+	return v.partiesOf(r)&(asProviderReader|asOrgReader) != 0
+}
+
+// Get returns a request the viewer may see; any other is not found.
+func Get(ctx context.Context, idb bun.IDB, v Viewer, id int64) (*Request, error) {
+	r, err := get(ctx, idb, id)
+	if err != nil {
+		return nil, err
+	}
+	if v.partiesOf(r) == 0 {
+		return nil, fault.NotFound("request")
+	}
+	return r, nil
+}
+
+// visibility adds the viewer's visibility rule to a query on requests
+// (aliased r): their own, their managed units' (as consumer or provider),
+// their queues', or all for organisation readers.
+func (v Viewer) visibility(q *bun.SelectQuery) *bun.SelectQuery {
+	managed, managesAll := v.Authz.UnitsWhere(v.UserID, "request", "read_unit")
+	queues, queuesAll := v.Authz.UnitsWhere(v.UserID, "request", "read_queue")
+	if managesAll || queuesAll || v.Authz.Can(v.UserID, 0, "request", "read_all") {
+		return q
+	}
+	providerSide := slices.Concat(managed, queues)
+	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.WhereOr("r.requester_id = ?", v.UserID)
+		if len(managed) > 0 {
+			q = q.WhereOr("r.consumer_unit_id IN (?)", bun.In(managed))
+		}
+		if len(providerSide) > 0 {
+			q = q.WhereOr("r.provider_unit_id IN (?)", bun.In(providerSide))
+		}
+		return q
+	})
+}

@@ -1,0 +1,213 @@
+package units
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/audit"
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/fault"
+)
+
+// Locales a user interface can be shown in.
+var Locales = []string{"en", "fi"}
+
+// User is a person who signs in to Tiski.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	Email        string    `bun:"email"`
+	EmailKey     string    `bun:"email_key"`
+	Name         string    `bun:"name"`
+	Locale       string    `bun:"locale"`
+	PasswordHash string    `bun:"password_hash" json:"-"`
+	Disabled     bool      `bun:"disabled"`
+	CreatedAt    time.Time `bun:"created_at"`
+	UpdatedAt    time.Time `bun:"updated_at"`
+}
+
+// UserChange holds the fields to set on a user; nil fields stay as they are.
+type UserChange struct {
+	Email        *string
+	Name         *string
+	Locale       *string
+	Disabled     *bool
+	PasswordHash *string
+}
+
+// EmailKey is the case-insensitive identity of an e-mail address.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// CreateUser validates and stores a new user. PasswordHash may be empty (the
+// user cannot sign in with a password until one is set).
+func CreateUser(ctx context.Context, tx bun.Tx, actorID int64, u User) (*User, error) {
+	if u.Locale == "" {
+		u.Locale = "en"
+	}
+	u.Email = strings.TrimSpace(u.Email)
+	if err := validateUser(&u); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	u.ID, u.EmailKey, u.CreatedAt, u.UpdatedAt = 0, EmailKey(u.Email), now, now
+	if _, err := tx.NewInsert().Model(&u).Returning("id").Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return nil, duplicateEmail(u.Email)
+		}
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "user",
+		ObjectID: strconv.FormatInt(u.ID, 10), Action: "create", After: u}); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// UpdateUser applies change. Disabling a user ends their sessions and
+// revokes their API tokens in the same transaction.
+func UpdateUser(ctx context.Context, tx bun.Tx, actorID, id int64, change UserChange) (*User, error) {
+	before, err := GetUser(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	u := *before
+	if change.Email != nil {
+		u.Email = strings.TrimSpace(*change.Email)
+		u.EmailKey = EmailKey(u.Email)
+	}
+	if change.Name != nil {
+		u.Name = *change.Name
+	}
+	if change.Locale != nil {
+		u.Locale = *change.Locale
+	}
+	if change.Disabled != nil {
+		u.Disabled = *change.Disabled
+	}
+	if change.PasswordHash != nil {
+		u.PasswordHash = *change.PasswordHash
+	}
+	if err := validateUser(&u); err != nil {
+		return nil, err
+	}
+	if u.Disabled && !before.Disabled && actorID == id {
+		return nil, fault.Conflict("self_disable", "you cannot disable your own account")
+	}
+	u.UpdatedAt = time.Now().UTC()
+	if _, err := tx.NewUpdate().Model(&u).WherePK().Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return nil, duplicateEmail(u.Email)
+		}
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	if u.Disabled && !before.Disabled {
+		if err := EndAccess(ctx, tx, id); err != nil {
+			return nil, err
+		}
+	}
+	if u.Disabled != before.Disabled {
+		// A disabled user's grants leave the access rules everywhere.
+		if err := bumpPolicyVersion(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	action := "update"
+	if change.PasswordHash != nil {
+		action = "set_password"
+	}
+	if err := audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "user",
+		ObjectID: strconv.FormatInt(id, 10), Action: action, Before: before, After: u}); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// EndAccess deletes every session of the user and revokes every API token.
+func EndAccess(ctx context.Context, idb bun.IDB, userID int64) error {
+	if _, err := idb.NewDelete().Table("sessions").Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("end sessions of user %d: %w", userID, err)
+	}
+	if _, err := idb.NewUpdate().Table("api_tokens").Set("revoked_at = ?", time.Now().UTC()).
+		Where("user_id = ? AND revoked_at IS NULL", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("revoke tokens of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// GetUser returns one user or a not-found fault.
+func GetUser(ctx context.Context, idb bun.IDB, id int64) (*User, error) {
+	u := new(User)
+	if err := idb.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fault.NotFound("user")
+		}
+		return nil, fmt.Errorf("get user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// GetUserByEmail finds a user by e-mail, ignoring case.
+func GetUserByEmail(ctx context.Context, idb bun.IDB, email string) (*User, error) {
+	u := new(User)
+	if err := idb.NewSelect().Model(u).Where("email_key = ?", EmailKey(email)).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fault.NotFound("user")
+		}
+		return nil, fmt.Errorf("get user by e-mail: %w", err)
+	}
+	return u, nil
+}
+
+// UserFilter selects users for ListUsers.
+type UserFilter struct {
+	Query   string // substring of name or e-mail
+	AfterID int64
+	Limit   int
+}
+
+// ListUsers returns users ordered by id, after the cursor.
+func ListUsers(ctx context.Context, idb bun.IDB, f UserFilter) ([]User, error) {
+	var list []User
+	q := idb.NewSelect().Model(&list).Where("id > ?", f.AfterID).OrderExpr("id ASC").Limit(int64(f.Limit))
+	if f.Query != "" {
+		like := "%" + db.EscapeLike(strings.ToLower(f.Query)) + "%"
+		q = q.Where("(email_key LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')", like, like)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return list, nil
+}
+
+func validateUser(u *User) error {
+	if err := fault.Text("email", u.Email, 3, 254, false); err != nil {
+		return err
+	}
+	addr, err := mail.ParseAddress(u.Email)
+	if err != nil || addr.Address != u.Email || addr.Name != "" {
+		return fault.Invalid("email", "email must be a plain address such as anna@example.org")
+	}
+	if err := fault.Text("name", u.Name, 1, 200, false); err != nil {
+		return err
+	}
+	if strings.TrimSpace(u.Name) == "" {
+		return fault.Invalid("name", "name is required")
+	}
+	if u.Locale != "en" && u.Locale != "fi" {
+		return fault.Invalid("locale", "locale must be en or fi")
+	}
+	return nil
+}
+
+func duplicateEmail(email string) error {
+	return fault.Conflict("duplicate_email", "a user with e-mail %s already exists", email).With("field", "email")
+}

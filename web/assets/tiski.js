@@ -1,0 +1,66 @@
+// Tiski's progressive enhancement: every page works without this file.
+// With it, forms that post money or cannot be undone ask first, filter forms
+// and pager links update the page in place, and order forms show a live
+// estimate.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question) {
+      if (!window.confirm(question)) {
+        event.preventDefault();
+        return;
+      }
+      var yes = document.createElement("input");
+      yes.type = "hidden"; yes.name = "confirm"; yes.value = "yes";
+      form.appendChild(yes);
+    }
+    if (form.hasAttribute("data-partial") && form.method.toLowerCase() === "get") {
+      event.preventDefault();
+      var url = form.action.split("?")[0] + "?" + new URLSearchParams(new FormData(form)).toString();
+      load(url, true);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-partial]");
+    if (!link || event.metaKey || event.ctrlKey || event.shiftKey) { return; }
+    event.preventDefault();
+    load(link.href, true);
+  });
+
+  window.addEventListener("popstate", function () { load(location.href, false); });
+
+  function load(url, push) {
+    fetch(url, { headers: { "X-Tiski-Partial": "1" }, credentials: "same-origin" })
+      .then(function (res) {
+        if (!res.ok && res.status !== 404) { location.href = url; return null; }
+        return res.text();
+      })
+      .then(function (html) {
+        if (html === null) { return; }
+        var content = document.getElementById("content");
+        content.innerHTML = html;
+        if (push) { history.pushState(null, "", url); }
+        var heading = content.querySelector("h1");
+        if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      })
+      .catch(function () { location.href = url; });
+  }
+
+  function updateEstimate(input) {
+    var out = document.getElementById(input.getAttribute("data-estimate"));
+    if (!out) { return; }
+    var minor = Number(input.getAttribute("data-price-minor"));
+    var q = Number(String(input.value).replace(",", "."));
+    if (!isFinite(q) || q <= 0) { out.textContent = "–"; return; }
+    var fmt = new Intl.NumberFormat(document.documentElement.lang === "fi" ? "fi-FI" : "en-GB",
+      { style: "currency", currency: input.getAttribute("data-currency") });
+    out.textContent = fmt.format(Math.round(minor * q) / 100);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-estimate")) { updateEstimate(event.target); }
+  });
+})();

@@ -1,0 +1,249 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
+)
+
+type chargeJSON struct {
+	ID             string       `json:"id"`
+	RequestID      *string      `json:"request_id"`
+	ConsumerUnitID string       `json:"consumer_unit_id"`
+	ProviderUnitID string       `json:"provider_unit_id"`
+	ServiceID      string       `json:"service_id"`
+	RateID         *string      `json:"rate_id"`
+	Period         string       `json:"period"`
+	LateFrom       *string      `json:"late_from"`
+	Quantity       string       `json:"quantity"`
+	UnitPrice      money.Money  `json:"unit_price"`
+	Amount         money.Money  `json:"amount"`
+	Status         string       `json:"status"`
+	Showback       bool         `json:"showback"`
+	Description    string       `json:"description"`
+	CreatedAt      time.Time    `json:"created_at"`
+	Dispute        *disputeJSON `json:"dispute,omitempty"`
+}
+
+type disputeJSON struct {
+	ID         string      `json:"id"`
+	ChargeID   string      `json:"charge_id"`
+	RaisedBy   string      `json:"raised_by"`
+	Reason     string      `json:"reason"`
+	Status     string      `json:"status"`
+	Credit     money.Money `json:"credit"`
+	Note       string      `json:"note"`
+	ResolvedAt *time.Time  `json:"resolved_at"`
+	CreatedAt  time.Time   `json:"created_at"`
+}
+
+type periodJSON struct {
+	Month    string     `json:"month"`
+	Status   string     `json:"status"`
+	ClosedAt *time.Time `json:"closed_at"`
+}
+
+func optionalID(id *int64) *string {
+	if id == nil {
+		return nil
+	}
+	s := formatID(*id)
+	return &s
+}
+
+func toChargeJSON(c *billing.Charge) chargeJSON {
+	return chargeJSON{ID: formatID(c.ID), RequestID: optionalID(c.RequestID), ConsumerUnitID: formatID(c.ConsumerUnitID),
+		ProviderUnitID: formatID(c.ProviderUnitID), ServiceID: formatID(c.ServiceID), RateID: optionalID(c.RateID),
+		Period: c.Period, LateFrom: c.LateFrom, Quantity: c.Quantity,
+		UnitPrice: money.Money{Minor: c.UnitPriceMinor, Currency: c.Currency},
+		Amount:    money.Money{Minor: c.AmountMinor, Currency: c.Currency}, Status: c.Status, Showback: c.Showback,
+		Description: c.Description, CreatedAt: c.CreatedAt.UTC()}
+}
+
+func toDisputeJSON(d *billing.Dispute, currency string) *disputeJSON {
+	return &disputeJSON{ID: formatID(d.ID), ChargeID: formatID(d.ChargeID), RaisedBy: formatID(d.RaisedBy), Reason: d.Reason,
+		Status: d.Status, Credit: money.Money{Minor: d.CreditMinor, Currency: currency}, Note: d.Note,
+		ResolvedAt: utcPtr(d.ResolvedAt), CreatedAt: d.CreatedAt.UTC()}
+}
+
+// visibleCharge loads a charge the caller may read: managers of its consumer
+// or provider unit (inherited), finance and auditors. Others get 404.
+func (s *Server) visibleCharge(c echo.Context) (*billing.Charge, error) {
+	id, err := pathID(c, "id", "charge")
+	if err != nil {
+		return nil, err
+	}
+	ch, err := billing.GetCharge(c.Request().Context(), s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.allowed(c, ch.ConsumerUnitID, "charge", "read") && !s.allowed(c, ch.ProviderUnitID, "charge", "read") {
+		return nil, fault.NotFound("charge")
+	}
+	return ch, nil
+}
+
+func (s *Server) listCharges(c echo.Context) error {
+	p, err := s.readPage(c, "charges")
+	if err != nil {
+		return err
+	}
+	unitIDs, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), "charge", "read")
+	f := billing.ChargeFilter{OrgWide: orgWide, UnitIDs: unitIDs, Period: c.QueryParam("period"), Status: c.QueryParam("status"),
+		AfterID: p.AfterID, Limit: p.Limit + 1}
+	if f.Period != "" {
+		if err := billing.CheckMonth(f.Period); err != nil {
+			return err
+		}
+	}
+	if f.Status != "" && !slices.Contains([]string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}, f.Status) {
+		return fault.Invalid("status", "status must be posted, disputed or credited")
+	}
+	for _, q := range []struct {
+		name string
+		dst  *int64
+	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}} {
+		if raw := c.QueryParam(q.name); raw != "" {
+			if *q.dst, err = parseID(q.name, raw); err != nil {
+				return err
+			}
+		}
+	}
+	rows, err := billing.ListCharges(c.Request().Context(), s.db, f)
+	if err != nil {
+		return err
+	}
+	rows, next := trimPage(s, "charges", p, rows, func(ch *billing.Charge) int64 { return ch.ID })
+	return c.JSON(http.StatusOK, listOf(rows, next, toChargeJSON))
+}
+
+func (s *Server) getCharge(c echo.Context) error {
+	ch, err := s.visibleCharge(c)
+	if err != nil {
+		return err
+	}
+	j := toChargeJSON(ch)
+	d, err := billing.DisputeOf(c.Request().Context(), s.db, ch.ID)
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		j.Dispute = toDisputeJSON(d, ch.Currency)
+	}
+	return c.JSON(http.StatusOK, j)
+}
+
+type disputeBody struct {
+	Reason string `json:"reason"`
+}
+
+// raiseDispute handles POST /charges/{id}/disputes by a manager of the
+// charge's consumer unit.
+func (s *Server) raiseDispute(c echo.Context) error {
+	ch, err := s.visibleCharge(c)
+	if err != nil {
+		return err
+	}
+	if !s.allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
+		return fault.Forbidden("only a manager of the charged unit disputes its charges")
+	}
+	var b disputeBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var d *billing.Dispute
+	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
+		d, err = billing.RaiseDispute(ctx, tx, currentPrincipal(c).id(), ch.ID, b.Reason, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toDisputeJSON(d, ch.Currency))
+}
+
+type settleBody struct {
+	Action      string `json:"action"`
+	CreditMinor int64  `json:"credit_minor"`
+	Note        string `json:"note"`
+}
+
+// settleDispute handles POST /disputes/{id}/actions by finance.
+func (s *Server) settleDispute(c echo.Context) error {
+	id, err := pathID(c, "id", "dispute")
+	if err != nil {
+		return err
+	}
+	var b settleBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var d *billing.Dispute
+	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
+		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(), id, b.Action, b.CreditMinor, b.Note, s.org.TimeZone, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toDisputeJSON(d, s.org.Currency))
+}
+
+func (s *Server) listDisputes(c echo.Context) error {
+	p, err := s.readPage(c, "disputes")
+	if err != nil {
+		return err
+	}
+	status := c.QueryParam("status")
+	if status != "" && !slices.Contains([]string{billing.DisputeOpen, billing.DisputeAccepted, billing.DisputeRejected}, status) {
+		return fault.Invalid("status", "status must be open, accepted or rejected")
+	}
+	rows, err := billing.ListDisputes(c.Request().Context(), s.db, status, p.AfterID, p.Limit+1)
+	if err != nil {
+		return err
+	}
+	rows, next := trimPage(s, "disputes", p, rows, func(d *billing.Dispute) int64 { return d.ID })
+	return c.JSON(http.StatusOK, listOf(rows, next, func(d *billing.Dispute) *disputeJSON { return toDisputeJSON(d, s.org.Currency) }))
+}
+
+func toPeriodJSON(p *billing.Period) periodJSON {
+	return periodJSON{Month: p.Month, Status: p.Status, ClosedAt: utcPtr(p.ClosedAt)}
+}
+
+func (s *Server) listPeriods(c echo.Context) error {
+	rows, err := billing.ListPeriods(c.Request().Context(), s.db)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listOf(rows, "", toPeriodJSON))
+}
+
+type periodActionBody struct {
+	Action string `json:"action"`
+}
+
+func (s *Server) actOnPeriod(c echo.Context) error {
+	var b periodActionBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var p *billing.Period
+	err := s.db.InTx(ctx, func(tx bun.Tx) (err error) {
+		p, err = billing.MovePeriod(ctx, tx, currentPrincipal(c).id(), c.Param("month"), b.Action, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPeriodJSON(p))
+}

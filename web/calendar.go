@@ -1,0 +1,59 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/calendar"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/units"
+)
+
+type calendarJSON struct {
+	UnitID string `json:"unit_id"`
+	calendar.Calendar
+	// Custom is false while the unit uses the default calendar.
+	Custom bool `json:"custom"`
+}
+
+// getCalendar handles GET /units/{id}/calendar: anyone who sees the unit.
+func (s *Server) getCalendar(c echo.Context) error {
+	u, err := s.visibleUnit(c)
+	if err != nil {
+		return err
+	}
+	cal, custom, err := units.CalendarOf(c.Request().Context(), s.db, u.ID, s.org.TimeZone)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, calendarJSON{UnitID: formatID(u.ID), Calendar: cal, Custom: custom})
+}
+
+// putCalendar handles PUT /units/{id}/calendar by a manager of the unit.
+func (s *Server) putCalendar(c echo.Context) error {
+	u, err := s.visibleUnit(c)
+	if err != nil {
+		return err
+	}
+	if !s.allowed(c, u.ID, "calendar", "manage") {
+		return fault.Forbidden("only a manager of %s sets its business hours", u.Code)
+	}
+	var body calendar.Calendar
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+		return units.SetCalendar(ctx, tx, currentPrincipal(c).id(), u.ID, body, time.Now().UTC())
+	})
+	if err != nil {
+		return err
+	}
+	if body.Holidays == nil {
+		body.Holidays = []string{}
+	}
+	return c.JSON(http.StatusOK, calendarJSON{UnitID: formatID(u.ID), Calendar: body, Custom: true})
+}

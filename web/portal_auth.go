@@ -1,0 +1,98 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/auth"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/units"
+)
+
+// signedIn admits a portal request or sends the browser to the login page
+// (to come back here afterwards).
+func (s *Server) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.admit(c); err != nil {
+			if errors.Is(err, errSignIn) && c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			}
+			return err
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	if p, _ := s.identify(c); p != nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	v := s.newView(c, "", nil)
+	v.Title = v.T.T("login.title")
+	v.Form.Set("next", safeNext(c.QueryParam("next")))
+	return s.render(c, http.StatusOK, "login", v)
+}
+
+// loginForm handles the login form: the same answer for any wrong e-mail or
+// password, throttled like the API.
+func (s *Server) loginForm(c echo.Context) error {
+	if err := sameOrigin(c); err != nil {
+		return err
+	}
+	email, password, next := c.FormValue("email"), c.FormValue("password"), safeNext(c.FormValue("next"))
+	var previous string
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		previous = ck.Value
+	}
+	token, _, _, err := auth.Login(c.Request().Context(), s.db, email, password, c.RealIP(), previous)
+	if err != nil {
+		fe, ok := fault.As(err)
+		if !ok {
+			return err
+		}
+		v := s.newView(c, "", nil)
+		v.Title = v.T.T("login.title")
+		v.Form.Set("email", email)
+		v.Form.Set("next", next)
+		v.Problem = v.T.T("login.failed")
+		status := http.StatusUnauthorized
+		if fe.Kind == fault.KindTooManyRequests {
+			v.Problem, status = v.T.T("login.throttled"), http.StatusTooManyRequests
+		}
+		return s.render(c, status, "login", v)
+	}
+	s.setSessionCookie(c, token, int(auth.SessionTTL.Seconds()))
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) logoutForm(c echo.Context) error {
+	if p := currentPrincipal(c); p.SessionToken != "" {
+		if err := auth.EndSession(c.Request().Context(), s.db, p.SessionToken); err != nil {
+			return err
+		}
+	}
+	s.setSessionCookie(c, "", -1)
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// switchLanguage stores the other language as the user's locale.
+func (s *Server) switchLanguage(c echo.Context) error {
+	p := currentPrincipal(c)
+	locale := "fi"
+	if p.User.Locale == "fi" {
+		locale = "en"
+	}
+	ctx := c.Request().Context()
+	err := s.db.InTx(ctx, func(tx bun.Tx) error {
+		_, err := units.UpdateUser(ctx, tx, p.id(), p.id(), units.UserChange{Locale: &locale})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("back")))
+}

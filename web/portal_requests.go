@@ -1,0 +1,336 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/catalog"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/units"
+)
+
+// requestRow is a request as lists show it.
+type requestRow struct {
+	requests.Request
+	Service string
+	Unit    string
+}
+
+type requestsPage struct {
+	Heading  string
+	Rows     []requestRow
+	Next     string
+	Statuses []requests.Status
+	Scope    string
+}
+
+// listPage renders a list of requests; the scopes are the portal's views
+// over the same visibility rules as the API.
+func (s *Server) listPage(c echo.Context, heading string, f requests.Filter, scope string) error {
+	v := s.viewer(c)
+	f.Sort, f.Limit = requests.DefaultSort, 26
+	if raw := c.QueryParam("status"); raw != "" && containsStatus(requests.Status(raw)) {
+		f.Statuses = []requests.Status{requests.Status(raw)}
+	}
+	f.Query = strings.TrimSpace(c.QueryParam("q"))
+	if after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64); err == nil && after > 0 {
+		f.After = &requests.Cursor{ID: after}
+	}
+	rows, err := requests.List(c.Request().Context(), s.db, v, f)
+	if err != nil {
+		return err
+	}
+	data := requestsPage{Statuses: requests.Statuses, Scope: scope}
+	if len(rows) == f.Limit {
+		rows = rows[:f.Limit-1]
+		q := c.QueryParams()
+		q.Set("after", formatID(rows[len(rows)-1].ID))
+		data.Next = c.Request().URL.Path + "?" + q.Encode()
+	}
+	if data.Rows, err = s.requestRows(c, rows); err != nil {
+		return err
+	}
+	view := s.newView(c, "", data)
+	view.Title = view.T.T(heading)
+	data.Heading = view.Title
+	view.Data = data
+	view.Form = c.QueryParams()
+	return s.render(c, http.StatusOK, "requests", view)
+}
+
+func (s *Server) requestRows(c echo.Context, rows []requests.Request) ([]requestRow, error) {
+	ctx := c.Request().Context()
+	services, unitNames := map[int64]string{}, map[int64]string{}
+	out := make([]requestRow, len(rows))
+	for i, r := range rows {
+		if _, ok := services[r.ServiceID]; !ok {
+			if svc, err := catalog.GetService(ctx, s.db, r.ServiceID); err == nil {
+				services[r.ServiceID] = svc.Name
+			}
+		}
+		if _, ok := unitNames[r.ConsumerUnitID]; !ok {
+			if u, err := units.GetUnit(ctx, s.db, r.ConsumerUnitID); err == nil {
+				unitNames[r.ConsumerUnitID] = u.Name
+			}
+		}
+		out[i] = requestRow{Request: r, Service: services[r.ServiceID], Unit: unitNames[r.ConsumerUnitID]}
+	}
+	return out, nil
+}
+
+func (s *Server) requestsPage(c echo.Context) error {
+	f := requests.Filter{}
+	scope := c.QueryParam("scope")
+	if scope == "mine" {
+		f.RequesterID = currentPrincipal(c).id()
+	}
+	return s.listPage(c, "requests.title", f, scope)
+}
+
+// queuePage is the provider side's queue: unassigned or mine, still open.
+func (s *Server) queuePage(c echo.Context) error {
+	f := requests.Filter{Statuses: []requests.Status{requests.Open, requests.InProgress, requests.WaitingOnCustomer}}
+	queues, _ := s.authz.UnitsWhere(currentPrincipal(c).id(), "request", "read_queue")
+	if len(queues) == 1 {
+		f.ProviderUnitID = queues[0]
+	}
+	switch c.QueryParam("scope") {
+	case "mine":
+		f.AssigneeID = currentPrincipal(c).id()
+	case "unassigned":
+		f.Unassigned = true
+	}
+	if sla := c.QueryParam("sla"); sla == "at_risk" || sla == "breached" {
+		f.SLA = sla
+	}
+	return s.listPage(c, "nav.queue", f, c.QueryParam("scope"))
+}
+
+func (s *Server) approvalsPage(c echo.Context) error {
+	return s.listPage(c, "nav.approvals", requests.Filter{Statuses: []requests.Status{requests.PendingApproval}}, "")
+}
+
+// requestPage shows one request: facts, actions the user may take, the
+// conversation and the timeline.
+type requestDetail struct {
+	Row      requestRow
+	Actions  []string
+	Comments []requests.Comment
+	Events   []requests.Event
+	Names    map[int64]string
+	Internal bool
+	CanRate  bool
+	Feedback *requests.Feedback
+	Stale    bool
+}
+
+func (s *Server) requestPage(c echo.Context) error {
+	return s.showRequest(c, http.StatusOK, false, nil, url.Values{}, "")
+}
+
+func (s *Server) showRequest(c echo.Context, status int, stale bool, errs map[string]string, form url.Values, problem string) error {
+	id, err := pathID(c, "id", "request")
+	if err != nil {
+		return err
+	}
+	ctx, v := c.Request().Context(), s.viewer(c)
+	r, err := requests.Get(ctx, s.db, v, id)
+	if err != nil {
+		return err
+	}
+	rows, err := s.requestRows(c, []requests.Request{*r})
+	if err != nil {
+		return err
+	}
+	d := requestDetail{Row: rows[0], Actions: v.AllowedActions(r, time.Now()), Internal: v.SeesInternal(r), Stale: stale,
+		Names: map[int64]string{}}
+	if d.Comments, err = requests.Comments(ctx, s.db, v, id, 0, 200); err != nil {
+		return err
+	}
+	if d.Events, err = requests.Events(ctx, s.db, v, id); err != nil {
+		return err
+	}
+	fb, err := requests.GetFeedback(ctx, s.db, v, id)
+	if err != nil && !fault.Is(err, fault.KindNotFound) {
+		return err
+	}
+	d.Feedback = fb
+	d.CanRate = fb == nil && r.RequesterID == v.UserID && (r.Status == requests.Resolved || r.Status == requests.Closed)
+	people := []int64{r.RequesterID}
+	if r.AssigneeID != nil {
+		people = append(people, *r.AssigneeID)
+	}
+	for _, cm := range d.Comments {
+		people = append(people, cm.AuthorID)
+	}
+	for _, e := range d.Events {
+		if e.ActorID != nil {
+			people = append(people, *e.ActorID)
+		}
+	}
+	for _, pid := range people {
+		if _, ok := d.Names[pid]; !ok {
+			if u, err := units.GetUser(ctx, s.db, pid); err == nil {
+				d.Names[pid] = u.Name
+			}
+		}
+	}
+	view := s.newView(c, r.Number()+" "+r.Title, d)
+	if errs != nil {
+		view.Errors = errs
+	}
+	view.Form, view.Problem = form, problem
+	return s.render(c, status, "request", view)
+}
+
+// needsConfirmation lists actions that post money or cannot be undone.
+var needsConfirmation = map[string]bool{"resolve": true, "cancel": true, "reject": true}
+
+// actForm takes a lifecycle action from the request page. Without the
+// portal's script a confirmation page asks first; a stale version says so
+// and offers to reload.
+func (s *Server) actForm(c echo.Context) error {
+	id, err := pathID(c, "id", "request")
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	action := form.Get("action")
+	version, _ := strconv.ParseInt(form.Get("version"), 10, 64)
+	if needsConfirmation[action] && form.Get("confirm") != "yes" {
+		v := s.newView(c, "", map[string]string{"ID": formatID(id), "Action": action, "Version": form.Get("version"), "Note": form.Get("note")})
+		v.Title = v.T.T("action." + action)
+		return s.render(c, http.StatusOK, "confirm", v)
+	}
+	a := requests.Action{Name: action, Version: version, Note: form.Get("note")}
+	if action == "assign" {
+		a.AssigneeID = currentPrincipal(c).id()
+	}
+	if _, err := s.applyAction(c, id, a); err != nil {
+		if fe, ok := fault.As(err); ok && fe.Code == "stale_version" {
+			return s.showRequest(c, http.StatusConflict, true, nil, url.Values{}, "")
+		}
+		if errs, problem, ok := formErrors(err); ok {
+			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
+		}
+		return err
+	}
+	tr := translator{locale: localeFor(c)}
+	setFlash(c, tr.T("flash.updated"))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id))
+}
+
+func (s *Server) commentForm(c echo.Context) error {
+	id, err := pathID(c, "id", "request")
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	ctx, now := c.Request().Context(), time.Now().UTC()
+	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+		_, err := requests.AddComment(ctx, tx, s.viewer(c), id, form.Get("body"), form.Get("internal") == "on", now)
+		return err
+	})
+	if err != nil {
+		if errs, problem, ok := formErrors(err); ok {
+			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
+		}
+		return err
+	}
+	tr := translator{locale: localeFor(c)}
+	setFlash(c, tr.T("flash.commented"))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+"#comments")
+}
+
+func (s *Server) rateForm(c echo.Context) error {
+	id, err := pathID(c, "id", "request")
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	rating, _ := strconv.Atoi(form.Get("rating"))
+	ctx, now := c.Request().Context(), time.Now().UTC()
+	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+		_, err := requests.GiveFeedback(ctx, tx, s.viewer(c), id, rating, form.Get("comment"), now)
+		return err
+	})
+	if err != nil {
+		if errs, problem, ok := formErrors(err); ok {
+			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
+		}
+		return err
+	}
+	tr := translator{locale: localeFor(c)}
+	setFlash(c, tr.T("flash.rated"))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id))
+}
+
+type homePage struct {
+	Mine      []requestRow
+	Approvals []requestRow
+	Queue     []requestRow
+	IsAgent   bool
+	Approver  bool
+}
+
+// homePage shows what needs the user's attention, by role.
+func (s *Server) homePage(c echo.Context) error {
+	ctx, v := c.Request().Context(), s.viewer(c)
+	active := []requests.Status{requests.PendingApproval, requests.Open, requests.InProgress, requests.WaitingOnCustomer, requests.Resolved}
+	var data homePage
+	load := func(f requests.Filter) ([]requestRow, error) {
+		f.Sort, f.Limit = requests.DefaultSort, 10
+		rows, err := requests.List(ctx, s.db, v, f)
+		if err != nil {
+			return nil, err
+		}
+		return s.requestRows(c, rows)
+	}
+	var err error
+	if data.Mine, err = load(requests.Filter{RequesterID: v.UserID, Statuses: active}); err != nil {
+		return err
+	}
+	approve, org := s.authz.UnitsWhere(v.UserID, "request", "approve")
+	if data.Approver = org || len(approve) > 0; data.Approver {
+		pending, err := load(requests.Filter{Statuses: []requests.Status{requests.PendingApproval}})
+		if err != nil {
+			return err
+		}
+		for _, r := range pending {
+			if r.RequesterID != v.UserID {
+				data.Approvals = append(data.Approvals, r)
+			}
+		}
+	}
+	queues, _ := s.authz.UnitsWhere(v.UserID, "request", "read_queue")
+	if data.IsAgent = len(queues) > 0; data.IsAgent {
+		if data.Queue, err = load(requests.Filter{Statuses: []requests.Status{requests.Open, requests.InProgress}, Unassigned: true}); err != nil {
+			return err
+		}
+	}
+	view := s.newView(c, "", data)
+	view.Title = view.T.T("home.title", currentPrincipal(c).User.Name)
+	return s.render(c, http.StatusOK, "home", view)
+}
+
+// Estimate is the request's quoted cost.
+func (r requestRow) Estimate() money.Money {
+	return money.Money{Minor: r.EstimateMinor, Currency: r.Currency}
+}
