@@ -10,9 +10,28 @@ import (
 	"github.com/tiski/tiski/money"
 )
 
-// messages holds every portal text in English and Finnish. A key missing
-// from Finnish falls back to English; i18n_test.go checks none is missing.
-var messages = map[string]map[string]string{
+// messages holds every portal text in English and Finnish, gathered from
+// the area files (i18n_*.go). A key missing from Finnish falls back to
+// English; i18n_test.go checks none is missing and no key is defined twice.
+var messages = mergeMessages(requestMessages, moneyMessages, adminMessages)
+
+// catalogue is one area's texts: locale → key → text.
+type catalogue map[string]map[string]string
+
+func mergeMessages(parts ...catalogue) catalogue {
+	out := catalogue{"en": {}, "fi": {}}
+	for _, part := range parts {
+		for locale, texts := range part {
+			for key, text := range texts {
+				out[locale][key] = text
+			}
+		}
+	}
+	return out
+}
+
+// requestMessages are the texts of sign-in, the catalog and requests.
+var requestMessages = catalogue{
 	"en": {
 		"app.name": "Tiski", "app.tagline": "Internal services and chargeback",
 		"nav.home": "Home", "nav.catalog": "Catalog", "nav.requests": "Requests", "nav.queue": "Queue",

@@ -9,6 +9,17 @@ import (
 // TestEveryTextIsTranslated checks both languages have the same keys and
 // that every key a template uses exists.
 func TestEveryTextIsTranslated(t *testing.T) {
+	seen := map[string]int{}
+	for _, part := range []catalogue{requestMessages, moneyMessages, adminMessages} {
+		for key := range part["en"] {
+			seen[key]++
+		}
+	}
+	for key, n := range seen {
+		if n > 1 {
+			t.Errorf("%s is defined in %d area files", key, n)
+		}
+	}
 	for key := range messages["en"] {
 		if _, ok := messages["fi"][key]; !ok {
 			t.Errorf("%s has no Finnish text", key)

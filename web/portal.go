@@ -161,6 +161,22 @@ func (s *Server) navFor(c echo.Context) []navItem {
 	if somewhere("request", "approve") {
 		items = append(items, navItem{Href: "/approvals", Key: "nav.approvals"})
 	}
+	if somewhere("charge", "read") {
+		items = append(items, navItem{Href: "/charges", Key: "nav.charges"})
+	}
+	if somewhere("budget", "read") {
+		items = append(items, navItem{Href: "/budgets", Key: "nav.budgets"})
+	}
+	if somewhere("period", "read") {
+		items = append(items, navItem{Href: "/finance/periods", Key: "nav.periods"},
+			navItem{Href: "/finance/disputes", Key: "nav.disputes"})
+	}
+	if somewhere("report", "read") {
+		items = append(items, navItem{Href: "/reports", Key: "nav.reports"})
+	}
+	if somewhere("unit", "manage") || somewhere("user", "manage") || somewhere("service", "manage") {
+		items = append(items, navItem{Href: "/admin/units", Key: "nav.admin"})
+	}
 	path := c.Request().URL.Path
 	for i := range items {
 		items[i].Current = items[i].Href == path || (items[i].Href != "/" && strings.HasPrefix(path, items[i].Href+"/"))

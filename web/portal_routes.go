@@ -21,4 +21,6 @@ func (s *Server) portalRoutes() {
 	e.POST("/requests/:id/rate", s.rateForm, s.signedIn)
 	e.GET("/queue", s.queuePage, s.signedIn)
 	e.GET("/approvals", s.approvalsPage, s.signedIn)
+	s.moneyRoutes()
+	s.adminRoutes()
 }
