@@ -38,6 +38,9 @@ type TimeLog struct {
 // finalStatuses are where a request takes no more work.
 var finalStatuses = []Status{Closed, Rejected, Cancelled}
 
+// TakesWork tells whether a request in this status still takes work (time).
+func (s Status) TakesWork() bool { return !slices.Contains(finalStatuses, s) }
+
 // LogTime records time on a request by an agent of its providing unit
 // (request:log_time there), for a day that is not in the future, while the
 // request is not in a final state.
@@ -62,7 +65,7 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org Org, requestID int64,
 	if err := fault.Text("note", l.Note, 0, 2000, true); err != nil {
 		return nil, err
 	}
-	if slices.Contains(finalStatuses, r.Status) {
+	if !r.Status.TakesWork() {
 		return nil, fault.Conflict("request_final", "no time can be logged on a request that is %s", r.Status).
 			With("status", string(r.Status))
 	}

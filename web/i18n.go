@@ -36,7 +36,7 @@ var requestMessages = catalogue{
 		"app.name": "Tiski", "app.tagline": "Internal services and chargeback",
 		"nav.home": "Home", "nav.catalog": "Catalog", "nav.requests": "Requests", "nav.queue": "Queue",
 		"nav.approvals": "Approvals", "nav.charges": "Charges", "nav.budgets": "Budgets", "nav.periods": "Periods",
-		"nav.disputes": "Disputes", "nav.reports": "Reports", "nav.admin": "Admin", "nav.signout": "Sign out",
+		"nav.disputes": "Disputes", "nav.adjustments": "Adjustments", "nav.reports": "Reports", "nav.admin": "Admin", "nav.signout": "Sign out",
 		"nav.skip": "Skip to content", "nav.language": "Suomeksi",
 		"login.title": "Sign in", "login.email": "E-mail", "login.password": "Password", "login.submit": "Sign in",
 		"login.failed": "E-mail or password is wrong.", "login.throttled": "Too many failed attempts. Try again in a few minutes.",
@@ -72,15 +72,21 @@ var requestMessages = catalogue{
 		"status.in_progress": "In progress", "status.waiting_on_customer": "Waiting on customer", "status.resolved": "Resolved",
 		"status.closed": "Closed", "status.rejected": "Rejected", "status.cancelled": "Cancelled",
 		"flash.ordered": "Request %s placed.", "flash.updated": "Request updated.", "flash.commented": "Comment posted.",
-		"flash.rated": "Thank you for the rating.",
-		"error.title": "Something went wrong", "error.notfound": "Page not found", "error.notfound.text": "There is nothing here, or you may not see it.",
+		"flash.rated":    "Thank you for the rating.",
+		"flash.attached": "File added.", "flash.timelogged": "Time logged.",
+		"request.files": "Files", "request.files.none": "No files yet.", "request.files.add": "Add a file",
+		"request.files.hint": "PDF, pictures, text, CSV or office documents, up to 10 MiB.", "request.files.submit": "Upload",
+		"request.time": "Time", "time.date": "Day", "time.agent": "Agent", "time.minutes": "Minutes",
+		"time.billable": "Billable", "time.total": "Total", "time.none": "No time logged.", "time.submit": "Log time",
+		"time.minutes.invalid": "Give the minutes as a whole number, such as 45.",
+		"error.title":          "Something went wrong", "error.notfound": "Page not found", "error.notfound.text": "There is nothing here, or you may not see it.",
 		"error.forbidden": "Not allowed", "error.back": "Back to home",
 	},
 	"fi": {
 		"app.name": "Tiski", "app.tagline": "Sisäiset palvelut ja veloitukset",
 		"nav.home": "Etusivu", "nav.catalog": "Palvelut", "nav.requests": "Pyynnöt", "nav.queue": "Jono",
 		"nav.approvals": "Hyväksynnät", "nav.charges": "Veloitukset", "nav.budgets": "Budjetit", "nav.periods": "Kaudet",
-		"nav.disputes": "Kiistat", "nav.reports": "Raportit", "nav.admin": "Ylläpito", "nav.signout": "Kirjaudu ulos",
+		"nav.disputes": "Kiistat", "nav.adjustments": "Oikaisut", "nav.reports": "Raportit", "nav.admin": "Ylläpito", "nav.signout": "Kirjaudu ulos",
 		"nav.skip": "Siirry sisältöön", "nav.language": "In English",
 		"login.title": "Kirjaudu", "login.email": "Sähköposti", "login.password": "Salasana", "login.submit": "Kirjaudu",
 		"login.failed": "Sähköposti tai salasana on väärin.", "login.throttled": "Liian monta epäonnistunutta yritystä. Yritä muutaman minuutin kuluttua.",
@@ -116,8 +122,14 @@ var requestMessages = catalogue{
 		"status.in_progress": "Työn alla", "status.waiting_on_customer": "Odottaa asiakasta", "status.resolved": "Ratkaistu",
 		"status.closed": "Suljettu", "status.rejected": "Hylätty", "status.cancelled": "Peruttu",
 		"flash.ordered": "Pyyntö %s lähetetty.", "flash.updated": "Pyyntö päivitetty.", "flash.commented": "Kommentti lisätty.",
-		"flash.rated": "Kiitos arviosta.",
-		"error.title": "Jokin meni vikaan", "error.notfound": "Sivua ei löydy", "error.notfound.text": "Täällä ei ole mitään, tai sinulla ei ole oikeutta nähdä sitä.",
+		"flash.rated":    "Kiitos arviosta.",
+		"flash.attached": "Tiedosto lisätty.", "flash.timelogged": "Aika kirjattu.",
+		"request.files": "Tiedostot", "request.files.none": "Ei tiedostoja.", "request.files.add": "Lisää tiedosto",
+		"request.files.hint": "PDF, kuvat, teksti, CSV tai toimistoasiakirjat, enintään 10 MiB.", "request.files.submit": "Lähetä",
+		"request.time": "Työaika", "time.date": "Päivä", "time.agent": "Käsittelijä", "time.minutes": "Minuutit",
+		"time.billable": "Laskutettava", "time.total": "Yhteensä", "time.none": "Aikaa ei ole kirjattu.", "time.submit": "Kirjaa aika",
+		"time.minutes.invalid": "Anna minuutit kokonaislukuna, esimerkiksi 45.",
+		"error.title":          "Jokin meni vikaan", "error.notfound": "Sivua ei löydy", "error.notfound.text": "Täällä ei ole mitään, tai sinulla ei ole oikeutta nähdä sitä.",
 		"error.forbidden": "Ei sallittu", "error.back": "Takaisin etusivulle",
 	},
 }
@@ -158,6 +170,23 @@ func (tr translator) Time(t time.Time) string {
 		return t.Format("2.1.2006 klo 15.04")
 	}
 	return t.Format("2 Jan 2006, 15:04")
+}
+
+// Bytes renders a file size: 840 B, 12.5 KiB, 3.2 MiB (decimal comma in Finnish).
+func (tr translator) Bytes(n int64) string {
+	var out string
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		out = fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		out = fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	if tr.locale == "fi" {
+		out = strings.Replace(out, ".", ",", 1)
+	}
+	return out
 }
 
 // Duration renders SLA targets given in minutes.

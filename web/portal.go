@@ -77,6 +77,7 @@ var templateFuncs = template.FuncMap{
 // navItem is one entry of the portal's main navigation.
 type navItem struct {
 	Href, Key string
+	Section   string // a path prefix the item also stands for
 	Current   bool
 }
 
@@ -169,17 +170,20 @@ func (s *Server) navFor(c echo.Context) []navItem {
 	}
 	if somewhere("period", "read") {
 		items = append(items, navItem{Href: "/finance/periods", Key: "nav.periods"},
-			navItem{Href: "/finance/disputes", Key: "nav.disputes"})
+			navItem{Href: "/finance/disputes", Key: "nav.disputes"},
+			navItem{Href: "/finance/adjustments", Key: "nav.adjustments"})
 	}
 	if somewhere("report", "read") {
 		items = append(items, navItem{Href: "/reports", Key: "nav.reports"})
 	}
 	if somewhere("unit", "manage") || somewhere("user", "manage") || somewhere("service", "manage") {
-		items = append(items, navItem{Href: "/admin/units", Key: "nav.admin"})
+		items = append(items, navItem{Href: "/admin/units", Key: "nav.admin", Section: "/admin/"})
 	}
 	path := c.Request().URL.Path
 	for i := range items {
-		items[i].Current = items[i].Href == path || (items[i].Href != "/" && strings.HasPrefix(path, items[i].Href+"/"))
+		it := &items[i]
+		it.Current = it.Href == path || (it.Href != "/" && strings.HasPrefix(path, it.Href+"/")) ||
+			(it.Section != "" && strings.HasPrefix(path, it.Section))
 	}
 	return items
 }

@@ -1,6 +1,178 @@
 package web
 
+import (
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
+)
+
 // adminRoutes declares the admin pages (units, users, grants, services) and
 // the reports page.
 func (s *Server) adminRoutes() {
+	e := s.echo
+	e.GET("/admin/units", s.adminUnitsPage, s.signedIn)
+	e.POST("/admin/units", s.adminCreateUnit, s.signedIn)
+	e.GET("/admin/units/:id", s.adminUnitPage, s.signedIn)
+	e.POST("/admin/units/:id", s.adminUpdateUnit, s.signedIn)
+	e.POST("/admin/units/:id/archive", s.adminArchiveUnit, s.signedIn)
+	e.POST("/admin/units/:id/restore", s.adminRestoreUnit, s.signedIn)
+	e.POST("/admin/units/:id/members", s.adminAddMember, s.signedIn)
+	e.POST("/admin/units/:id/members/remove", s.adminRemoveMember, s.signedIn)
+
+	e.GET("/admin/users", s.adminUsersPage, s.signedIn)
+	e.POST("/admin/users", s.adminCreateUser, s.signedIn)
+	e.POST("/admin/users/:id/disable", s.adminDisableUser, s.signedIn)
+	e.POST("/admin/users/:id/enable", s.adminEnableUser, s.signedIn)
+	e.POST("/admin/users/:id/roles", s.adminGrantOrgRole, s.signedIn)
+	e.POST("/admin/users/:id/roles/revoke", s.adminRevokeOrgRole, s.signedIn)
+
+	e.GET("/admin/services", s.adminServicesPage, s.signedIn)
+	e.POST("/admin/services", s.adminCreateService, s.signedIn)
+	e.GET("/admin/services/:id", s.adminServicePage, s.signedIn)
+	e.POST("/admin/services/:id", s.adminUpdateService, s.signedIn)
+	e.POST("/admin/services/:id/rates", s.adminAddRate, s.signedIn)
+
+	e.GET("/reports", s.reportsPage, s.signedIn)
 }
+
+// adminAccess is what the signed-in user may do on the admin pages, read
+// from the same permissions the JSON API checks.
+type adminAccess struct {
+	Units         bool    // unit:manage organisation-wide (admins)
+	MemberUnits   []int64 // units whose members the user manages (inherited included)
+	MembersOrg    bool    // member:manage everywhere
+	Users         bool    // user:read
+	ManageUsers   bool    // user:manage
+	Grants        bool    // grant:manage (org roles and the manager role)
+	ServiceUnits  []int64 // provider units whose services the user manages
+	ServicesOrg   bool    // service:manage everywhere
+	SeesServices  bool    // may open /admin/services (managers, and admins read-only)
+	SeesUnitsPage bool
+}
+
+func (s *Server) adminAccessFor(c echo.Context) adminAccess {
+	uid := currentPrincipal(c).id()
+	a := adminAccess{
+		Units:       s.authz.Can(uid, 0, "unit", "manage"),
+		Users:       s.authz.Can(uid, 0, "user", "read"),
+		ManageUsers: s.authz.Can(uid, 0, "user", "manage"),
+		Grants:      s.authz.Can(uid, 0, "grant", "manage"),
+	}
+	a.MemberUnits, a.MembersOrg = s.authz.UnitsWhere(uid, "member", "manage")
+	a.ServiceUnits, a.ServicesOrg = s.authz.UnitsWhere(uid, "service", "manage")
+	a.SeesServices = a.ServicesOrg || len(a.ServiceUnits) > 0 || a.Units
+	a.SeesUnitsPage = a.Units || a.MembersOrg || len(a.MemberUnits) > 0 || a.Users || a.SeesServices
+	return a
+}
+
+// managesMembers reports whether the user manages the members of unitID.
+func (a adminAccess) managesMembers(unitID int64) bool {
+	return a.MembersOrg || adminContainsID(a.MemberUnits, unitID)
+}
+
+// managesServices reports whether the user manages the services of unitID.
+func (a adminAccess) managesServices(unitID int64) bool {
+	return a.ServicesOrg || adminContainsID(a.ServiceUnits, unitID)
+}
+
+func adminContainsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// adminTabs is the sub-navigation between the admin pages the user may use.
+func (a adminAccess) tabs(path string) []navItem {
+	var items []navItem
+	if a.Units || a.MembersOrg || len(a.MemberUnits) > 0 {
+		items = append(items, navItem{Href: "/admin/units", Key: "admin.tab.units"})
+	}
+	if a.Users {
+		items = append(items, navItem{Href: "/admin/users", Key: "admin.tab.users"})
+	}
+	if a.SeesServices {
+		items = append(items, navItem{Href: "/admin/services", Key: "admin.tab.services"})
+	}
+	for i := range items {
+		items[i].Current = items[i].Href == path || strings.HasPrefix(path, items[i].Href+"/")
+	}
+	return items
+}
+
+// adminHidden is the answer for an admin page or object the user may not
+// see: the 404 page, never data.
+func adminHidden() error { return fault.NotFound("page") }
+
+// adminErrors turns a domain fault into messages beside the form's fields
+// in the user's language: conflicts by their code, invalid fields (outside
+// English, where the domain's own message is the most precise) by field.
+func adminErrors(locale string, err error) (map[string]string, string, bool) {
+	errs, problem, ok := formErrors(err)
+	if !ok {
+		return nil, "", false
+	}
+	fe, _ := fault.As(err)
+	translated := func(field, msg string) string {
+		if fe.Code != "" && fe.Code != "invalid" {
+			if t, ok := messages[locale]["admin.err."+fe.Code]; ok {
+				return t
+			}
+		}
+		if locale != "en" && field != "" {
+			if t, ok := messages[locale]["admin.err.invalid."+field]; ok {
+				return t
+			}
+		}
+		return msg
+	}
+	out := map[string]string{}
+	for field, msg := range errs {
+		name := strings.ReplaceAll(field, ".", "_")
+		out[name] = translated(name, msg)
+	}
+	if problem != "" {
+		problem = translated("", problem)
+	}
+	return out, problem, true
+}
+
+// adminParseMoney reads an amount typed the locale's way: "1234.56" in
+// English, "1234,56" in Finnish. Anything else (grouping, exponents, more
+// decimals than the currency has, a sign) is refused rather than guessed, so
+// "12,345" and "1e3" never become money.
+func adminParseMoney(locale, raw, currency string) (money.Money, bool) {
+	in := strings.TrimSpace(raw)
+	if locale == "fi" {
+		if strings.Contains(in, ".") {
+			return money.Money{}, false
+		}
+		in = strings.Replace(in, ",", ".", 1)
+	}
+	if strings.HasPrefix(in, "-") || strings.HasPrefix(in, "+") {
+		return money.Money{}, false
+	}
+	m, err := money.ParseDecimalAmount(in, currency)
+	if err != nil {
+		return money.Money{}, false
+	}
+	return m, true
+}
+
+// adminMoneyInput writes an amount back into a form field the way
+// adminParseMoney reads it.
+func adminMoneyInput(locale string, m money.Money) string {
+	s := m.Amount()
+	if locale == "fi" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// adminTr is a translator for texts only (flash messages).
+func adminTr(c echo.Context) translator { return translator{locale: localeFor(c)} }

@@ -130,6 +130,7 @@ type requestDetail struct {
 	CanRate  bool
 	Feedback *requests.Feedback
 	Stale    bool
+	Work     requestWork
 }
 
 func (s *Server) requestPage(c echo.Context) error {
@@ -164,12 +165,21 @@ func (s *Server) showRequest(c echo.Context, status int, stale bool, errs map[st
 	}
 	d.Feedback = fb
 	d.CanRate = fb == nil && r.RequesterID == v.UserID && (r.Status == requests.Resolved || r.Status == requests.Closed)
+	if d.Work, err = s.requestWork(c, v, r); err != nil {
+		return err
+	}
 	people := []int64{r.RequesterID}
 	if r.AssigneeID != nil {
 		people = append(people, *r.AssigneeID)
 	}
 	for _, cm := range d.Comments {
 		people = append(people, cm.AuthorID)
+	}
+	for _, a := range d.Work.Attachments {
+		people = append(people, a.UploaderID)
+	}
+	for _, te := range d.Work.Time {
+		people = append(people, te.AgentID)
 	}
 	for _, e := range d.Events {
 		if e.ActorID != nil {

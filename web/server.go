@@ -88,7 +88,8 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 	}))
 	// Uploads get their own, larger limit; every other body the general one.
 	isUpload := func(c echo.Context) bool {
-		return c.Request().Method == http.MethodPost && c.Path() == "/api/v1/requests/:id/attachments"
+		return c.Request().Method == http.MethodPost &&
+			(c.Path() == "/api/v1/requests/:id/attachments" || c.Path() == "/requests/:id/attachments")
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
+)
+
+// historyMonths is how many months the spend chart shows.
+const historyMonths = 6
+
+// budgetRow is one unit's month: its budget (if any) against its use, and
+// its spend over the last months.
+type budgetRow struct {
+	Unit                                       unitRef
+	Budget                                     *billing.Budget
+	Amount, Posted, Committed, Used, Remaining money.Money
+	Warning, Over                              bool
+	Chart                                      barChart
+	History                                    []monthSpend
+	HistoryChart                               barChart
+	// Typed values for the finance form.
+	FormAmount, FormWarn string
+	FormHard             bool
+}
+
+type monthSpend struct {
+	Month string
+	Spend money.Money
+}
+
+type budgetsData struct {
+	Month     string
+	Rows      []budgetRow
+	CanManage bool
+	FormFor   int64
+}
+
+// lastMonths returns n months ending with month, oldest first.
+func lastMonths(month string, n int) []string {
+	t, err := time.Parse("2006-01", month)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range n {
+		out[n-1-i] = t.AddDate(0, -i, 0).Format("2006-01")
+	}
+	return out
+}
+
+// budgetsPage shows, per unit the user may see, the month's budget against
+// spend (posted plus committed) and spend by month.
+func (s *Server) budgetsPage(c echo.Context) error {
+	return s.showBudgets(c, http.StatusOK, nil, nil, 0)
+}
+
+func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
+	list, err := s.unitsFor(c, "budget", "read")
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return notFoundPage()
+	}
+	v := s.newView(c, "", nil)
+	v.Title = v.T.T("budgets.title")
+	month := c.QueryParam("month")
+	if month == "" || billing.CheckMonth(month) != nil {
+		if month != "" {
+			v.Errors["month"] = v.T.T("money.err.month")
+		}
+		month = s.thisMonth()
+	}
+	if u := c.QueryParam("unit_id"); u != "" {
+		for _, ref := range list {
+			if formatID(ref.ID) == u {
+				list = []unitRef{ref}
+				break
+			}
+		}
+	}
+	ctx, cur := c.Request().Context(), s.org.Currency
+	data := budgetsData{Month: month, CanManage: s.orgCan(c, "budget", "manage"), FormFor: formFor}
+	for _, u := range list {
+		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.TimeZone)
+		if err != nil {
+			return err
+		}
+		r := budgetRow{Unit: u, Posted: moneyOf(use.Posted, cur), Committed: moneyOf(use.Committed, cur), Used: moneyOf(use.Used(), cur),
+			Amount: moneyOf(0, cur), Remaining: moneyOf(0, cur), FormWarn: strconv.Itoa(billing.DefaultWarnPct)}
+		b, err := billing.GetBudget(ctx, s.db, u.ID, month)
+		switch {
+		case err == nil:
+			r.Budget, r.Amount, r.Remaining = b, moneyOf(b.AmountMinor, b.Currency), moneyOf(b.Remaining(use), b.Currency)
+			r.Warning, r.Over = b.Warning(use.Used()), use.Used() > b.AmountMinor
+			r.FormAmount, r.FormWarn, r.FormHard = formAmount(v.Locale, b.AmountMinor, b.Currency), strconv.Itoa(b.WarnPct), b.Hard
+		case !fault.Is(err, fault.KindNotFound):
+			return err
+		}
+		if formFor == u.ID && typed != nil {
+			r.FormAmount, r.FormWarn, r.FormHard = typed.Get("amount"), typed.Get("warn_pct"), typed.Get("hard") == "on"
+		}
+		id := "budget-chart-" + formatID(u.ID)
+		usedClass := "used"
+		if r.Over {
+			usedClass = "over"
+		}
+		desc := v.T.T("budgets.chart.desc.none", v.T.Money(r.Posted), v.T.Money(r.Committed))
+		if r.Budget != nil {
+			desc = v.T.T("budgets.chart.desc", v.T.Money(r.Amount), v.T.Money(r.Posted), v.T.Money(r.Committed))
+		}
+		r.Chart = barChart{ID: id, Title: v.T.T("budgets.chart.title", u.Label(), month), Desc: desc,
+			Bars: []chartBar{
+				{Label: v.T.T("budgets.budget"), Value: r.Amount.Minor, Text: v.T.Money(r.Amount), Class: "budget"},
+				{Label: v.T.T("budgets.posted"), Value: use.Posted, Text: v.T.Money(r.Posted), Class: "posted"},
+				{Label: v.T.T("budgets.committed"), Value: use.Committed, Text: v.T.Money(r.Committed), Class: "committed"},
+				{Label: v.T.T("budgets.used.short"), Value: use.Used(), Text: v.T.Money(r.Used), Class: usedClass},
+			}}
+		var texts []string
+		hist := barChart{ID: "spend-chart-" + formatID(u.ID), Title: v.T.T("budgets.history.title", u.Label())}
+		for _, m := range lastMonths(month, historyMonths) {
+			mu, err := billing.BudgetUse(ctx, s.db, u.ID, m, s.org.TimeZone)
+			if err != nil {
+				return err
+			}
+			spend := moneyOf(mu.Posted, cur)
+			r.History = append(r.History, monthSpend{Month: m, Spend: spend})
+			hist.Bars = append(hist.Bars, chartBar{Label: m, Value: mu.Posted, Text: v.T.Money(spend), Class: "month"})
+			texts = append(texts, m+" "+v.T.Money(spend))
+		}
+		hist.Desc = strings.Join(texts, "; ")
+		r.HistoryChart = hist
+		data.Rows = append(data.Rows, r)
+	}
+	for k, msg := range errs {
+		v.Errors[k] = msg
+	}
+	v.Form = c.QueryParams()
+	v.Data = data
+	if len(v.Errors) > 0 && status == http.StatusOK {
+		status = http.StatusUnprocessableEntity
+	}
+	v.Path = "/budgets"
+	return s.render(c, status, "budgets", v)
+}
+
+// budgetForm sets a unit's budget for a month (PUT semantics: amount, warn
+// line and hardness replace what was there), for finance only.
+func (s *Server) budgetForm(c echo.Context) error {
+	id, err := pathID(c, "id", "unit")
+	if err != nil {
+		return err
+	}
+	if !s.allowed(c, id, "budget", "read") {
+		return fault.NotFound("unit")
+	}
+	v := s.newView(c, "", nil)
+	if !s.orgCan(c, "budget", "manage") {
+		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
+	}
+	month := c.Param("month")
+	if billing.CheckMonth(month) != nil {
+		return fault.NotFound("budget")
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	// The page shows the month the form was for.
+	c.QueryParams().Set("month", month)
+	errs := map[string]string{}
+	amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.org.Currency)
+	if !ok || amount.Minor < 0 {
+		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.org.Currency)))
+	}
+	warn, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(form.Get("warn_pct")), "%")))
+	if err != nil || warn < 1 || warn > 100 {
+		errs["warn_pct"] = v.T.T("money.err.field.warn_pct")
+	}
+	if len(errs) > 0 {
+		return s.showBudgets(c, http.StatusUnprocessableEntity, errs, form, id)
+	}
+	ctx := c.Request().Context()
+	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.SetBudget(ctx, tx, currentPrincipal(c).id(), id, month, amount.Minor, amount.Currency, warn,
+			form.Get("hard") == "on", time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		field, msg, ok := faultMessage(v.T, err)
+		if !ok {
+			return err
+		}
+		if field == "" {
+			field = "budget"
+		}
+		status, _ := asFaultStatus(err)
+		return s.showBudgets(c, status, map[string]string{field: msg}, form, id)
+	}
+	setFlash(c, v.T.T("flash.budget", month))
+	return c.Redirect(http.StatusSeeOther, "/budgets?month="+month+"#budget-"+formatID(id))
+}

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/catalog"
+	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/requests"
+)
+
+var chargeStatuses = []string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}
+
+// chargeRow is a charge as the charges page shows it.
+type chargeRow struct {
+	billing.Charge
+	Number             string
+	Service            string
+	Consumer, Provider unitRef
+	UnitPrice, Amount  money.Money
+	Credit             money.Money
+	Dispute            *billing.Dispute
+	PeriodStatus       string
+	CanDispute         bool
+}
+
+type chargesData struct {
+	Rows       []chargeRow
+	Units      []unitRef
+	Statuses   []string
+	Next       string
+	Month      string
+	Statements []unitRef
+	Back       string
+	FormFor    int64 // the charge whose dispute form is shown again
+	Detail     bool
+}
+
+// chargeRows dresses charges for the page, with what the user may do.
+type chargeDresser struct {
+	s        *Server
+	c        echo.Context
+	units    unitNames
+	services map[int64]string
+	periods  map[string]string
+}
+
+func (s *Server) newChargeDresser(c echo.Context) *chargeDresser {
+	return &chargeDresser{s: s, c: c, units: unitNames{}, services: map[int64]string{}, periods: map[string]string{}}
+}
+
+func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, error) {
+	s := d.s
+	r := chargeRow{Charge: ch, Consumer: s.unitRef(ctx, d.units, ch.ConsumerUnitID), Provider: s.unitRef(ctx, d.units, ch.ProviderUnitID),
+		UnitPrice: money.Money{Minor: ch.UnitPriceMinor, Currency: ch.Currency}, Amount: money.Money{Minor: ch.AmountMinor, Currency: ch.Currency},
+		Credit: money.Money{Currency: ch.Currency}}
+	if ch.RequestID != nil {
+		r.Number = requests.Number(*ch.RequestID)
+	}
+	name, ok := d.services[ch.ServiceID]
+	if !ok {
+		if svc, err := catalog.GetService(ctx, s.db, ch.ServiceID); err == nil {
+			name = svc.Name
+		}
+		d.services[ch.ServiceID] = name
+	}
+	r.Service = name
+	status, ok := d.periods[ch.Period]
+	if !ok {
+		p, err := billing.GetPeriod(ctx, s.db, ch.Period)
+		if err != nil {
+			return r, err
+		}
+		status = p.Status
+		d.periods[ch.Period] = status
+	}
+	r.PeriodStatus = status
+	dispute, err := billing.DisputeOf(ctx, s.db, ch.ID)
+	if err != nil {
+		return r, err
+	}
+	r.Dispute = dispute
+	if dispute != nil {
+		r.Credit.Minor = dispute.CreditMinor
+	}
+	r.CanDispute = dispute == nil && ch.Status == billing.ChargePosted && status != billing.PeriodClosed &&
+		s.allowed(d.c, ch.ConsumerUnitID, "charge", "dispute")
+	return r, nil
+}
+
+// chargesPage lists the charges the user may see: managers those of their
+// units (and the units below), finance and auditors all.
+func (s *Server) chargesPage(c echo.Context) error {
+	return s.showCharges(c, http.StatusOK, nil, nil, 0)
+}
+
+func (s *Server) showCharges(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
+	ids, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), "charge", "read")
+	if !orgWide && len(ids) == 0 {
+		return notFoundPage()
+	}
+	ctx, q := c.Request().Context(), c.QueryParams()
+	v := s.newView(c, "", nil)
+	v.Title = v.T.T("charges.title")
+	f := billing.ChargeFilter{OrgWide: orgWide, UnitIDs: ids, Limit: maxMoneyRows + 1}
+	if p := q.Get("period"); p != "" {
+		if billing.CheckMonth(p) == nil {
+			f.Period = p
+		} else {
+			v.Errors["period"] = v.T.T("money.err.month")
+		}
+	}
+	if st := q.Get("status"); st != "" {
+		if slices.Contains(chargeStatuses, st) {
+			f.Status = st
+		} else {
+			v.Errors["status"] = v.T.T("money.err.choice")
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}} {
+		if raw := q.Get(p.name); raw != "" {
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil || n <= 0 {
+				v.Errors[p.name] = v.T.T("money.err.choice")
+				continue
+			}
+			*p.dst = n
+		}
+	}
+	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
+		f.AfterID = after
+	}
+	charges, err := billing.ListCharges(ctx, s.db, f)
+	if err != nil {
+		return err
+	}
+	data := chargesData{Statuses: chargeStatuses, Back: c.Request().URL.RequestURI(), FormFor: formFor}
+	if len(charges) > maxMoneyRows {
+		charges = charges[:maxMoneyRows]
+		next := c.QueryParams()
+		next.Set("after", formatID(charges[len(charges)-1].ID))
+		data.Next = "/charges?" + next.Encode()
+	}
+	dress := s.newChargeDresser(c)
+	for _, ch := range charges {
+		row, err := dress.row(ctx, ch)
+		if err != nil {
+			return err
+		}
+		data.Rows = append(data.Rows, row)
+	}
+	if data.Units, err = s.unitsFor(c, "charge", "read"); err != nil {
+		return err
+	}
+	data.Month = f.Period
+	if data.Month == "" {
+		data.Month = s.thisMonth()
+	}
+	stmts, err := s.unitsFor(c, "statement", "read")
+	if err != nil {
+		return err
+	}
+	for _, u := range stmts {
+		if f.ConsumerUnitID == 0 || u.ID == f.ConsumerUnitID {
+			data.Statements = append(data.Statements, u)
+		}
+	}
+	if len(v.Errors) > 0 && status == http.StatusOK {
+		status = http.StatusUnprocessableEntity
+	}
+	for k, msg := range errs {
+		v.Errors[k] = msg
+	}
+	v.Form = c.QueryParams()
+	for k, vals := range typed {
+		v.Form[k] = vals
+	}
+	v.Data = data
+	v.Path = "/charges"
+	return s.render(c, status, "charges", v)
+}
+
+// chargePage shows one charge, with its dispute and the dispute form. A
+// charge the user may not see is a 404 page.
+func (s *Server) chargePage(c echo.Context) error {
+	return s.showCharge(c, http.StatusOK, nil, nil)
+}
+
+func (s *Server) showCharge(c echo.Context, status int, errs map[string]string, typed url.Values) error {
+	ch, err := s.visibleCharge(c)
+	if err != nil {
+		return err
+	}
+	row, err := s.newChargeDresser(c).row(c.Request().Context(), *ch)
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, "", nil)
+	v.Title = v.T.T("charges.one", formatID(ch.ID))
+	data := chargesData{Rows: []chargeRow{row}, Detail: true, Month: ch.Period, FormFor: ch.ID,
+		Back: c.Request().URL.RequestURI()}
+	if s.allowed(c, ch.ConsumerUnitID, "statement", "read") {
+		data.Statements = []unitRef{row.Consumer}
+	}
+	if errs != nil {
+		v.Errors = errs
+		v.Problem = errs["dispute"]
+	}
+	if typed != nil {
+		v.Form = typed
+	}
+	v.Data = data
+	v.Path = "/charges/" + formatID(ch.ID)
+	return s.render(c, status, "charges", v)
+}
+
+// disputeForm raises a dispute on a charge for a manager of its consumer
+// unit, after a confirmation.
+func (s *Server) disputeForm(c echo.Context) error {
+	ch, err := s.visibleCharge(c)
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, "", nil)
+	if !s.allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
+		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.dispute_forbidden"))
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	back := backTo(form, "/charges/"+formatID(ch.ID))
+	if asked, err := s.needConfirm(c, form, "charges.dispute.confirm", back); asked || err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.RaiseDispute(ctx, tx, currentPrincipal(c).id(), ch.ID, form.Get("reason"), time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		field, msg, ok := faultMessage(v.T, err)
+		if !ok {
+			return err
+		}
+		if field == "" {
+			field = "dispute"
+		}
+		status, _ := asFaultStatus(err)
+		return s.showCharge(c, status, map[string]string{field: msg}, form)
+	}
+	setFlash(c, v.T.T("flash.disputed", formatID(ch.ID)))
+	return c.Redirect(http.StatusSeeOther, back)
+}

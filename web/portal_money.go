@@ -1,0 +1,232 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/units"
+)
+
+// maxMoneyRows is how many rows a money page lists at once.
+const maxMoneyRows = 100
+
+// orgCan reports whether the signed-in user holds obj:act organisation-wide
+// (finance, auditor), as opposed to only in some units.
+func (s *Server) orgCan(c echo.Context, obj, act string) bool {
+	return s.authz.Can(currentPrincipal(c).id(), 0, obj, act)
+}
+
+// thisMonth is the current month in the organisation's time zone.
+func (s *Server) thisMonth() string { return billing.MonthOf(time.Now(), s.orgLocation()) }
+
+// unitRef is a unit as the money pages name it.
+type unitRef struct {
+	ID         int64
+	Code, Name string
+}
+
+// Label is "CC-1200 Marketing".
+func (u unitRef) Label() string { return strings.TrimSpace(u.Code + " " + u.Name) }
+
+// unitNames caches units by id while one page is built.
+type unitNames map[int64]unitRef
+
+func (s *Server) unitRef(ctx context.Context, cache unitNames, id int64) unitRef {
+	if u, ok := cache[id]; ok {
+		return u
+	}
+	ref := unitRef{ID: id, Code: formatID(id)}
+	if u, err := units.GetUnit(ctx, s.db, id); err == nil {
+		ref = unitRef{ID: u.ID, Code: u.Code, Name: u.Name}
+	}
+	cache[id] = ref
+	return ref
+}
+
+// unitsFor lists the units in which the user may act on obj: every unit for
+// an organisation role, else the user's units and those below them.
+func (s *Server) unitsFor(c echo.Context, obj, act string) ([]unitRef, error) {
+	ctx := c.Request().Context()
+	ids, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), obj, act)
+	var out []unitRef
+	if orgWide {
+		list, err := units.ListUnits(ctx, s.db, units.UnitFilter{Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range list {
+			out = append(out, unitRef{ID: u.ID, Code: u.Code, Name: u.Name})
+		}
+		return out, nil
+	}
+	cache := unitNames{}
+	for _, id := range ids {
+		out = append(out, s.unitRef(ctx, cache, id))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+// parseLocaleAmount reads an amount typed the locale's way: "1 234,56" or
+// "12,5" in Finnish, "1,234.56" or "12.5" in English, with an optional
+// currency sign. Digit groups must be whole groups of three; anything else
+// (both separators, a stray letter, an exponent) is refused rather than
+// guessed, and the result goes through money.ParseDecimalAmount.
+func parseLocaleAmount(locale, raw, currency string) (money.Money, bool) {
+	s := strings.TrimSpace(raw)
+	for _, sign := range []string{"€", "$", "£", currency} {
+		s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, sign), sign))
+	}
+	group, point := ",", "."
+	if locale == "fi" {
+		group, point = " ", ","
+		s = strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
+		if strings.Contains(s, ".") {
+			return money.Money{}, false
+		}
+	} else if strings.ContainsAny(s, " \u00a0\u202f") {
+		return money.Money{}, false
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, hasPoint := strings.Cut(s, point)
+	if hasPoint && strings.Contains(frac, point) {
+		return money.Money{}, false
+	}
+	if strings.Contains(whole, group) {
+		parts := strings.Split(whole, group)
+		if len(parts[0]) == 0 || len(parts[0]) > 3 {
+			return money.Money{}, false
+		}
+		for _, p := range parts[1:] {
+			if len(p) != 3 {
+				return money.Money{}, false
+			}
+		}
+		whole = strings.Join(parts, "")
+	}
+	if strings.Contains(frac, group) {
+		return money.Money{}, false
+	}
+	lit := whole
+	if hasPoint {
+		lit += "." + frac
+	}
+	if neg {
+		lit = "-" + lit
+	}
+	m, err := money.ParseDecimalAmount(lit, currency)
+	if err != nil {
+		return money.Money{}, false
+	}
+	return m, true
+}
+
+// formAmount shows an amount in minor units the way the locale types it,
+// without grouping or sign: "1234,56" or "1234.56".
+func formAmount(locale string, minor int64, currency string) string {
+	digits, err := money.MinorDigits(currency)
+	if err != nil || digits == 0 {
+		return strconv.FormatInt(minor, 10)
+	}
+	neg := minor < 0
+	if neg {
+		minor = -minor
+	}
+	scale := int64(1)
+	for range digits {
+		scale *= 10
+	}
+	point := "."
+	if locale == "fi" {
+		point = ","
+	}
+	out := fmt.Sprintf("%d%s%0*d", minor/scale, point, digits, minor%scale)
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// faultMessage translates the domain faults the money forms expect; any
+// other fault keeps the domain's own message.
+func faultMessage(tr translator, err error) (field, msg string, ok bool) {
+	fe, isFault := fault.As(err)
+	if !isFault || fe.Kind == fault.KindNotFound {
+		return "", "", false
+	}
+	field, _ = fe.Details["field"].(string)
+	key := "money.err." + fe.Code
+	if fe.Code == "invalid" && field != "" {
+		key = "money.err.field." + field
+	}
+	if _, known := messages["en"][key]; known {
+		return field, tr.T(key), true
+	}
+	return field, fe.Message, true
+}
+
+// confirmPage asks before a money form posts when the portal's script did
+// not (data-confirm adds confirm=yes): it repeats the form's fields.
+type confirmPage struct {
+	Action   string
+	Question string
+	Back     string
+	Fields   []confirmField
+}
+
+type confirmField struct{ Name, Value string }
+
+// needConfirm renders the confirmation page unless the form says yes.
+func (s *Server) needConfirm(c echo.Context, form url.Values, question, back string) (bool, error) {
+	if form.Get("confirm") == "yes" {
+		return false, nil
+	}
+	data := confirmPage{Action: c.Request().URL.Path, Back: safeNext(back)}
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		if k != "csrf_token" && k != "confirm" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range form[k] {
+			data.Fields = append(data.Fields, confirmField{k, v})
+		}
+	}
+	v := s.newView(c, "", data)
+	v.Title = v.T.T("money.confirm.title")
+	data.Question = v.T.T(question)
+	v.Data = data
+	return true, s.render(c, http.StatusOK, "moneyconfirm", v)
+}
+
+// backTo is where a money form returns: the page it came from, if local.
+func backTo(form url.Values, fallback string) string {
+	if b := form.Get("back"); b != "" {
+		return safeNext(b)
+	}
+	return fallback
+}
+
+// notFoundPage is what a user without the page's permission sees.
+func notFoundPage() error { return fault.NotFound("page") }
+
+func moneyOf(minor int64, currency string) money.Money {
+	return money.Money{Minor: minor, Currency: currency}
+}
+
+// exampleAmount is the amount the money forms show as a pattern to follow.
+func exampleAmount(currency string) money.Money { return moneyOf(123456, currency) }

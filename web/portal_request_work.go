@@ -1,0 +1,132 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/catalog"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/requests"
+)
+
+// requestWork is the request page's files and time: what is there and what
+// the viewer may add.
+type requestWork struct {
+	Attachments []requests.Attachment
+	Time        []requests.TimeEntry
+	TotalTime   int // minutes
+	CanAttach   bool
+	SeesTime    bool
+	CanLogTime  bool
+	Today       string // the default day of a new time entry
+}
+
+func (s *Server) requestWork(c echo.Context, v requests.Viewer, r *requests.Request) (requestWork, error) {
+	ctx := c.Request().Context()
+	w := requestWork{CanAttach: v.MayPost(r, false) == nil, SeesTime: v.SeesTime(r),
+		Today: catalog.Today(time.Now(), s.org.TimeZone)}
+	var err error
+	if w.Attachments, err = requests.Attachments(ctx, s.db, v, r.ID, 0, 200); err != nil {
+		return w, err
+	}
+	if w.SeesTime {
+		if w.Time, err = requests.TimeEntries(ctx, s.db, v, r.ID, 0, 500); err != nil {
+			return w, err
+		}
+		for _, te := range w.Time {
+			w.TotalTime += te.Minutes
+		}
+		w.CanLogTime = v.Authz.Can(v.UserID, r.ProviderUnitID, "request", "log_time") && r.Status.TakesWork()
+	}
+	return w, nil
+}
+
+// attachmentForm takes one file from the request page. A file the server
+// refuses (too large, a forbidden type, a bad name) is said beside the
+// file field; nothing is stored.
+func (s *Server) attachmentForm(c echo.Context) error {
+	id, err := pathID(c, "id", "request")
+	if err != nil {
+		return err
+	}
+	v, ctx := s.viewer(c), c.Request().Context()
+	r, err := requests.Get(ctx, s.db, v, id)
+	if err != nil {
+		return err
+	}
+	if err := v.MayPost(r, false); err != nil {
+		return err
+	}
+	u, err := s.readUpload(c)
+	if err == nil {
+		err = s.db.InTx(ctx, func(tx bun.Tx) error {
+			_, err := requests.Attach(ctx, tx, v, id, u, time.Now().UTC())
+			return err
+		})
+	}
+	if err != nil {
+		if msg, ok := uploadProblem(err); ok {
+			return s.showRequest(c, http.StatusUnprocessableEntity, false, map[string]string{"file": msg}, url.Values{}, "")
+		}
+		return err
+	}
+	tr := translator{locale: localeFor(c)}
+	setFlash(c, tr.T("flash.attached"))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+"#files")
+}
+
+// uploadProblem is the message a refused upload shows on the page.
+func uploadProblem(err error) (string, bool) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if msg, ok := he.Message.(string); ok {
+			return msg, true
+		}
+	}
+	if fe, ok := fault.As(err); ok && fe.Kind != fault.KindNotFound && fe.Kind != fault.KindForbidden {
+		return fe.Message, true
+	}
+	return "", false
+}
+
+// timeForm logs an agent's time from the request page.
+func (s *Server) timeForm(c echo.Context) error {
+	id, err := pathID(c, "id", "request")
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	minutes, err := strconv.Atoi(form.Get("minutes"))
+	if err != nil {
+		tr := translator{locale: localeFor(c)}
+		return s.showRequest(c, http.StatusUnprocessableEntity, false, map[string]string{"minutes": tr.T("time.minutes.invalid")}, form, "")
+	}
+	l := requests.TimeLog{Minutes: minutes, Date: form.Get("date"), Billable: form.Get("billable") == "on", Note: form.Get("note")}
+	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
+	ctx, v := c.Request().Context(), s.viewer(c)
+	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+		_, err := requests.LogTime(ctx, tx, v, org, id, l, time.Now().UTC())
+		return err
+	})
+	if err != nil {
+		if fault.Is(err, fault.KindForbidden) {
+			return err
+		}
+		if errs, problem, ok := formErrors(err); ok {
+			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
+		}
+		return err
+	}
+	tr := translator{locale: localeFor(c)}
+	setFlash(c, tr.T("flash.timelogged"))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+"#time")
+}
