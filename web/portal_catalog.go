@@ -34,6 +34,7 @@ type catalogPage struct {
 type servicePage struct {
 	Service serviceCard
 	Units   []units.Unit // units the user may order for
+	Budgets []orderBudget
 }
 
 func (s *Server) serviceCards(c echo.Context, list []catalog.Service) ([]serviceCard, error) {
@@ -135,7 +136,11 @@ func (s *Server) showService(c echo.Context, status int, errs map[string]string,
 	if err != nil {
 		return err
 	}
-	v := s.newView(c, svc.Name, servicePage{Service: cards[0], Units: ordering})
+	budgets, err := s.orderBudgets(c, ordering, cards[0].Price)
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, svc.Name, servicePage{Service: cards[0], Units: ordering, Budgets: budgets})
 	if errs != nil {
 		v.Errors = errs
 	}

@@ -121,3 +121,38 @@ func regexpFind(t *testing.T, body, pattern string) string {
 	}
 	return m[1]
 }
+
+func TestPortalOrderFormShowsTheBudget(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		res := f.login("itmgr").call("POST", "/api/v1/services", map[string]any{"provider_unit_id": id(f.units["IT"]), "code": "MON", "name": "Monitor",
+			"pricing_model": "per_unit", "unit_label": "monitor", "price": map[string]any{"amount_minor": 30000, "currency": "EUR"},
+			"approval_policy": "never", "sla": map[string]any{"first_response_minutes": 60, "resolution_minutes": 480}})
+		if res.status != http.StatusCreated {
+			t.Fatal(res.status, string(res.body))
+		}
+		svc := "/catalog/" + res.str("id")
+		member := f.signIn("mktmember")
+		if p := member.get(svc); !strings.Contains(p.body, "No budget set for this month.") {
+			t.Fatal("the order form does not say the unit has no budget")
+		}
+		month := budgetMonth(t)
+		if r := f.login("finance").call("PUT", budgetPath(f.units["MKT"], month), map[string]any{
+			"amount": map[string]any{"amount_minor": 50000, "currency": "EUR"}, "hard": true}); r.status != http.StatusOK {
+			t.Fatal(r.status, string(r.body))
+		}
+		p := member.get(svc)
+		if !strings.Contains(p.body, "€0.00 used of €500.00") || !strings.Contains(p.body, `data-used-minor="0"`) || strings.Contains(p.body, "budget-over-") {
+			t.Fatal("the order form does not show the budget before ordering")
+		}
+		// One monitor fits; once it is ordered, the next one would not.
+		if p := member.post(svc, url.Values{"consumer_unit_id": {id(f.units["MKT"])}, "title": {"One screen"}, "quantity": {"1"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("order = %d", p.status)
+		}
+		p = member.get(svc)
+		if !strings.Contains(p.body, "€300.00 used of €500.00") || !strings.Contains(p.body, "€600.00") ||
+			!strings.Contains(p.body, `id="budget-over-`+id(f.units["MKT"])+`"`) || !strings.Contains(p.body, "Over a hard budget") {
+			t.Fatal("the order form does not warn that the next order goes over the hard budget")
+		}
+	})
+}

@@ -58,7 +58,11 @@
     if (!isFinite(q) || q <= 0) { out.textContent = "–"; return; }
     var fmt = new Intl.NumberFormat(document.documentElement.lang === "fi" ? "fi-FI" : "en-GB",
       { style: "currency", currency: input.getAttribute("data-currency") });
-    out.textContent = fmt.format(Math.round(minor * q) / 100);
+    var estimate = Math.round(minor * q);
+    out.textContent = fmt.format(estimate / 100);
+    document.querySelectorAll(".budget-after").forEach(function (after) {
+      after.textContent = fmt.format((Number(after.getAttribute("data-used-minor")) + estimate) / 100);
+    });
   }
   document.addEventListener("input", function (event) {
     if (event.target.hasAttribute && event.target.hasAttribute("data-estimate")) { updateEstimate(event.target); }
