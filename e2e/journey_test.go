@@ -110,6 +110,9 @@ func TestLaptopJourney(t *testing.T) {
 	// downloads Marketing's statement.
 	sanna := srv.open(t, browser, "Sanna (finance)", sh)
 	sanna.signIn("sanna@journey.example")
+	sanna.visit("/")
+	sanna.sees("#finance-attention", "Avoimia kiistoja: 1")
+	sanna.snap("finance-home")
 	sanna.visit("/finance/disputes")
 	disputeID := strings.TrimPrefix(sanna.attr(fmt.Sprintf(`article[data-request=%q]`, number), "id"), "dispute-")
 	sanna.snap("finance-disputes")
@@ -129,6 +132,8 @@ func TestLaptopJourney(t *testing.T) {
 	if !strings.Contains(journal, "CC-1200") || !strings.Contains(journal, "CC-1100") {
 		t.Fatalf("the journal lacks the two cost centers:\n%s", journal)
 	}
+	sanna.visit("/")
+	sanna.sees("#finance-attention", "Avoimia kiistoja: 0")
 	sanna.visit("/charges?period=" + month)
 	statement := sanna.fetch(sanna.attr("#statement-csv-"+o.units["CC-1200"], "href"))
 	if !strings.Contains(statement, number) || !strings.Contains(statement, "1450.00") || !strings.Contains(statement, "450.00") {

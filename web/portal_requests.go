@@ -298,6 +298,7 @@ type homePage struct {
 	Queue     []requestRow
 	IsAgent   bool
 	Approver  bool
+	Finance   *financeAttention
 }
 
 // homePage shows what needs the user's attention, by role.
@@ -334,6 +335,9 @@ func (s *Server) homePage(c echo.Context) error {
 		if data.Queue, err = load(requests.Filter{Statuses: []requests.Status{requests.Open, requests.InProgress}, Unassigned: true}); err != nil {
 			return err
 		}
+	}
+	if data.Finance, err = s.financeAttention(c); err != nil {
+		return err
 	}
 	view := s.newView(c, "", data)
 	view.Title = view.T.T("home.title", currentPrincipal(c).User.Name)

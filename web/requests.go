@@ -317,10 +317,7 @@ func (s *Server) applyAction(c echo.Context, id int64, a requests.Action) (*requ
 			return nil
 		}
 		// The charge posts in the resolving transaction: both or neither.
-		_, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: r.ID, Number: r.Number(), Title: r.Title,
-			ConsumerUnitID: r.ConsumerUnitID, ProviderUnitID: r.ProviderUnitID, ServiceID: r.ServiceID, RateID: r.RateID,
-			PricingModel: r.PricingModel, Quantity: r.Quantity, UnitPriceMinor: r.UnitPriceMinor, Currency: r.Currency,
-			ResolvedAt: now, ActorID: v.UserID}, s.org.TimeZone)
+		_, err = billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), s.org.TimeZone)
 		return err
 	})
 	if err != nil {
