@@ -81,8 +81,15 @@ var People = []Person{
 		UnitRoles: [][2]string{{"CC-1400", "manager"}, {"CC-1400", "agent"}}, Persona: "HR manager and recruiter"},
 }
 
-// Load adds whatever part of the demo organisation is missing.
+// Load adds whatever part of the demo organisation is missing: units and
+// people, the catalog, the request history (charged as it was resolved)
+// and then the books (billing runs, periods, disputes, budgets).
 func Load(ctx context.Context, d *db.DB, params auth.HashParams) error {
+	return load(ctx, d, params, time.Now().UTC())
+}
+
+// load is Load as of now: the history ends there.
+func load(ctx context.Context, d *db.DB, params auth.HashParams, now time.Time) error {
 	hash, err := auth.HashPassword(Password, params)
 	if err != nil {
 		return err
@@ -110,11 +117,13 @@ func Load(ctx context.Context, d *db.DB, params auth.HashParams) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
 	if err := loadCatalog(ctx, d, org, now); err != nil {
 		return err
 	}
-	return loadRequests(ctx, d, org, now)
+	if err := loadRequests(ctx, d, org, now); err != nil {
+		return err
+	}
+	return loadBooks(ctx, d, org, now)
 }
 
 func ensureUnit(ctx context.Context, tx bun.Tx, seed unitSeed, ids map[string]int64) (int64, error) {

@@ -21,9 +21,11 @@ func TestLoadIsIdempotent(t *testing.T) {
 		if err := demo.Load(ctx, d, cheap); err != nil {
 			t.Fatal(err)
 		}
-		counts := func() [6]int {
-			var c [6]int
-			for i, table := range []string{"units", "users", "unit_roles", "services", "service_rates", "requests"} {
+		counts := func() [15]int {
+			var c [15]int
+			for i, table := range []string{"units", "users", "unit_roles", "services", "service_rates", "requests",
+				"time_entries", "request_feedback", "journal_entries", "postings", "charges", "subscriptions",
+				"periods", "disputes", "budgets"} {
 				n, err := d.NewSelect().Table(table).Count(ctx)
 				if err != nil {
 					t.Fatal(err)
@@ -33,11 +35,18 @@ func TestLoadIsIdempotent(t *testing.T) {
 			return c
 		}
 		first := counts()
+		audited, err := d.NewSelect().Table("audit_events").Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := demo.Load(ctx, d, cheap); err != nil {
 			t.Fatalf("second load: %v", err)
 		}
 		if second := counts(); second != first {
 			t.Fatalf("second load changed counts %v → %v", first, second)
+		}
+		if again, err := d.NewSelect().Table("audit_events").Count(ctx); err != nil || again != audited {
+			t.Fatalf("second load wrote audit events: %d → %d (%v)", audited, again, err)
 		}
 		if first[0] != 11 || first[1] != len(demo.People) {
 			t.Fatalf("units, users = %d, %d", first[0], first[1])

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
@@ -32,7 +33,7 @@ var requesterSeeds = []requesterSeed{
 	{"leena.lehtonen@tiski.example", "CC-1210", 5}, {"leena.lehtonen@tiski.example", "CC-1200", 3},
 	{"antti.salo@tiski.example", "CC-1220", 6}, {"sanna.korhonen@tiski.example", "CC-1300", 5},
 	{"mikko.nieminen@tiski.example", "CC-1300", 2}, {"timo.lindholm@tiski.example", "CC-1400", 3},
-	{"pekka.hamalainen@tiski.example", "CC-1500", 3}, {"helena.aaltonen@tiski.example", "CC-1600", 2},
+	{"pekka.hamalainen@tiski.example", "CC-1500", 3}, {"helena.aaltonen@tiski.example", "CC-1600", 4},
 	{"maria.jarvinen@tiski.example", "CC-1200", 2}, {"emma.heikkinen@tiski.example", "CC-1110", 1},
 	{"otto.koskinen@tiski.example", "CC-1120", 1}, {"juha.laine@tiski.example", "CC-1100", 1},
 }
@@ -290,14 +291,41 @@ func (s *requestSeeder) file(ctx context.Context, p plan) error {
 	worker := pick(s.rng, workers)
 	approver := s.approver(p.Requester.Unit, requesterID)
 	t := p.Created
+	var startedAt time.Time
+	logged := false
 	act := func(userID int64, name string, minMinutes, maxMinutes int) error {
-		t = s.later(t, minMinutes, maxMinutes)
+		at := s.later(t, minMinutes, maxMinutes)
+		if name == "resolve" && r.PricingModel == "hourly" && !logged {
+			// The agent books the hours before resolving: the charge is
+			// priced from them.
+			if err := s.logTime(ctx, r, userID, startedAt, t, at); err != nil {
+				return fmt.Errorf("log time: %w", err)
+			}
+			logged = true
+		}
+		t = at
 		a := requests.Action{Name: name, Version: r.Version, Note: pick(s.rng, notes[name])}
 		if name == "assign" {
 			a.AssigneeID = userID
 		}
-		r, err = requests.Act(ctx, s.tx, s.viewer(userID), r.ID, a, t)
-		return err
+		if r, err = requests.Act(ctx, s.tx, s.viewer(userID), r.ID, a, t); err != nil {
+			return err
+		}
+		switch name {
+		case "start":
+			startedAt = t
+		case "resolve":
+			// As the server does: the charge posts in the resolving
+			// transaction.
+			if _, err := billing.ChargeFulfilment(ctx, s.tx, r.Fulfilment(t, userID), s.org.TimeZone); err != nil {
+				return fmt.Errorf("charge: %w", err)
+			}
+		}
+		return nil
+	}
+	rate := func() error {
+		t = s.later(t, 10, 1440)
+		return s.giveFeedback(ctx, r, requesterID, t)
 	}
 	target := p.Target
 	steps := []func() error{}
@@ -343,6 +371,9 @@ func (s *requestSeeder) file(ctx context.Context, p plan) error {
 		steps = append(steps,
 			func() error { return act(requesterID, "reopen", 60, 2*1440) },
 			func() error { return act(worker, "resolve", 60, 1440) })
+	}
+	if s.rng.IntN(100) < feedbackPercent {
+		steps = append(steps, rate)
 	}
 	if target == requests.Closed {
 		closer := requesterID
