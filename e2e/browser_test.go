@@ -119,11 +119,13 @@ func (p *person) visit(path string) {
 	p.do(chromedp.Navigate(p.base+path), chromedp.WaitReady(chromedp.CSS("body")))
 }
 
-// signIn fills in the login form.
-func (p *person) signIn(email string) {
+// signIn fills in the login form with the journeys' password.
+func (p *person) signIn(email string) { p.t.Helper(); p.signInWith(email, password) }
+
+func (p *person) signInWith(email, secret string) {
 	p.t.Helper()
 	p.visit("/login")
-	p.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password))
+	p.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), secret))
 	p.submit(`form[action="/login"] button[type="submit"]`)
 	if path := p.path(); strings.HasPrefix(path, "/login") {
 		p.t.Fatalf("%s could not sign in: %s", p.name, p.text("main"))

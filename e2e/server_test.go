@@ -40,8 +40,9 @@ func buildTiski(t *testing.T) string {
 }
 
 // startServer migrates a new database and runs `tiski serve` on a free
-// loopback port until the test ends.
-func startServer(t *testing.T) *server {
+// loopback port until the test ends; extra flags (such as --demo) go to
+// serve.
+func startServer(t *testing.T, flags ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	s := &server{t: t, bin: buildTiski(t), db: "sqlite:" + filepath.Join(dir, "tiski.db")}
@@ -57,7 +58,7 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(s.bin, "serve", "--db", s.db, "--addr", addr)
+	cmd := exec.Command(s.bin, append([]string{"serve", "--db", s.db, "--addr", addr}, flags...)...)
 	cmd.Env = s.env()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -78,7 +79,7 @@ func startServer(t *testing.T) *server {
 			t.Logf("server log (last 4 KiB):\n%s", tail(raw, 4096))
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		res, err := http.Get(s.base + "/readyz")
 		if err == nil {
