@@ -38,14 +38,15 @@ func parsePages() (pageSet, error) {
 	if err != nil {
 		return nil, err
 	}
+	// layout.html and every partials*.html are shared by all pages.
+	shared := []string{"templates/layout.html", "templates/partials*.html"}
 	pages := pageSet{}
 	for _, path := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(path, "templates/"), ".html")
-		if name == "layout" || name == "partials" {
+		if name == "layout" || strings.HasPrefix(name, "partials") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS,
-			"templates/layout.html", "templates/partials.html", path)
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, append(shared, path)...)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

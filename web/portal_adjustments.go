@@ -134,15 +134,11 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		field, msg, ok := faultMessage(v.T, err)
+		status, errs, ok := formFault(v.T, err, "adjustment")
 		if !ok {
 			return err
 		}
-		if field == "" {
-			field = "adjustment"
-		}
-		status, _ := asFaultStatus(err)
-		return s.showAdjustments(c, status, map[string]string{field: msg}, form, 0)
+		return s.showAdjustments(c, status, errs, form, 0)
 	}
 	setFlash(c, v.T.T("flash.adjustment."+created.Status))
 	return c.Redirect(http.StatusSeeOther, "/finance/adjustments")
@@ -182,15 +178,14 @@ func (s *Server) decideAdjustmentForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		field, msg, ok := faultMessage(v.T, err)
+		status, errs, ok := formFault(v.T, err, "decision")
 		if !ok {
 			return err
 		}
-		if field == "" {
-			field = "decision"
+		for _, msg := range errs {
+			errs["decision"] = msg // the decision form shows every refusal
 		}
-		status, _ := asFaultStatus(err)
-		return s.showAdjustments(c, status, map[string]string{"decision": msg, field: msg}, form, id)
+		return s.showAdjustments(c, status, errs, form, id)
 	}
 	setFlash(c, v.T.T("flash.adjustment."+action))
 	return c.Redirect(http.StatusSeeOther, "/finance/adjustments")

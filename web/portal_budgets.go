@@ -197,15 +197,11 @@ func (s *Server) budgetForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		field, msg, ok := faultMessage(v.T, err)
+		status, errs, ok := formFault(v.T, err, "budget")
 		if !ok {
 			return err
 		}
-		if field == "" {
-			field = "budget"
-		}
-		status, _ := asFaultStatus(err)
-		return s.showBudgets(c, status, map[string]string{field: msg}, form, id)
+		return s.showBudgets(c, status, errs, form, id)
 	}
 	setFlash(c, v.T.T("flash.budget", month))
 	return c.Redirect(http.StatusSeeOther, "/budgets?month="+month+"#budget-"+formatID(id))

@@ -250,15 +250,11 @@ func (s *Server) disputeForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		field, msg, ok := faultMessage(v.T, err)
+		status, errs, ok := formFault(v.T, err, "dispute")
 		if !ok {
 			return err
 		}
-		if field == "" {
-			field = "dispute"
-		}
-		status, _ := asFaultStatus(err)
-		return s.showCharge(c, status, map[string]string{field: msg}, form)
+		return s.showCharge(c, status, errs, form)
 	}
 	setFlash(c, v.T.T("flash.disputed", formatID(ch.ID)))
 	return c.Redirect(http.StatusSeeOther, back)

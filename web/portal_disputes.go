@@ -150,18 +150,14 @@ func (s *Server) settleForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		field, msg, ok := faultMessage(v.T, err)
+		status, errs, ok := formFault(v.T, err, "dispute")
 		if !ok {
 			return err
 		}
-		switch field {
-		case "credit_minor":
-			field = "credit"
-		case "":
-			field = "dispute"
+		if msg, ok := errs["credit_minor"]; ok { // the form's field is the typed amount
+			errs = map[string]string{"credit": msg}
 		}
-		status, _ := asFaultStatus(err)
-		return s.showDisputes(c, status, map[string]string{field: msg}, form, id, action)
+		return s.showDisputes(c, status, errs, form, id, action)
 	}
 	if d.Status == billing.DisputeAccepted {
 		setFlash(c, v.T.T("flash.dispute.accepted", v.T.Money(moneyOf(d.CreditMinor, s.org.Currency))))

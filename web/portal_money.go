@@ -177,6 +177,21 @@ func faultMessage(tr translator, err error) (field, msg string, ok bool) {
 	return field, fe.Message, true
 }
 
+// formFault is a refused money form: the HTTP status and the message beside
+// the field the fault names, or beside fallback when it names none. ok is
+// false for what is no form's business (not found, or not a fault at all).
+func formFault(tr translator, err error, fallback string) (status int, errs map[string]string, ok bool) {
+	field, msg, ok := faultMessage(tr, err)
+	if !ok {
+		return 0, nil, false
+	}
+	if field == "" {
+		field = fallback
+	}
+	status, _ = asFaultStatus(err)
+	return status, map[string]string{field: msg}, true
+}
+
 // confirmPage asks before a money form posts when the portal's script did
 // not (data-confirm adds confirm=yes): it repeats the form's fields.
 type confirmPage struct {

@@ -55,22 +55,7 @@ func (s *Server) attachmentForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, ctx := s.viewer(c), c.Request().Context()
-	r, err := requests.Get(ctx, s.db, v, id)
-	if err != nil {
-		return err
-	}
-	if err := v.MayPost(r, false); err != nil {
-		return err
-	}
-	u, err := s.readUpload(c)
-	if err == nil {
-		err = s.db.InTx(ctx, func(tx bun.Tx) error {
-			_, err := requests.Attach(ctx, tx, v, id, u, time.Now().UTC())
-			return err
-		})
-	}
-	if err != nil {
+	if _, err := s.attach(c, id); err != nil {
 		if msg, ok := uploadProblem(err); ok {
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, map[string]string{"file": msg}, url.Values{}, "")
 		}

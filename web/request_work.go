@@ -133,28 +133,34 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, ctx := s.viewer(c), c.Request().Context()
-	r, err := requests.Get(ctx, s.db, v, id)
-	if err != nil {
-		return err
-	}
-	if err := v.MayPost(r, false); err != nil {
-		return err
-	}
-	u, err := s.readUpload(c)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	var created *requests.Attachment
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = requests.Attach(ctx, tx, v, id, u, now)
-		return err
-	})
+	created, err := s.attach(c, id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, toAttachmentJSON(created))
+}
+
+// attach stores the uploaded file on request id, for the API and the
+// portal alike.
+func (s *Server) attach(c echo.Context, id int64) (*requests.Attachment, error) {
+	v, ctx := s.viewer(c), c.Request().Context()
+	r, err := requests.Get(ctx, s.db, v, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.MayPost(r, false); err != nil {
+		return nil, err
+	}
+	u, err := s.readUpload(c)
+	if err != nil {
+		return nil, err
+	}
+	var created *requests.Attachment
+	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, err = requests.Attach(ctx, tx, v, id, u, time.Now().UTC())
+		return err
+	})
+	return created, err
 }
 
 // readUpload reads the multipart body of an upload within the attachment
