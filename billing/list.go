@@ -15,6 +15,7 @@ type ChargeFilter struct {
 	Period         string
 	ConsumerUnitID int64
 	ProviderUnitID int64
+	ServiceID      int64
 	Status         string
 	AfterID        int64
 	Limit          int
@@ -38,6 +39,9 @@ func ListCharges(ctx context.Context, idb bun.IDB, f ChargeFilter) ([]Charge, er
 	}
 	if f.ProviderUnitID != 0 {
 		q = q.Where("c.provider_unit_id = ?", f.ProviderUnitID)
+	}
+	if f.ServiceID != 0 {
+		q = q.Where("c.service_id = ?", f.ServiceID)
 	}
 	if f.Status != "" {
 		q = q.Where("c.status = ?", f.Status)

@@ -109,7 +109,7 @@ func (s *Server) listCharges(c echo.Context) error {
 	for _, q := range []struct {
 		name string
 		dst  *int64
-	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}} {
+	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
 		if raw := c.QueryParam(q.name); raw != "" {
 			if *q.dst, err = parseID(q.name, raw); err != nil {
 				return err

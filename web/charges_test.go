@@ -275,7 +275,10 @@ func TestResolvePostsOneChargeAtTheQuote(t *testing.T) {
 		if got := k.charges("mktmgr", "&period="+months[1]+"&status=posted"); len(got) != 2 && months[0] == months[1] {
 			t.Errorf("MKT's posted charges this month: %v", got)
 		}
-		for _, q := range []string{"?period=2026-13", "?status=paid", "?consumer_unit_id=x"} {
+		if got := k.charges("finance", "&service_id="+perUnit); len(got) != 1 || got[0]["service_id"] != perUnit || got[0]["quantity"] != "3" {
+			t.Errorf("the cables' charges: %v", got)
+		}
+		for _, q := range []string{"?period=2026-13", "?status=paid", "?consumer_unit_id=x", "?service_id=-1"} {
 			if res := k.as["finance"].call("GET", "/api/v1/charges"+q, nil); res.status != http.StatusUnprocessableEntity && res.status != http.StatusBadRequest {
 				t.Errorf("GET /charges%s: %d %s", q, res.status, res.body)
 			}

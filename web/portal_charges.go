@@ -35,6 +35,7 @@ type chargeRow struct {
 type chargesData struct {
 	Rows       []chargeRow
 	Units      []unitRef
+	Services   []catalog.Service
 	Statuses   []string
 	Next       string
 	Month      string
@@ -128,7 +129,7 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 	for _, p := range []struct {
 		name string
 		dst  *int64
-	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}} {
+	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
 		if raw := q.Get(p.name); raw != "" {
 			n, err := strconv.ParseInt(raw, 10, 64)
 			if err != nil || n <= 0 {
@@ -161,6 +162,9 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 		data.Rows = append(data.Rows, row)
 	}
 	if data.Units, err = s.unitsFor(c, "charge", "read"); err != nil {
+		return err
+	}
+	if data.Services, err = catalog.ListServices(ctx, s.db, catalog.ServiceFilter{IncludeInactive: true, Limit: maxMoneyRows}); err != nil {
 		return err
 	}
 	data.Month = f.Period

@@ -94,6 +94,13 @@ func TestPortalMoneyChargesAndDisputes(t *testing.T) {
 		if p := mgr.get("/charges?status=credited"); strings.Contains(p.body, `id="charge-`+k.mktCharge+`"`) {
 			t.Fatal("the status filter lets a posted charge through")
 		}
+		other := k.service("CABLE", "per_unit", "never", 2500)
+		if p := mgr.get("/charges?service_id=" + k.svc["DOCK"]); !strings.Contains(p.body, `id="charge-`+k.mktCharge+`"`) {
+			t.Fatal("the service filter hides the dock's charge")
+		}
+		if p := mgr.get("/charges?service_id=" + other); p.status != http.StatusOK || strings.Contains(p.body, `id="charge-`+k.mktCharge+`"`) {
+			t.Fatal("the service filter lets another service's charge through")
+		}
 		if p := mgr.get("/charges?period=11-2026"); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `class="field-error"`) ||
 			!strings.Contains(p.body, `value="11-2026"`) {
 			t.Fatalf("bad period filter = %d", p.status)
