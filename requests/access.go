@@ -75,24 +75,63 @@ func Get(ctx context.Context, idb bun.IDB, v Viewer, id int64) (*Request, error)
 	return r, nil
 }
 
-// visibility adds the viewer's visibility rule to a query on requests
-// (aliased r): their own, their managed units' (as consumer or provider),
-// their queues', or all for organisation readers.
-func (v Viewer) visibility(q *bun.SelectQuery) *bun.SelectQuery {
+// visibleScope is what a viewer may list: their own requests, those of the
+// units they read as consumer (managed units) and as provider (managed and
+// queue units), or all of them.
+type visibleScope struct {
+	userID   int64
+	consumer []int64
+	provider []int64
+	all      bool
+}
+
+// scope reads the viewer's visibility rule from the access rules.
+func (v Viewer) scope() visibleScope {
 	managed, managesAll := v.Authz.UnitsWhere(v.UserID, "request", "read_unit")
 	queues, queuesAll := v.Authz.UnitsWhere(v.UserID, "request", "read_queue")
 	if managesAll || queuesAll || v.Authz.Can(v.UserID, 0, "request", "read_all") {
+		return visibleScope{userID: v.UserID, all: true}
+	}
+	provider := slices.Concat(managed, queues)
+	slices.Sort(provider)
+	return visibleScope{userID: v.UserID, consumer: managed, provider: slices.Compact(provider)}
+}
+
+// or adds the scope as one condition to a query on requests (aliased r).
+func (s visibleScope) or(q *bun.SelectQuery) *bun.SelectQuery {
+	if s.all {
 		return q
 	}
-	providerSide := slices.Concat(managed, queues)
 	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.WhereOr("r.requester_id = ?", v.UserID)
-		if len(managed) > 0 {
-			q = q.WhereOr("r.consumer_unit_id IN (?)", bun.In(managed))
+		q = q.WhereOr("r.requester_id = ?", s.userID)
+		if len(s.consumer) > 0 {
+			q = q.WhereOr("r.consumer_unit_id IN (?)", bun.In(s.consumer))
 		}
-		if len(providerSide) > 0 {
-			q = q.WhereOr("r.provider_unit_id IN (?)", bun.In(providerSide))
+		if len(s.provider) > 0 {
+			q = q.WhereOr("r.provider_unit_id IN (?)", bun.In(s.provider))
 		}
 		return q
 	})
+}
+
+// branch is one equality of the scope's OR, answered by a (column, id) index.
+type branch struct {
+	where string
+	value int64
+}
+
+// branches splits the scope into one equality per term of its OR: a request
+// is visible exactly when it matches one of them. None for org-wide readers.
+func (s visibleScope) branches() []branch {
+	if s.all {
+		return nil
+	}
+	bs := []branch{{"r.requester_id = ?", s.userID}}
+	for _, id := range s.consumer {
+		bs = append(bs, branch{"r.consumer_unit_id = ?", id})
+	}
+	for _, id := range s.provider {
+		bs = append(bs, branch{"r.provider_unit_id = ?", id})
+	}
+	return bs
 }
