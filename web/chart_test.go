@@ -38,7 +38,7 @@ func TestChartSVGIsAccessibleAndEscaped(t *testing.T) {
 	}
 }
 
-func TestChartLocaleAmounts(t *testing.T) {
+func TestLocaleAmounts(t *testing.T) {
 	for _, c := range []struct {
 		locale, in string
 		minor      int64
@@ -47,6 +47,7 @@ func TestChartLocaleAmounts(t *testing.T) {
 		{"en", "1,234.56", 123456, true}, {"en", "1234.5", 123450, true}, {"en", "€12", 1200, true}, {"en", " 7.00 ", 700, true},
 		{"en", "1.234,56", 0, false}, {"en", "12,5", 0, false}, {"en", "1 234.56", 0, false}, {"en", "1e3", 0, false},
 		{"en", "5.001", 0, false}, {"en", "", 0, false}, {"en", "12.3.4", 0, false}, {"en", ",123", 0, false},
+		{"en", "12,345", 0, false}, {"en", "12,345.00", 1234500, true},
 		{"fi", "1 234,56", 123456, true}, {"fi", "1\u00a0234,56\u00a0€", 123456, true}, {"fi", "12,5", 1250, true}, {"fi", "1000", 100000, true},
 		{"fi", "1.50", 0, false}, {"fi", "1 23,4", 0, false}, {"fi", "1,2,3", 0, false}, {"fi", "abc", 0, false},
 	} {

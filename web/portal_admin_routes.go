@@ -142,36 +142,11 @@ func adminErrors(locale string, err error) (map[string]string, string, bool) {
 	return out, problem, true
 }
 
-// adminParseMoney reads an amount typed the locale's way: "1234.56" in
-// English, "1234,56" in Finnish. Anything else (grouping, exponents, more
-// decimals than the currency has, a sign) is refused rather than guessed, so
-// "12,345" and "1e3" never become money.
-func adminParseMoney(locale, raw, currency string) (money.Money, bool) {
-	in := strings.TrimSpace(raw)
-	if locale == "fi" {
-		if strings.Contains(in, ".") {
-			return money.Money{}, false
-		}
-		in = strings.Replace(in, ",", ".", 1)
-	}
-	if strings.HasPrefix(in, "-") || strings.HasPrefix(in, "+") {
-		return money.Money{}, false
-	}
-	m, err := money.ParseDecimalAmount(in, currency)
-	if err != nil {
-		return money.Money{}, false
-	}
-	return m, true
-}
-
-// adminMoneyInput writes an amount back into a form field the way
-// adminParseMoney reads it.
-func adminMoneyInput(locale string, m money.Money) string {
-	s := m.Amount()
-	if locale == "fi" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+// adminAmount reads a price or threshold typed the locale's way (see
+// parseLocaleAmount); it may be zero, never negative.
+func adminAmount(locale, raw, currency string) (money.Money, bool) {
+	m, ok := parseLocaleAmount(locale, raw, currency)
+	return m, ok && m.Minor >= 0
 }
 
 // adminTr is a translator for texts only (flash messages).

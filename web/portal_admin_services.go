@@ -167,7 +167,7 @@ func (s *Server) adminCreateService(c echo.Context) error {
 	if err != nil || !s.allowed(c, providerID, "service", "manage") {
 		errs["provider_unit_id"] = tr.T("admin.err.provider")
 	}
-	price, ok := adminParseMoney(tr.locale, form.Get("price"), s.org.Currency)
+	price, ok := adminAmount(tr.locale, form.Get("price"), s.org.Currency)
 	if !ok {
 		errs["price"] = tr.T("admin.err.money")
 	}
@@ -330,7 +330,7 @@ func (s *Server) adminAddRate(c echo.Context) error {
 		return err
 	}
 	tr := adminTr(c)
-	price, ok := adminParseMoney(tr.locale, form.Get("price"), s.org.Currency)
+	price, ok := adminAmount(tr.locale, form.Get("price"), s.org.Currency)
 	if !ok {
 		return s.showAdminService(c, http.StatusUnprocessableEntity, map[string]string{"price": tr.T("admin.err.money")}, form, "")
 	}

@@ -174,7 +174,7 @@ func (s *Server) adminUnitForm(c echo.Context, form url.Values) (units.UnitChang
 	if raw == "" {
 		raw = "0"
 	}
-	if m, ok := adminParseMoney(tr.locale, raw, s.org.Currency); ok {
+	if m, ok := adminAmount(tr.locale, raw, s.org.Currency); ok {
 		ch.ApprovalThresholdMinor = &m.Minor
 	} else {
 		errs["approval_threshold"] = tr.T("admin.err.money")
@@ -284,7 +284,7 @@ func (s *Server) showAdminUnit(c echo.Context, status int, errs map[string]strin
 	if u.ParentID != nil {
 		shown.Set("parent_id", formatID(*u.ParentID))
 	}
-	shown.Set("approval_threshold", adminMoneyInput(v.Locale, data.Threshold))
+	shown.Set("approval_threshold", formAmount(v.Locale, data.Threshold.Minor, data.Threshold.Currency))
 	shown.Set("budget_mode", u.BudgetMode)
 	shown.Set("chargeback_mode", u.ChargebackMode)
 	for k, vals := range form {

@@ -80,9 +80,11 @@ func (s *Server) unitsFor(c echo.Context, obj, act string) ([]unitRef, error) {
 
 // parseLocaleAmount reads an amount typed the locale's way: "1 234,56" or
 // "12,5" in Finnish, "1,234.56" or "12.5" in English, with an optional
-// currency sign. Digit groups must be whole groups of three; anything else
-// (both separators, a stray letter, an exponent) is refused rather than
-// guessed, and the result goes through money.ParseDecimalAmount.
+// currency sign. Digit groups must be whole groups of three, and in English
+// come only with a decimal point; anything else (both separators, a stray
+// letter, an exponent) is refused rather than guessed, and the result goes
+// through money.ParseDecimalAmount. Every portal form that takes money
+// reads it here.
 func parseLocaleAmount(locale, raw, currency string) (money.Money, bool) {
 	s := strings.TrimSpace(raw)
 	for _, sign := range []string{"€", "$", "£", currency} {
@@ -105,6 +107,9 @@ func parseLocaleAmount(locale, raw, currency string) (money.Money, bool) {
 		return money.Money{}, false
 	}
 	if strings.Contains(whole, group) {
+		if locale != "fi" && !hasPoint {
+			return money.Money{}, false // "12,345" may be a European's 12.345: refuse, not guess
+		}
 		parts := strings.Split(whole, group)
 		if len(parts[0]) == 0 || len(parts[0]) > 3 {
 			return money.Money{}, false
