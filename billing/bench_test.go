@@ -99,8 +99,8 @@ var errRollback = errors.New("roll back")
 
 // BenchmarkPostCharges posts charges across 500 units, one resolution
 // transaction each (billing.ChargeFulfilment), then times closing that
-// month and exporting its GL journal beside a plain SQL aggregate over the
-// same charges. 20,000 charges by default; TISKI_BENCH_LARGE=1 posts
+// month, exporting its GL journal and every unit's statement beside a plain
+// SQL aggregate over the same charges. 20,000 charges by default; TISKI_BENCH_LARGE=1 posts
 // 1,000,000. One posting iteration is the whole workload, so the default
 // benchtime runs it once and the reads as often as a second allows.
 func BenchmarkPostCharges(b *testing.B) {
@@ -158,6 +158,27 @@ func BenchmarkPostCharges(b *testing.B) {
 					}
 					if err := w.Close(); err != nil {
 						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("statements", func(b *testing.B) {
+				// Every unit's statement of the month, as CSV: what finance
+				// sends out after the close.
+				for b.Loop() {
+					var lines int64
+					for _, unit := range l.units {
+						w := export.NewCSV(io.Discard)
+						totals, err := billing.WriteStatement(ctx, l.d, w, billing.ConsumerSide, unit, month, "EUR")
+						if err != nil {
+							b.Fatal(err)
+						}
+						if err := w.Close(); err != nil {
+							b.Fatal(err)
+						}
+						lines += totals.Lines
+					}
+					if lines != int64(size) {
+						b.Fatalf("statements hold %d lines, want %d", lines, size)
 					}
 				}
 			})
