@@ -54,14 +54,28 @@ func ListCharges(ctx context.Context, idb bun.IDB, f ChargeFilter) ([]Charge, er
 
 // DisputeOf returns the dispute on a charge, or nil.
 func DisputeOf(ctx context.Context, idb bun.IDB, chargeID int64) (*Dispute, error) {
+	found, err := DisputesOf(ctx, idb, []int64{chargeID})
+	if err != nil {
+		return nil, err
+	}
+	return found[chargeID], nil
+}
+
+// DisputesOf returns the disputes on the given charges (a charge has at
+// most one), by charge id, in one query.
+func DisputesOf(ctx context.Context, idb bun.IDB, chargeIDs []int64) (map[int64]*Dispute, error) {
+	found := make(map[int64]*Dispute, len(chargeIDs))
+	if len(chargeIDs) == 0 {
+		return found, nil
+	}
 	var rows []Dispute
-	if err := idb.NewSelect().Model(&rows).Where("d.charge_id = ?", chargeID).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("dispute of charge %d: %w", chargeID, err)
+	if err := idb.NewSelect().Model(&rows).Where("d.charge_id IN (?)", bun.In(chargeIDs)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("disputes of %d charges: %w", len(chargeIDs), err)
 	}
-	if len(rows) == 0 {
-		return nil, nil
+	for i := range rows {
+		found[rows[i].ChargeID] = &rows[i]
 	}
-	return &rows[0], nil
+	return found, nil
 }
 
 // ListDisputes returns disputes, optionally only those with status, in id

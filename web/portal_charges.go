@@ -52,10 +52,23 @@ type chargeDresser struct {
 	units    unitNames
 	services map[int64]string
 	periods  map[string]string
+	disputes map[int64]*billing.Dispute // preloaded for a page of charges
 }
 
 func (s *Server) newChargeDresser(c echo.Context) *chargeDresser {
 	return &chargeDresser{s: s, c: c, units: unitNames{}, services: map[int64]string{}, periods: map[string]string{}}
+}
+
+// preload reads the disputes of a page of charges in one query, so that
+// row does not ask for each charge's.
+func (d *chargeDresser) preload(ctx context.Context, charges []billing.Charge) error {
+	ids := make([]int64, len(charges))
+	for i, ch := range charges {
+		ids[i] = ch.ID
+	}
+	var err error
+	d.disputes, err = billing.DisputesOf(ctx, d.s.db, ids)
+	return err
 }
 
 func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, error) {
@@ -84,9 +97,12 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 		d.periods[ch.Period] = status
 	}
 	r.PeriodStatus = status
-	dispute, err := billing.DisputeOf(ctx, s.db, ch.ID)
-	if err != nil {
-		return r, err
+	dispute := d.disputes[ch.ID]
+	if d.disputes == nil {
+		var err error
+		if dispute, err = billing.DisputeOf(ctx, s.db, ch.ID); err != nil {
+			return r, err
+		}
 	}
 	r.Dispute = dispute
 	if dispute != nil {
@@ -154,6 +170,9 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 		data.Next = "/charges?" + next.Encode()
 	}
 	dress := s.newChargeDresser(c)
+	if err := dress.preload(ctx, charges); err != nil {
+		return err
+	}
 	for _, ch := range charges {
 		row, err := dress.row(ctx, ch)
 		if err != nil {

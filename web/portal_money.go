@@ -19,7 +19,7 @@ import (
 )
 
 // maxMoneyRows is how many rows a money page lists at once.
-const maxMoneyRows = 100
+const maxMoneyRows = 50
 
 // orgCan reports whether the signed-in user holds obj:act organisation-wide
 // (finance, auditor), as opposed to only in some units.
