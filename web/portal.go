@@ -239,9 +239,11 @@ func (s *Server) renderErrorPage(c echo.Context, status int, message string) err
 }
 
 // formErrors turns a domain fault into messages beside the form's fields.
+// What the user may not see or do is no form message: not found is the 404
+// page, forbidden the 403 page with its reason.
 func formErrors(err error) (map[string]string, string, bool) {
 	fe, ok := fault.As(err)
-	if !ok || fe.Kind == fault.KindNotFound {
+	if !ok || fe.Kind == fault.KindNotFound || fe.Kind == fault.KindForbidden {
 		return nil, "", false
 	}
 	field, _ := fe.Details["field"].(string)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -82,36 +83,16 @@ func uploadProblem(err error) (string, bool) {
 
 // timeForm logs an agent's time from the request page.
 func (s *Server) timeForm(c echo.Context) error {
-	id, err := pathID(c, "id", "request")
-	if err != nil {
-		return err
-	}
-	form, err := c.FormParams()
-	if err != nil {
-		return err
-	}
-	minutes, err := strconv.Atoi(form.Get("minutes"))
-	if err != nil {
-		tr := translator{locale: localeFor(c)}
-		return s.showRequest(c, http.StatusUnprocessableEntity, false, map[string]string{"minutes": tr.T("time.minutes.invalid")}, form, "")
-	}
-	l := requests.TimeLog{Minutes: minutes, Date: form.Get("date"), Billable: form.Get("billable") == "on", Note: form.Get("note")}
-	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
-	ctx, v := c.Request().Context(), s.viewer(c)
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := requests.LogTime(ctx, tx, v, org, id, l, time.Now().UTC())
-		return err
-	})
-	if err != nil {
-		if fault.Is(err, fault.KindForbidden) {
-			return err
-		}
-		if errs, problem, ok := formErrors(err); ok {
-			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
-		}
-		return err
-	}
 	tr := translator{locale: localeFor(c)}
-	setFlash(c, tr.T("flash.timelogged"))
-	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+"#time")
+	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
+	return s.requestForm(c, "flash.timelogged", "#time",
+		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
+			minutes, err := strconv.Atoi(form.Get("minutes"))
+			if err != nil {
+				return fault.Invalid("minutes", "%s", tr.T("time.minutes.invalid"))
+			}
+			l := requests.TimeLog{Minutes: minutes, Date: form.Get("date"), Billable: form.Get("billable") == "on", Note: form.Get("note")}
+			_, err = requests.LogTime(ctx, tx, v, org, id, l, now)
+			return err
+		})
 }

@@ -86,6 +86,11 @@ func TestPortalFilesAndTime(t *testing.T) {
 		if p := member.post(reqPath+"/time", url.Values{"minutes": {"30"}, "date": {"2026-01-05"}, "billable": {"on"}}); p.status != http.StatusForbidden || f.count("time_entries") != 0 {
 			t.Fatalf("time by the requester = %d", p.status)
 		}
+		// Who may read but not post gets the 403 page with its reason, not a form message.
+		if p := f.signIn("auditor").post(reqPath+"/comments", url.Values{"body": {"looks fine"}}); p.status != http.StatusForbidden ||
+			!strings.Contains(p.body, "not comment") || f.count("request_comments") != 0 {
+			t.Fatalf("comment by the auditor = %d, comments %d", p.status, f.count("request_comments"))
+		}
 		agent := f.signIn("itagent")
 		if p := agent.get(reqPath); !strings.Contains(p.body, `id="log-time"`) {
 			t.Fatal("the agent is not offered the time form")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -241,7 +242,11 @@ func (s *Server) actForm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id))
 }
 
-func (s *Server) commentForm(c echo.Context) error {
+// requestForm runs one form of the request page: do, in a transaction, then
+// a flash message and back to the page at anchor. A refused form shows the
+// page again with the messages beside the fields and what was typed.
+func (s *Server) requestForm(c echo.Context, flashKey, anchor string,
+	do func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error) error {
 	id, err := pathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -250,11 +255,8 @@ func (s *Server) commentForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, now := c.Request().Context(), time.Now().UTC()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := requests.AddComment(ctx, tx, s.viewer(c), id, form.Get("body"), form.Get("internal") == "on", now)
-		return err
-	})
+	ctx, v, now := c.Request().Context(), s.viewer(c), time.Now().UTC()
+	err = s.db.InTx(ctx, func(tx bun.Tx) error { return do(ctx, tx, v, id, form, now) })
 	if err != nil {
 		if errs, problem, ok := formErrors(err); ok {
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
@@ -262,34 +264,25 @@ func (s *Server) commentForm(c echo.Context) error {
 		return err
 	}
 	tr := translator{locale: localeFor(c)}
-	setFlash(c, tr.T("flash.commented"))
-	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+"#comments")
+	setFlash(c, tr.T(flashKey))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+anchor)
+}
+
+func (s *Server) commentForm(c echo.Context) error {
+	return s.requestForm(c, "flash.commented", "#comments",
+		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
+			_, err := requests.AddComment(ctx, tx, v, id, form.Get("body"), form.Get("internal") == "on", now)
+			return err
+		})
 }
 
 func (s *Server) rateForm(c echo.Context) error {
-	id, err := pathID(c, "id", "request")
-	if err != nil {
-		return err
-	}
-	form, err := c.FormParams()
-	if err != nil {
-		return err
-	}
-	rating, _ := strconv.Atoi(form.Get("rating"))
-	ctx, now := c.Request().Context(), time.Now().UTC()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := requests.GiveFeedback(ctx, tx, s.viewer(c), id, rating, form.Get("comment"), now)
-		return err
-	})
-	if err != nil {
-		if errs, problem, ok := formErrors(err); ok {
-			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
-		}
-		return err
-	}
-	tr := translator{locale: localeFor(c)}
-	setFlash(c, tr.T("flash.rated"))
-	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id))
+	return s.requestForm(c, "flash.rated", "",
+		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
+			rating, _ := strconv.Atoi(form.Get("rating"))
+			_, err := requests.GiveFeedback(ctx, tx, v, id, rating, form.Get("comment"), now)
+			return err
+		})
 }
 
 type homePage struct {
