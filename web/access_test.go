@@ -54,9 +54,9 @@ func TestPermissionTableOverAPI(t *testing.T) {
 			{method: "PATCH", path: "/api/v1/users/" + id(f.users["mktmember"]), body: func() any { return map[string]any{"locale": "fi"} },
 				want: map[string]int{"admin": 200, "mktmember": 200}, other: 404},
 			{method: "POST", path: "/api/v1/grants",
-				body: func() any { return map[string]any{"user_id": id(f.users["nobody"]), "role": "auditor"} },
+				body: func() any { return map[string]any{"user_id": id(f.users["nobody"]), "role": "admin"} },
 				want: map[string]int{"admin": 201}, other: 403},
-			{method: "DELETE", path: "/api/v1/grants?role=auditor&user_id=" + id(f.users["nobody"]),
+			{method: "DELETE", path: "/api/v1/grants?role=admin&user_id=" + id(f.users["nobody"]),
 				want: map[string]int{"admin": 204}, other: 403},
 		}
 		order := []string{"nobody", "mktmember", "itagent", "auditor", "finance", "itmgr", "groupmgr", "admin"}
@@ -130,8 +130,12 @@ func TestOrgGrantRules(t *testing.T) {
 			t.Fatalf("admin to a finance user = %d %s", res.status, res.body)
 		}
 		res = admin.call("POST", "/api/v1/grants", map[string]any{"user_id": id(f.users["admin"]), "role": "finance"})
-		if res.status != http.StatusConflict {
-			t.Fatalf("finance to an admin = %d %s", res.status, res.body)
+		if res.status != http.StatusForbidden {
+			t.Fatalf("finance to oneself = %d %s", res.status, res.body)
+		}
+		res = admin.call("POST", "/api/v1/grants", map[string]any{"user_id": id(f.users["nobody"]), "role": "auditor"})
+		if res.status != http.StatusAccepted || res.json["status"] != "proposed" || len(admOrgRoles(t, f, "nobody")) != 0 {
+			t.Fatalf("a money role is proposed, not granted: %d %s", res.status, res.body)
 		}
 		res = admin.call("DELETE", "/api/v1/grants", map[string]any{"user_id": id(f.users["admin"]), "role": "admin"})
 		if res.status != http.StatusConflict || res.errorCode() != "last_admin" {

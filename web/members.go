@@ -80,7 +80,7 @@ func (s *Server) addMember(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+	err = units.InTx(ctx, s.db, func(tx bun.Tx) error {
 		_, err := units.GrantUnitRole(ctx, tx, currentPrincipal(c).id(), u.ID, userID, body.Role)
 		return err
 	})
@@ -117,9 +117,13 @@ func (s *Server) removeMember(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// orgGrantJSON is a grant (status "granted", 201) or, for a money role, a
+// proposal waiting for a finance user (status "proposed", 202).
 type orgGrantJSON struct {
-	UserID string `json:"user_id"`
-	Role   string `json:"role"`
+	UserID     string `json:"user_id"`
+	Role       string `json:"role"`
+	Status     string `json:"status"`
+	ProposalID string `json:"proposal_id,omitempty"`
 }
 
 func (s *Server) grantOrgRole(c echo.Context) error {
@@ -132,14 +136,18 @@ func (s *Server) grantOrgRole(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := units.GrantOrgRole(ctx, tx, currentPrincipal(c).id(), userID, body.Role)
+	var g *units.OrgGrant
+	err = units.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
+		g, err = units.GrantOrgRole(ctx, tx, currentPrincipal(c).id(), userID, body.Role)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, orgGrantJSON{UserID: formatID(userID), Role: body.Role})
+	if g.Proposal != nil {
+		return c.JSON(http.StatusAccepted, orgGrantJSON{UserID: formatID(userID), Role: body.Role, Status: "proposed", ProposalID: formatID(g.Proposal.ID)})
+	}
+	return c.JSON(http.StatusCreated, orgGrantJSON{UserID: formatID(userID), Role: body.Role, Status: "granted"})
 }
 
 // revokeOrgRole takes the grant from a JSON body or from ?user_id=&role=,

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
@@ -31,6 +33,25 @@ func admOrgRoles(t *testing.T, f *fixture, name string) []string {
 		t.Fatal(err)
 	}
 	return roles
+}
+
+// admConfirmProposals confirms every pending money-role proposal as the
+// named finance user.
+func admConfirmProposals(t *testing.T, f *fixture, name string) {
+	t.Helper()
+	ctx := context.Background()
+	pending, err := units.PendingGrantProposals(ctx, f.d)
+	if err != nil || len(pending) == 0 {
+		t.Fatalf("pending proposals %v, %v", pending, err)
+	}
+	for _, p := range pending {
+		if err := units.InTx(ctx, f.d, func(tx bun.Tx) error {
+			_, err := units.ConfirmGrant(ctx, tx, f.users[name], p.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // admFinnish switches the browser's user to Finnish through the portal.
@@ -294,6 +315,7 @@ func TestPortalAdminUsers(t *testing.T) {
 		if p := admin.post("/admin/users/"+id(f.users["nobody"])+"/roles", url.Values{"role": {"finance"}}); p.status != http.StatusSeeOther {
 			t.Fatalf("grant finance = %d: %s", p.status, p.body)
 		}
+		admConfirmProposals(t, f, "finance")
 		if res := f.login("nobody").call("GET", "/api/v1/periods", nil); res.status != http.StatusOK {
 			t.Fatalf("periods after the grant = %d", res.status)
 		}

@@ -397,7 +397,7 @@ func (s *Server) adminAddMember(c echo.Context) error {
 	if err := s.checkManagerGrant(c, role); err != nil {
 		return s.showAdminUnit(c, http.StatusForbidden, nil, form, tr.T("admin.err.manager_role"), false)
 	}
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+	err = units.InTx(ctx, s.db, func(tx bun.Tx) error {
 		_, err := units.GrantUnitRole(ctx, tx, currentPrincipal(c).id(), u.ID, target.ID, role)
 		return err
 	})

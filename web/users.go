@@ -133,7 +133,7 @@ func (s *Server) updateUser(c echo.Context) error {
 	}
 	var updated *units.User
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = units.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
 		updated, err = units.UpdateUser(ctx, tx, me.id(), id, change)
 		return err
 	})
