@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -113,6 +114,11 @@ func TestAdminCannotGrantSelfAuditor(t *testing.T) {
 		}
 		if n := s.refusals("grant", "org/"+id(s.users["admin"])+"/auditor"); n != 1 {
 			t.Fatalf("%d refusals recorded, want 1", n)
+		}
+		var after string
+		if err := d.NewRaw("SELECT after_json FROM audit_events WHERE action = 'refuse' AND actor_id = ?", s.users["admin"]).
+			Scan(context.Background(), &after); err != nil || !strings.Contains(after, `"reason":"self_grant"`) {
+			t.Fatalf("the refusal records %s (%v)", after, err)
 		}
 		_, err = s.grantOrg("admin", "admin", "admin")
 		wantRefused(t, "admin grants himself admin again", err, fault.KindForbidden, "self_grant")

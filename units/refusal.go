@@ -34,13 +34,10 @@ type refusedAttempt struct {
 	Object  any    `json:"object"`
 }
 
-// refuse returns f as a refusal of attempt on the object. The reason is the
-// fault's "reason" detail, or its code.
+// refuse returns f, which carries a "reason" detail, as a refusal of
+// attempt on the object.
 func refuse(actorID int64, objectType, objectID, attempt string, object any, f *fault.Error) error {
 	reason, _ := f.Details["reason"].(string)
-	if reason == "" {
-		reason = f.Code
-	}
 	return &refusal{fault: f, event: audit.Change{ActorID: actorID, ObjectType: objectType, ObjectID: objectID,
 		Action: "refuse", After: refusedAttempt{Attempt: attempt, Reason: reason, Message: f.Message, Object: object}}}
 }
