@@ -65,8 +65,10 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org Org, id int64, a Action, 
 			With("status", string(r.Status))
 	}
 	parties := v.partiesOf(r)
-	if t.NotByRequester && parties&asRequester != 0 {
-		return nil, fault.Forbidden("nobody approves or rejects their own request")
+	if t.NotByRequesterOrFiler {
+		if err := v.fourEyes(r); err != nil {
+			return nil, err
+		}
 	}
 	if parties&t.By == 0 {
 		return nil, fault.Forbidden("you may not %s this request", a.Name)
