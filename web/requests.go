@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
@@ -303,27 +302,11 @@ func (s *Server) actOnRequest(c echo.Context) error {
 	return c.JSON(http.StatusOK, toRequestJSON(s.viewer(c), r, time.Now()))
 }
 
-// applyAction runs one lifecycle action in its own transaction and, when it
-// resolves the request, posts the charge in that same transaction: both or
-// neither. The API and the portal share it.
+// applyAction runs one lifecycle action; requests.Perform owns its
+// transaction and the charge a resolution posts.
 func (s *Server) applyAction(c echo.Context, id int64, a requests.Action) (*requests.Request, error) {
-	v, now, ctx := s.viewer(c), time.Now().UTC(), c.Request().Context()
-	var r *requests.Request
-	err := s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		if r, err = requests.Act(ctx, tx, v, id, a, now); err != nil {
-			return err
-		}
-		if a.Name != "resolve" {
-			return nil
-		}
-		// The charge posts in the resolving transaction: both or neither.
-		_, err = billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), s.org.TimeZone)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
+	return requests.Perform(c.Request().Context(), s.db, s.viewer(c), org, id, a, time.Now().UTC())
 }
 
 type eventJSON struct {

@@ -103,6 +103,7 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	if !strings.Contains(out.String(), demo.People[0].Email) {
 		t.Fatalf("--demo did not print the logins:\n%s", out.String())
 	}
+	checkHelsinkiDemo(t, dbtest.OpenURL(t, url))
 
 	body, writer := io.Pipe()
 	answered := make(chan int, 1)
