@@ -124,7 +124,7 @@ func BenchmarkPostCharges(b *testing.B) {
 					b.StartTimer()
 					for _, f := range fs {
 						err := l.d.InTx(ctx, func(tx bun.Tx) error {
-							_, err := billing.ChargeFulfilment(ctx, tx, f, "UTC")
+							_, err := billing.ChargeFulfilment(ctx, tx, f, time.UTC)
 							return err
 						})
 						if err != nil {

@@ -19,6 +19,8 @@ import (
 
 const tz = "Europe/Helsinki"
 
+var helsinki, _ = time.LoadLocation(tz)
+
 // books is a consumer and a provider unit with one service.
 type books struct {
 	d                  *db.DB
@@ -79,7 +81,7 @@ func (b *books) charge(t *testing.T, requestID int64, quantity string, at time.T
 	err := b.d.InTx(ctx, func(tx bun.Tx) (err error) {
 		charges, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: requestID, Number: "REQ-1", Title: "Laptops",
 			ConsumerUnitID: b.consumer, ProviderUnitID: b.provider, ServiceID: b.service, RateID: b.rate, PricingModel: "per_unit",
-			Quantity: quantity, UnitPriceMinor: 33333, Currency: "EUR", ResolvedAt: at, ActorID: b.user}, tz)
+			Quantity: quantity, UnitPriceMinor: 33333, Currency: "EUR", ResolvedAt: at, ActorID: b.user}, helsinki)
 		return err
 	})
 	if err != nil {
@@ -210,7 +212,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 		}
 		for _, credit := range []int64{0, 100000} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.SettleDispute(ctx, tx, b.user, dispute.ID, "accept", credit, "", tz, now)
+				_, err := billing.SettleDispute(ctx, tx, b.user, billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: credit}, helsinki, now)
 				return err
 			}); !fault.Is(err, fault.KindInvalid) {
 				t.Fatalf("credit %d: %v", credit, err)
@@ -225,7 +227,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-					_, err := billing.SettleDispute(ctx, tx, b.user, dispute.ID, "accept", 33333, "one laptop too many", tz, now)
+					_, err := billing.SettleDispute(ctx, tx, b.user, billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 33333, Note: "one laptop too many"}, helsinki, now)
 					return err
 				})
 				if err == nil {
@@ -255,7 +257,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = billing.SettleDispute(ctx, tx, b.user, d2.ID, "accept", second.AmountMinor, "refund", tz, now)
+			_, err = billing.SettleDispute(ctx, tx, b.user, billing.Settlement{DisputeID: d2.ID, Action: "accept", CreditMinor: second.AmountMinor, Note: "refund"}, helsinki, now)
 			return err
 		})
 		if err != nil {

@@ -41,7 +41,7 @@ func (b *books) setBudget(t *testing.T, month string, amount int64, warnPct int,
 
 func (b *books) use(t *testing.T, month string) billing.Use {
 	t.Helper()
-	u, err := billing.BudgetUse(context.Background(), b.d, b.consumer, month, tz)
+	u, err := billing.BudgetUse(context.Background(), b.d, b.consumer, month, helsinki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func (b *books) checkOrder(t *testing.T, estimate int64, at time.Time) (billing.
 	t.Helper()
 	var check billing.OrderCheck
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		check, err = billing.CheckOrder(ctx, tx, b.user, b.consumer, estimate, tz, at)
+		check, err = billing.CheckOrder(ctx, tx, b.user, b.consumer, estimate, helsinki, at)
 		return err
 	})
 	return check, err
@@ -122,7 +122,7 @@ func TestBudgetUseCountsChargesLessCreditsAndCommitments(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = billing.SettleDispute(ctx, tx, b.user, dsp.ID, "accept", 33333, "agreed", tz, nov)
+			_, err = billing.SettleDispute(ctx, tx, b.user, billing.Settlement{DisputeID: dsp.ID, Action: "accept", CreditMinor: 33333, Note: "agreed"}, helsinki, nov)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -149,7 +149,7 @@ func TestBudgetUseCountsChargesLessCreditsAndCommitments(t *testing.T) {
 			t.Fatalf("December use = %+v", dec)
 		}
 		// Another unit's spending is not this unit's.
-		if other, err := billing.BudgetUse(context.Background(), d, b.provider, "2026-11", tz); err != nil || other.Used() != 0 {
+		if other, err := billing.BudgetUse(context.Background(), d, b.provider, "2026-11", helsinki); err != nil || other.Used() != 0 {
 			t.Fatalf("provider's use = %+v, %v", other, err)
 		}
 	})

@@ -87,7 +87,7 @@ func (b *books) bill(ctx context.Context) error {
 		if i == len(past)-1 {
 			at = b.inCurrent(0.01)
 		}
-		if _, err := billing.BillingRun(ctx, b.d, m, b.org.TimeZone, at); err != nil {
+		if _, err := billing.BillingRun(ctx, b.d, m, at); err != nil {
 			return fmt.Errorf("demo billing run %s: %w", m, err)
 		}
 	}

@@ -263,7 +263,7 @@ func checkBudgets(t *testing.T, d *db.DB, now time.Time) {
 		if b.Month == current {
 			thisMonth++
 		}
-		use, err := billing.BudgetUse(ctx, d, b.UnitID, b.Month, TimeZone)
+		use, err := billing.BudgetUse(ctx, d, b.UnitID, b.Month, loc)
 		if err != nil {
 			t.Fatal(err)
 		}

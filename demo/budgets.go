@@ -66,7 +66,7 @@ func (b *books) budgets(ctx context.Context) error {
 			var past int64
 			for age := range b.months {
 				month := b.months[len(b.months)-1-age]
-				use, err := billing.BudgetUse(ctx, tx, u.ID, month, b.org.TimeZone)
+				use, err := billing.BudgetUse(ctx, tx, u.ID, month, b.org.Location)
 				if err != nil {
 					return fmt.Errorf("demo budget %s %s: %w", seed.Unit, month, err)
 				}

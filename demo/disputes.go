@@ -67,9 +67,9 @@ func (b *books) disputes(ctx context.Context, month string) error {
 			settled := b.inCurrent(0.7 + 0.1*float64(i))
 			switch i {
 			case 0:
-				_, err = billing.SettleDispute(ctx, tx, b.finance, d.ID, "accept", c.AmountMinor/2, acceptNote, b.org.TimeZone, settled)
+				_, err = billing.SettleDispute(ctx, tx, b.finance, billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: c.AmountMinor / 2, Note: acceptNote}, b.org.Location, settled)
 			case 1:
-				_, err = billing.SettleDispute(ctx, tx, b.finance, d.ID, "reject", 0, rejectNote, b.org.TimeZone, settled)
+				_, err = billing.SettleDispute(ctx, tx, b.finance, billing.Settlement{DisputeID: d.ID, Action: "reject", Note: rejectNote}, b.org.Location, settled)
 			}
 			if err != nil {
 				return fmt.Errorf("demo settle dispute %d: %w", d.ID, err)

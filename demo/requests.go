@@ -317,7 +317,7 @@ func (s *requestSeeder) file(ctx context.Context, p plan) error {
 		case "resolve":
 			// As the server does: the charge posts in the resolving
 			// transaction.
-			if _, err := billing.ChargeFulfilment(ctx, s.tx, r.Fulfilment(t, userID), s.org.TimeZone); err != nil {
+			if _, err := billing.ChargeFulfilment(ctx, s.tx, r.Fulfilment(t, userID), s.org.Location); err != nil {
 				return fmt.Errorf("charge: %w", err)
 			}
 		}

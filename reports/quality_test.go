@@ -122,7 +122,7 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 	ctx := context.Background()
 	var r *requests.Request
 	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(requester), requests.Org{Currency: "EUR", TimeZone: zone},
+		r, err = requests.Submit(ctx, tx, k.viewer(requester), requests.Org{Currency: "EUR", TimeZone: zone, Location: helsinki},
 			requests.Order{ServiceID: service, ConsumerUnitID: consumer, Title: "Story"}, filed)
 		return err
 	})
@@ -144,7 +144,7 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 			_, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: r.ID, Number: r.Number(), Title: r.Title,
 				ConsumerUnitID: r.ConsumerUnitID, ProviderUnitID: r.ProviderUnitID, ServiceID: r.ServiceID, RateID: r.RateID,
 				PricingModel: r.PricingModel, Quantity: r.Quantity, UnitPriceMinor: r.UnitPriceMinor, Currency: r.Currency,
-				ResolvedAt: s.at, ActorID: s.who}, zone)
+				ResolvedAt: s.at, ActorID: s.who}, helsinki)
 			return err
 		})
 		if err != nil {
@@ -167,7 +167,7 @@ func (k *shop) credit(t *testing.T, requestID, creditMinor int64, at time.Time) 
 		if err != nil {
 			return err
 		}
-		_, err = billing.SettleDispute(ctx, tx, k.admin, d.ID, "accept", creditMinor, "", zone, at)
+		_, err = billing.SettleDispute(ctx, tx, k.admin, billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: creditMinor}, helsinki, at)
 		return err
 	})
 	if err != nil {

@@ -150,7 +150,7 @@ func (k *desk) resolvedAt(t *testing.T, at time.Time) *requests.Request {
 	ctx := context.Background()
 	var r *requests.Request
 	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(k.member), requests.Org{Currency: "EUR", TimeZone: "UTC"},
+		r, err = requests.Submit(ctx, tx, k.viewer(k.member), requests.Org{Currency: "EUR", TimeZone: "UTC", Location: time.UTC},
 			requests.Order{ServiceID: k.service, ConsumerUnitID: k.mkt, Title: "Laptop"}, at.Add(-time.Hour))
 		if err != nil {
 			return err

@@ -37,6 +37,7 @@ type Order struct {
 type Org struct {
 	Currency string
 	TimeZone string
+	Location *time.Location // TimeZone, resolved once
 }
 
 // Submit files a request: it checks the order, takes the quote (rate in
@@ -82,7 +83,7 @@ func Submit(ctx context.Context, tx bun.Tx, v Viewer, org Org, o Order, now time
 	if err != nil {
 		return nil, err
 	}
-	rate, err := catalog.RateOn(ctx, tx, svc.ID, catalog.Today(now, org.TimeZone))
+	rate, err := catalog.RateOn(ctx, tx, svc.ID, catalog.Today(now, org.Location))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func Submit(ctx context.Context, tx bun.Tx, v Viewer, org Org, o Order, now time
 		(svc.ApprovalPolicy == "threshold" && estimate.Minor > consumer.ApprovalThresholdMinor)
 	// A hard budget refuses the order here; a soft one it would exceed sends
 	// it to approval whatever the service says.
-	budget, err := billing.CheckOrder(ctx, tx, v.UserID, consumer.ID, estimate.Minor, org.TimeZone, now)
+	budget, err := billing.CheckOrder(ctx, tx, v.UserID, consumer.ID, estimate.Minor, org.Location, now)
 	if err != nil {
 		return nil, err
 	}

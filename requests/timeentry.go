@@ -59,7 +59,7 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org Org, requestID int64,
 	if err != nil || day.Format(catalog.DateLayout) != l.Date {
 		return nil, fault.Invalid("date", "date must be a day such as 2026-11-23")
 	}
-	if today := catalog.Today(now, org.TimeZone); l.Date > today {
+	if today := catalog.Today(now, org.Location); l.Date > today {
 		return nil, fault.Invalid("date", "date %s is in the future; today is %s", l.Date, today)
 	}
 	if err := fault.Text("note", l.Note, 0, 2000, true); err != nil {

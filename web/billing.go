@@ -189,7 +189,8 @@ func (s *Server) settleDispute(c echo.Context) error {
 	ctx := c.Request().Context()
 	var d *billing.Dispute
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(), id, b.Action, b.CreditMinor, b.Note, s.org.TimeZone, time.Now().UTC())
+		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(),
+			billing.Settlement{DisputeID: id, Action: b.Action, CreditMinor: b.CreditMinor, Note: b.Note}, s.org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -62,7 +62,7 @@ func (s *Server) getBudget(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	use, err := billing.BudgetUse(ctx, s.db, u.ID, b.Month, s.org.TimeZone)
+	use, err := billing.BudgetUse(ctx, s.db, u.ID, b.Month, s.org.Location)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) putBudget(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.org.TimeZone)
+		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.org.Location)
 		return err
 	})
 	if err != nil {

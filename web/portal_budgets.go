@@ -92,7 +92,7 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 	ctx, cur := c.Request().Context(), s.org.Currency
 	data := budgetsData{Month: month, CanManage: s.orgCan(c, "budget", "manage"), FormFor: formFor}
 	for _, u := range list {
-		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.TimeZone)
+		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.Location)
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 		var texts []string
 		hist := barChart{ID: "spend-chart-" + formatID(u.ID), Title: v.T.T("budgets.history.title", u.Label())}
 		for _, m := range lastMonths(month, historyMonths) {
-			mu, err := billing.BudgetUse(ctx, s.db, u.ID, m, s.org.TimeZone)
+			mu, err := billing.BudgetUse(ctx, s.db, u.ID, m, s.org.Location)
 			if err != nil {
 				return err
 			}

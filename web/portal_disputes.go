@@ -146,7 +146,8 @@ func (s *Server) settleForm(c echo.Context) error {
 	}
 	var d *billing.Dispute
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(), id, action, credit, form.Get("note"), s.org.TimeZone, time.Now().UTC())
+		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(),
+			billing.Settlement{DisputeID: id, Action: action, CreditMinor: credit, Note: form.Get("note")}, s.org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -172,10 +172,7 @@ func (s *Server) reportQuery(c echo.Context) (reports.Scope, reports.Range, erro
 			}
 		}
 	}
-	loc, err := time.LoadLocation(s.org.TimeZone)
-	if err != nil {
-		return scope, reports.Range{}, err
-	}
+	loc := s.org.Location
 	month, from, to := c.QueryParam("month"), c.QueryParam("from"), c.QueryParam("to")
 	var rng reports.Range
 	switch {

@@ -145,7 +145,7 @@ func (s *Server) createRequest(c echo.Context) error {
 				return err
 			}
 		}
-		r, err := requests.Submit(ctx, tx, v, requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}, o, now)
+		r, err := requests.Submit(ctx, tx, v, requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone, Location: s.org.Location}, o, now)
 		if err != nil {
 			return err
 		}
@@ -317,7 +317,7 @@ func (s *Server) applyAction(c echo.Context, id int64, a requests.Action) (*requ
 			return nil
 		}
 		// The charge posts in the resolving transaction: both or neither.
-		_, err = billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), s.org.TimeZone)
+		_, err = billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), s.org.Location)
 		return err
 	})
 	if err != nil {

@@ -19,12 +19,12 @@ func cmdBillingRun(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	d, org, err := openDatabase(ctx, *dbURL, quietLog(stderr))
+	d, _, err := openDatabase(ctx, *dbURL, quietLog(stderr))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	res, err := billing.BillingRun(ctx, d, month, org.TimeZone, time.Now().UTC())
+	res, err := billing.BillingRun(ctx, d, month, time.Now().UTC())
 	if err != nil {
 		return err
 	}
