@@ -78,10 +78,15 @@ func GetBudget(ctx context.Context, idb bun.IDB, unitID int64, month string) (*B
 	return b, nil
 }
 
-// SetBudget creates or replaces the unit's budget for month. A changed
-// amount or warning line re-arms the warning.
-func SetBudget(ctx context.Context, tx bun.Tx, actorID, unitID int64, month string, amountMinor int64, currency string,
-	warnPct int, hard bool, now time.Time) (*Budget, error) {
+// SetBudget creates or replaces a unit's budget for a month from what b
+// asks (UnitID, Month, AmountMinor, Currency, WarnPct, Hard). A changed
+// amount or warning line re-arms the warning. Only finance sets budgets
+// (Viewer.MaySetBudget).
+func SetBudget(ctx context.Context, tx bun.Tx, v Viewer, set Budget, now time.Time) (*Budget, error) {
+	if err := v.MaySetBudget(set.UnitID); err != nil {
+		return nil, err
+	}
+	actorID, unitID, month, amountMinor, currency, warnPct, hard := v.UserID, set.UnitID, set.Month, set.AmountMinor, set.Currency, set.WarnPct, set.Hard
 	if err := CheckMonth(month); err != nil {
 		return nil, err
 	}

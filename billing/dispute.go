@@ -65,15 +65,20 @@ func GetDispute(ctx context.Context, idb bun.IDB, id int64) (*Dispute, error) {
 
 // RaiseDispute opens a dispute on a charge whose period is not closed. A
 // charge is disputed at most once.
-func RaiseDispute(ctx context.Context, tx bun.Tx, actorID, chargeID int64, reason string, now time.Time) (*Dispute, error) {
-	reason = strings.TrimSpace(reason)
-	if err := fault.Text("reason", reason, 1, 2000, true); err != nil {
-		return nil, err
-	}
+// Only a manager of the charged unit raises one (Viewer.MayDispute).
+func RaiseDispute(ctx context.Context, tx bun.Tx, v Viewer, chargeID int64, reason string, now time.Time) (*Dispute, error) {
 	c, err := GetCharge(ctx, tx, chargeID)
 	if err != nil {
 		return nil, err
 	}
+	if err := v.MayDispute(c); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if err := fault.Text("reason", reason, 1, 2000, true); err != nil {
+		return nil, err
+	}
+	actorID := v.UserID
 	p, err := lockPeriod(ctx, tx, c.Period, now)
 	if err != nil {
 		return nil, err
@@ -112,18 +117,22 @@ type Settlement struct {
 // rejects an open dispute. An accepted credit posts a new entry, dated in
 // loc (the organisation's time zone): a full credit reverses the charge's
 // entry, a partial one adjusts it. Settling twice is a conflict, so fifty
-// concurrent accepts post one credit.
-func SettleDispute(ctx context.Context, tx bun.Tx, actorID int64, s Settlement, loc *time.Location, now time.Time) (*Dispute, error) {
-	action, creditMinor, note := s.Action, s.CreditMinor, s.Note
-	if err := fault.Text("note", note, 0, 2000, true); err != nil {
-		return nil, err
-	}
+// concurrent accepts post one credit. Only finance settles, four eyes
+// apart from the dispute (Viewer.MaySettle).
+func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *time.Location, now time.Time) (*Dispute, error) {
 	before, err := GetDispute(ctx, tx, s.DisputeID)
 	if err != nil {
 		return nil, err
 	}
 	c, err := GetCharge(ctx, tx, before.ChargeID)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.MaySettle(before, c); err != nil {
+		return nil, err
+	}
+	actorID, action, creditMinor, note := v.UserID, s.Action, s.CreditMinor, s.Note
+	if err := fault.Text("note", note, 0, 2000, true); err != nil {
 		return nil, err
 	}
 	d := *before

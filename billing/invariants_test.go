@@ -562,7 +562,7 @@ func (w *world) raiseDispute() {
 	}
 	c := rows[w.rng.IntN(len(rows))]
 	err := w.d.InTx(w.ctx, func(tx bun.Tx) error {
-		_, err := billing.RaiseDispute(w.ctx, tx, w.actor, c.ID, "random objection", w.clock)
+		_, err := billing.RaiseDispute(w.ctx, tx, billing.Operator(w.actor), c.ID, "random objection", w.clock)
 		return err
 	})
 	switch fe, _ := fault.As(err); {
@@ -607,7 +607,7 @@ func (w *world) settle() {
 		// Too much: refused, nothing changes.
 		entries := w.count("journal_entries")
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) error {
-			_, err := billing.SettleDispute(w.ctx, tx, w.actor, billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: c.AmountMinor + 1}, helsinki, w.clock)
+			_, err := billing.SettleDispute(w.ctx, tx, billing.Operator(w.actor), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: c.AmountMinor + 1}, helsinki, w.clock)
 			return err
 		})
 		if !fault.Is(err, fault.KindInvalid) || w.count("journal_entries") != entries {
@@ -618,7 +618,7 @@ func (w *world) settle() {
 	_, errs := together(w.fanOut(4), func() (*billing.Dispute, error) {
 		var d *billing.Dispute
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
-			d, err = billing.SettleDispute(w.ctx, tx, w.actor, billing.Settlement{DisputeID: dispute.ID, Action: action, CreditMinor: credit, Note: note}, helsinki, w.clock)
+			d, err = billing.SettleDispute(w.ctx, tx, billing.Operator(w.actor), billing.Settlement{DisputeID: dispute.ID, Action: action, CreditMinor: credit, Note: note}, helsinki, w.clock)
 			return err
 		})
 		return d, err
@@ -652,7 +652,7 @@ func (w *world) movePeriod() {
 	}
 	open := w.countWhere("disputes", "status = 'open' AND charge_id IN (SELECT id FROM charges WHERE period = ?)", month)
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(w.ctx, tx, w.actor, month, action, w.clock)
+		_, err := billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, action, w.clock)
 		return err
 	})
 	fe, _ := fault.As(err)

@@ -5,13 +5,12 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/fault"
 )
 
-// ChargeFilter selects charges. UnitIDs limits them to charges whose
-// consumer or provider is one of those units, unless OrgWide.
+// ChargeFilter selects charges within the viewer's scope.
 type ChargeFilter struct {
-	OrgWide        bool
-	UnitIDs        []int64
 	Period         string
 	ConsumerUnitID int64
 	ProviderUnitID int64
@@ -21,15 +20,18 @@ type ChargeFilter struct {
 	Limit          int
 }
 
-// ListCharges returns charges in id order after the cursor.
-func ListCharges(ctx context.Context, idb bun.IDB, f ChargeFilter) ([]Charge, error) {
+// ListCharges returns the charges in the viewer's scope (Viewer.ChargeScope)
+// in id order after the cursor. A viewer who reads no charge at all finds
+// no charges to list.
+func ListCharges(ctx context.Context, idb bun.IDB, v Viewer, f ChargeFilter) ([]Charge, error) {
+	scope := v.ChargeScope()
+	if scope.None() {
+		return nil, fault.NotFound("charges")
+	}
 	var rows []Charge
 	q := idb.NewSelect().Model(&rows).Where("c.id > ?", f.AfterID).OrderExpr("c.id").Limit(int64(f.Limit))
-	if !f.OrgWide {
-		if len(f.UnitIDs) == 0 {
-			return nil, nil
-		}
-		q = q.Where("(c.consumer_unit_id IN (?) OR c.provider_unit_id IN (?))", bun.In(f.UnitIDs), bun.In(f.UnitIDs))
+	if !scope.All {
+		q = q.Where("(c.consumer_unit_id IN (?) OR c.provider_unit_id IN (?))", bun.In(scope.UnitIDs), bun.In(scope.UnitIDs))
 	}
 	if f.Period != "" {
 		q = q.Where("c.period = ?", f.Period)

@@ -91,11 +91,11 @@ func (m *monthBooks) settle(t *testing.T, chargeID int64, action string, credit 
 	t.Helper()
 	var d *billing.Dispute
 	err := m.tx(t, func(ctx context.Context, tx bun.Tx) error {
-		raised, err := billing.RaiseDispute(ctx, tx, m.user, chargeID, "not what we ordered", at)
+		raised, err := billing.RaiseDispute(ctx, tx, billing.Operator(m.user), chargeID, "not what we ordered", at)
 		if err != nil {
 			return err
 		}
-		d, err = billing.SettleDispute(ctx, tx, m.user, billing.Settlement{DisputeID: raised.ID, Action: action, CreditMinor: credit, Note: note}, helsinki, at)
+		d, err = billing.SettleDispute(ctx, tx, billing.Operator(m.user), billing.Settlement{DisputeID: raised.ID, Action: action, CreditMinor: credit, Note: note}, helsinki, at)
 		return err
 	})
 	if err != nil {

@@ -126,7 +126,7 @@ func (b *books) move(ctx context.Context, month, action string, at time.Time) er
 		if p.Status == billing.PeriodClosed || (action == "review" && p.Status == billing.PeriodReview) {
 			return nil
 		}
-		_, err = billing.MovePeriod(ctx, tx, b.finance, month, action, at.UTC())
+		_, err = billing.MovePeriod(ctx, tx, billing.Operator(b.finance), month, action, at.UTC())
 		return err
 	})
 	if fe, ok := fault.As(err); ok && fe.Code == "open_disputes" {

@@ -163,11 +163,11 @@ func (k *shop) credit(t *testing.T, requestID, creditMinor int64, at time.Time) 
 		if err := tx.NewSelect().Table("charges").Column("id").Where("request_id = ?", requestID).Scan(ctx, &chargeID); err != nil {
 			return err
 		}
-		d, err := billing.RaiseDispute(ctx, tx, k.admin, chargeID, "the laptop came without a charger", at)
+		d, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.admin), chargeID, "the laptop came without a charger", at)
 		if err != nil {
 			return err
 		}
-		_, err = billing.SettleDispute(ctx, tx, k.admin, billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: creditMinor}, helsinki, at)
+		_, err = billing.SettleDispute(ctx, tx, billing.Operator(k.admin), billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: creditMinor}, helsinki, at)
 		return err
 	})
 	if err != nil {

@@ -109,7 +109,7 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 		r.Credit.Minor = dispute.CreditMinor
 	}
 	r.CanDispute = dispute == nil && ch.Status == billing.ChargePosted && status != billing.PeriodClosed &&
-		s.allowed(d.c, ch.ConsumerUnitID, "charge", "dispute")
+		s.billingViewer(d.c).MayDispute(&ch) == nil
 	return r, nil
 }
 
@@ -120,14 +120,13 @@ func (s *Server) chargesPage(c echo.Context) error {
 }
 
 func (s *Server) showCharges(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
-	ids, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), "charge", "read")
-	if !orgWide && len(ids) == 0 {
+	if s.billingViewer(c).ChargeScope().None() {
 		return notFoundPage()
 	}
 	ctx, q := c.Request().Context(), c.QueryParams()
 	v := s.newView(c, "", nil)
 	v.Title = v.T.T("charges.title")
-	f := billing.ChargeFilter{OrgWide: orgWide, UnitIDs: ids, Limit: maxMoneyRows + 1}
+	f := billing.ChargeFilter{Limit: maxMoneyRows + 1}
 	if p := q.Get("period"); p != "" {
 		if billing.CheckMonth(p) == nil {
 			f.Period = p
@@ -158,7 +157,7 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
 		f.AfterID = after
 	}
-	charges, err := billing.ListCharges(ctx, s.db, f)
+	charges, err := billing.ListCharges(ctx, s.db, s.billingViewer(c), f)
 	if err != nil {
 		return err
 	}
@@ -255,10 +254,10 @@ func (s *Server) disputeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := s.newView(c, "", nil)
-	if !s.allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.dispute_forbidden"))
+	if err := s.billingViewer(c).MayDispute(ch); err != nil {
+		return s.refusal(c, err, "money.err.dispute_forbidden")
 	}
+	v := s.newView(c, "", nil)
 	form, err := c.FormParams()
 	if err != nil {
 		return err
@@ -269,7 +268,7 @@ func (s *Server) disputeForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.RaiseDispute(ctx, tx, currentPrincipal(c).id(), ch.ID, form.Get("reason"), time.Now().UTC())
+		_, err := billing.RaiseDispute(ctx, tx, s.billingViewer(c), ch.ID, form.Get("reason"), time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -88,11 +88,11 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 		}
 	}
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		dispute, err := billing.RaiseDispute(ctx, tx, k.users["mktmgr"], k.charges[1].ID, "one laptop came back", at)
+		dispute, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.users["mktmgr"]), k.charges[1].ID, "one laptop came back", at)
 		if err != nil {
 			return err
 		}
-		_, err = billing.SettleDispute(ctx, tx, k.users["finance"],
+		_, err = billing.SettleDispute(ctx, tx, billing.Operator(k.users["finance"]),
 			billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 120000, Note: "returned"}, helsinki, at)
 		return err
 	})

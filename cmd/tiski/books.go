@@ -45,7 +45,7 @@ func cmdPeriodClose(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer d.Close()
 	var p *billing.Period
 	err = d.InTx(ctx, func(tx bun.Tx) (err error) {
-		p, err = billing.MovePeriod(ctx, tx, 0, month, "close", time.Now().UTC())
+		p, err = billing.MovePeriod(ctx, tx, billing.Operator(0), month, "close", time.Now().UTC())
 		return err
 	})
 	if err != nil {
