@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -73,6 +74,12 @@ func toDisputeJSON(d *billing.Dispute, currency string) *disputeJSON {
 		ResolvedAt: utcPtr(d.ResolvedAt), CreatedAt: d.CreatedAt.UTC()}
 }
 
+// chargeQuery reads a charge filter from a query string.
+func chargeQuery(q url.Values) billing.ChargeQuery {
+	return billing.ChargeQuery{Period: q.Get("period"), Status: q.Get("status"), ConsumerUnitID: q.Get("consumer_unit_id"),
+		ProviderUnitID: q.Get("provider_unit_id"), ServiceID: q.Get("service_id")}
+}
+
 // billingViewer is the signed-in user as billing decides for them.
 func (s *Server) billingViewer(c echo.Context) billing.Viewer {
 	return billing.Viewer{UserID: currentPrincipal(c).id(), Authz: s.authz}
@@ -92,26 +99,11 @@ func (s *Server) listCharges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := billing.ChargeFilter{Period: c.QueryParam("period"), Status: c.QueryParam("status"),
-		AfterID: p.AfterID, Limit: p.Limit + 1}
-	if f.Period != "" {
-		if err := billing.CheckMonth(f.Period); err != nil {
-			return err
-		}
+	f, faults := chargeQuery(c.QueryParams()).Filter()
+	if len(faults) > 0 {
+		return faults[0]
 	}
-	if f.Status != "" && !slices.Contains([]string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}, f.Status) {
-		return fault.Invalid("status", "status must be posted, disputed or credited")
-	}
-	for _, q := range []struct {
-		name string
-		dst  *int64
-	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
-		if raw := c.QueryParam(q.name); raw != "" {
-			if *q.dst, err = parseID(q.name, raw); err != nil {
-				return err
-			}
-		}
-	}
+	f.AfterID, f.Limit = p.AfterID, p.Limit+1
 	rows, err := billing.ListCharges(c.Request().Context(), s.db, s.billingViewer(c), f)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -16,8 +15,6 @@ import (
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
 )
-
-var chargeStatuses = []string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}
 
 // chargeRow is a charge as the charges page shows it.
 type chargeRow struct {
@@ -126,34 +123,15 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 	ctx, q := c.Request().Context(), c.QueryParams()
 	v := s.newView(c, "", nil)
 	v.Title = v.T.T("charges.title")
-	f := billing.ChargeFilter{Limit: maxMoneyRows + 1}
-	if p := q.Get("period"); p != "" {
-		if billing.CheckMonth(p) == nil {
-			f.Period = p
-		} else {
-			v.Errors["period"] = v.T.T("money.err.month")
+	f, faults := chargeQuery(q).Filter()
+	for _, e := range faults {
+		field, _ := e.Details["field"].(string)
+		v.Errors[field] = v.T.T("money.err.choice")
+		if field == "period" {
+			v.Errors[field] = v.T.T("money.err.month")
 		}
 	}
-	if st := q.Get("status"); st != "" {
-		if slices.Contains(chargeStatuses, st) {
-			f.Status = st
-		} else {
-			v.Errors["status"] = v.T.T("money.err.choice")
-		}
-	}
-	for _, p := range []struct {
-		name string
-		dst  *int64
-	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
-		if raw := q.Get(p.name); raw != "" {
-			n, err := strconv.ParseInt(raw, 10, 64)
-			if err != nil || n <= 0 {
-				v.Errors[p.name] = v.T.T("money.err.choice")
-				continue
-			}
-			*p.dst = n
-		}
-	}
+	f.Limit = maxMoneyRows + 1
 	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
 		f.AfterID = after
 	}
@@ -161,7 +139,7 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 	if err != nil {
 		return err
 	}
-	data := chargesData{Statuses: chargeStatuses, Back: c.Request().URL.RequestURI(), FormFor: formFor}
+	data := chargesData{Statuses: billing.ChargeStatuses(), Back: c.Request().URL.RequestURI(), FormFor: formFor}
 	if len(charges) > maxMoneyRows {
 		charges = charges[:maxMoneyRows]
 		next := c.QueryParams()
