@@ -65,7 +65,7 @@ func (s *Server) createAdjustment(c echo.Context) error {
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, currentPrincipal(c).id(), a, s.cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+		created, err = billing.CreateAdjustment(ctx, tx, s.billingViewer(c), a, s.cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -93,7 +93,7 @@ func (s *Server) decideAdjustment(c echo.Context) error {
 	ctx := c.Request().Context()
 	var a *billing.Adjustment
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		a, err = billing.DecideAdjustment(ctx, tx, currentPrincipal(c).id(), id, b.Action, b.Note, time.Now().UTC())
+		a, err = billing.DecideAdjustment(ctx, tx, s.billingViewer(c), id, b.Action, b.Note, time.Now().UTC())
 		return err
 	})
 	if err != nil {

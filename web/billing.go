@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -73,21 +74,24 @@ func toDisputeJSON(d *billing.Dispute, currency string) *disputeJSON {
 		ResolvedAt: utcPtr(d.ResolvedAt), CreatedAt: d.CreatedAt.UTC()}
 }
 
-// visibleCharge loads a charge the caller may read: managers of its consumer
-// or provider unit (inherited), finance and auditors. Others get 404.
+// chargeQuery reads a charge filter from a query string.
+func chargeQuery(q url.Values) billing.ChargeQuery {
+	return billing.ChargeQuery{Period: q.Get("period"), Status: q.Get("status"), ConsumerUnitID: q.Get("consumer_unit_id"),
+		ProviderUnitID: q.Get("provider_unit_id"), ServiceID: q.Get("service_id")}
+}
+
+// billingViewer is the signed-in user as billing decides for them.
+func (s *Server) billingViewer(c echo.Context) billing.Viewer {
+	return billing.Viewer{UserID: currentPrincipal(c).id(), Authz: s.authz}
+}
+
+// visibleCharge loads a charge the caller may read (billing.VisibleCharge).
 func (s *Server) visibleCharge(c echo.Context) (*billing.Charge, error) {
 	id, err := pathID(c, "id", "charge")
 	if err != nil {
 		return nil, err
 	}
-	ch, err := billing.GetCharge(c.Request().Context(), s.db, id)
-	if err != nil {
-		return nil, err
-	}
-	if !s.allowed(c, ch.ConsumerUnitID, "charge", "read") && !s.allowed(c, ch.ProviderUnitID, "charge", "read") {
-		return nil, fault.NotFound("charge")
-	}
-	return ch, nil
+	return billing.VisibleCharge(c.Request().Context(), s.db, s.billingViewer(c), id)
 }
 
 func (s *Server) listCharges(c echo.Context) error {
@@ -95,28 +99,12 @@ func (s *Server) listCharges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	unitIDs, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), "charge", "read")
-	f := billing.ChargeFilter{OrgWide: orgWide, UnitIDs: unitIDs, Period: c.QueryParam("period"), Status: c.QueryParam("status"),
-		AfterID: p.AfterID, Limit: p.Limit + 1}
-	if f.Period != "" {
-		if err := billing.CheckMonth(f.Period); err != nil {
-			return err
-		}
+	f, faults := chargeQuery(c.QueryParams()).Filter()
+	if len(faults) > 0 {
+		return faults[0]
 	}
-	if f.Status != "" && !slices.Contains([]string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}, f.Status) {
-		return fault.Invalid("status", "status must be posted, disputed or credited")
-	}
-	for _, q := range []struct {
-		name string
-		dst  *int64
-	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
-		if raw := c.QueryParam(q.name); raw != "" {
-			if *q.dst, err = parseID(q.name, raw); err != nil {
-				return err
-			}
-		}
-	}
-	rows, err := billing.ListCharges(c.Request().Context(), s.db, f)
+	f.AfterID, f.Limit = p.AfterID, p.Limit+1
+	rows, err := billing.ListCharges(c.Request().Context(), s.db, s.billingViewer(c), f)
 	if err != nil {
 		return err
 	}
@@ -151,9 +139,6 @@ func (s *Server) raiseDispute(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
-		return fault.Forbidden("only a manager of the charged unit disputes its charges")
-	}
 	var b disputeBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
@@ -161,7 +146,7 @@ func (s *Server) raiseDispute(c echo.Context) error {
 	ctx := c.Request().Context()
 	var d *billing.Dispute
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.RaiseDispute(ctx, tx, currentPrincipal(c).id(), ch.ID, b.Reason, time.Now().UTC())
+		d, err = billing.RaiseDispute(ctx, tx, s.billingViewer(c), ch.ID, b.Reason, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -189,7 +174,8 @@ func (s *Server) settleDispute(c echo.Context) error {
 	ctx := c.Request().Context()
 	var d *billing.Dispute
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(), id, b.Action, b.CreditMinor, b.Note, s.org.TimeZone, time.Now().UTC())
+		d, err = billing.SettleDispute(ctx, tx, s.billingViewer(c),
+			billing.Settlement{DisputeID: id, Action: b.Action, CreditMinor: b.CreditMinor, Note: b.Note}, s.org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -239,7 +225,7 @@ func (s *Server) actOnPeriod(c echo.Context) error {
 	ctx := c.Request().Context()
 	var p *billing.Period
 	err := s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		p, err = billing.MovePeriod(ctx, tx, currentPrincipal(c).id(), c.Param("month"), b.Action, time.Now().UTC())
+		p, err = billing.MovePeriod(ctx, tx, s.billingViewer(c), c.Param("month"), b.Action, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
-	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
 )
@@ -42,8 +41,8 @@ func (s *Server) budgetUnit(c echo.Context) (*units.Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.allowed(c, id, "budget", "read") {
-		return nil, fault.NotFound("unit")
+	if err := s.billingViewer(c).MayReadBudget(id); err != nil {
+		return nil, err
 	}
 	if err := billing.CheckMonth(c.Param("month")); err != nil {
 		return nil, err
@@ -62,7 +61,7 @@ func (s *Server) getBudget(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	use, err := billing.BudgetUse(ctx, s.db, u.ID, b.Month, s.org.TimeZone)
+	use, err := billing.BudgetUse(ctx, s.db, u.ID, b.Month, s.org.Location)
 	if err != nil {
 		return err
 	}
@@ -100,12 +99,12 @@ func (s *Server) putBudget(c echo.Context) error {
 	var budget *billing.Budget
 	var use billing.Use
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		budget, err = billing.SetBudget(ctx, tx, currentPrincipal(c).id(), u.ID, month, b.Amount.Minor, b.Amount.Currency,
-			warnPct, hard, time.Now().UTC())
+		budget, err = billing.SetBudget(ctx, tx, s.billingViewer(c), billing.Budget{UnitID: u.ID, Month: month,
+			AmountMinor: b.Amount.Minor, Currency: b.Amount.Currency, WarnPct: warnPct, Hard: hard}, time.Now().UTC())
 		if err != nil {
 			return err
 		}
-		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.org.TimeZone)
+		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.org.Location)
 		return err
 	})
 	if err != nil {

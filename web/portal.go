@@ -141,13 +141,7 @@ func (s *Server) newView(c echo.Context, title string, data any) view {
 	return v
 }
 
-func (s *Server) orgLocation() *time.Location {
-	loc, err := time.LoadLocation(s.org.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+func (s *Server) orgLocation() *time.Location { return s.org.Location }
 
 // navFor lists the sections the signed-in user has something to do in.
 func (s *Server) navFor(c echo.Context) []navItem {

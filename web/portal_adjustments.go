@@ -90,13 +90,10 @@ func (s *Server) showAdjustments(c echo.Context, status int, errs map[string]str
 // adjustmentForm makes an adjustment: it posts at once up to the approval
 // limit and waits for a second finance user above it.
 func (s *Server) adjustmentForm(c echo.Context) error {
-	if !s.orgCan(c, "charge", "read") {
-		return notFoundPage()
+	if err := s.billingViewer(c).MayCreateAdjustment(); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "adjustment", "create") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	form, err := c.FormParams()
 	if err != nil {
 		return err
@@ -130,7 +127,7 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, currentPrincipal(c).id(), a, s.cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+		created, err = billing.CreateAdjustment(ctx, tx, s.billingViewer(c), a, s.cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -147,13 +144,10 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 // decideAdjustmentForm approves (a finance user other than the maker) or
 // rejects a pending adjustment.
 func (s *Server) decideAdjustmentForm(c echo.Context) error {
-	if !s.orgCan(c, "charge", "read") {
-		return notFoundPage()
+	if err := s.billingViewer(c).MayDecideAdjustment(); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "adjustment", "approve") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	id, err := pathID(c, "id", "adjustment")
 	if err != nil {
 		return err
@@ -174,7 +168,7 @@ func (s *Server) decideAdjustmentForm(c echo.Context) error {
 		return err
 	}
 	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.DecideAdjustment(ctx, tx, currentPrincipal(c).id(), id, action, form.Get("note"), time.Now().UTC())
+		_, err := billing.DecideAdjustment(ctx, tx, s.billingViewer(c), id, action, form.Get("note"), time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -92,7 +92,7 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 	ctx, cur := c.Request().Context(), s.org.Currency
 	data := budgetsData{Month: month, CanManage: s.orgCan(c, "budget", "manage"), FormFor: formFor}
 	for _, u := range list {
-		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.TimeZone)
+		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.Location)
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 		var texts []string
 		hist := barChart{ID: "spend-chart-" + formatID(u.ID), Title: v.T.T("budgets.history.title", u.Label())}
 		for _, m := range lastMonths(month, historyMonths) {
-			mu, err := billing.BudgetUse(ctx, s.db, u.ID, m, s.org.TimeZone)
+			mu, err := billing.BudgetUse(ctx, s.db, u.ID, m, s.org.Location)
 			if err != nil {
 				return err
 			}
@@ -161,13 +161,10 @@ func (s *Server) budgetForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.allowed(c, id, "budget", "read") {
-		return fault.NotFound("unit")
+	if err := s.billingViewer(c).MaySetBudget(id); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "budget", "manage") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	month := c.Param("month")
 	if billing.CheckMonth(month) != nil {
 		return fault.NotFound("budget")
@@ -192,8 +189,8 @@ func (s *Server) budgetForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.SetBudget(ctx, tx, currentPrincipal(c).id(), id, month, amount.Minor, amount.Currency, warn,
-			form.Get("hard") == "on", time.Now().UTC())
+		_, err := billing.SetBudget(ctx, tx, s.billingViewer(c), billing.Budget{UnitID: id, Month: month, AmountMinor: amount.Minor,
+			Currency: amount.Currency, WarnPct: warn, Hard: form.Get("hard") == "on"}, time.Now().UTC())
 		return err
 	})
 	if err != nil {

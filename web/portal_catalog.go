@@ -177,7 +177,7 @@ func (s *Server) orderForm(c echo.Context) error {
 	v, now, ctx := s.viewer(c), time.Now().UTC(), c.Request().Context()
 	var r *requests.Request
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, v, requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}, o, now)
+		r, err = requests.Submit(ctx, tx, v, *s.org, o, now)
 		return err
 	})
 	if err != nil {

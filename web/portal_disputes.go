@@ -106,19 +106,21 @@ func (s *Server) showDisputes(c echo.Context, status int, errs map[string]string
 // its field and nothing is posted.
 func (s *Server) settleForm(c echo.Context) error {
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "charge", "read") {
-		return notFoundPage()
-	}
-	if !s.orgCan(c, "dispute", "resolve") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	id, err := pathID(c, "id", "dispute")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := billing.GetDispute(ctx, s.db, id); err != nil {
+	open, err := billing.GetDispute(ctx, s.db, id)
+	if err != nil {
 		return err
+	}
+	ch, err := billing.GetCharge(ctx, s.db, open.ChargeID)
+	if err != nil {
+		return err
+	}
+	if err := s.billingViewer(c).MaySettle(open, ch); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -146,7 +148,8 @@ func (s *Server) settleForm(c echo.Context) error {
 	}
 	var d *billing.Dispute
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(), id, action, credit, form.Get("note"), s.org.TimeZone, time.Now().UTC())
+		d, err = billing.SettleDispute(ctx, tx, s.billingViewer(c),
+			billing.Settlement{DisputeID: id, Action: action, CreditMinor: credit, Note: form.Get("note")}, s.org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

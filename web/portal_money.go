@@ -27,6 +27,15 @@ func (s *Server) orgCan(c echo.Context, obj, act string) bool {
 	return s.authz.Can(currentPrincipal(c).id(), 0, obj, act)
 }
 
+// refusal shows billing's refusal as a page: forbidden as the 403 page
+// saying who may (messageKey), anything else (not found) as it is.
+func (s *Server) refusal(c echo.Context, err error, messageKey string) error {
+	if fault.Is(err, fault.KindForbidden) {
+		return s.renderErrorPage(c, http.StatusForbidden, s.newView(c, "", nil).T.T(messageKey))
+	}
+	return err
+}
+
 // thisMonth is the current month in the organisation's time zone.
 func (s *Server) thisMonth() string { return billing.MonthOf(time.Now(), s.orgLocation()) }
 

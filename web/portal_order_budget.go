@@ -31,7 +31,7 @@ func (s *Server) orderBudgets(c echo.Context, ordering []units.Unit, price *mone
 	ctx, month := c.Request().Context(), s.thisMonth()
 	var out []orderBudget
 	for _, u := range ordering {
-		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.TimeZone)
+		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.Location)
 		if err != nil {
 			return nil, err
 		}

@@ -74,13 +74,10 @@ func (s *Server) showPeriods(c echo.Context, status int, problem string, blocked
 // periodForm moves a month to review or closes it, for finance. Closing
 // while disputes are open shows them instead.
 func (s *Server) periodForm(c echo.Context) error {
-	if !s.orgCan(c, "period", "read") {
-		return notFoundPage()
+	if err := s.billingViewer(c).MayMovePeriod(); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "period", "manage") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	month := c.Param("month")
 	if billing.CheckMonth(month) != nil {
 		return fault.NotFound("period")
@@ -98,7 +95,7 @@ func (s *Server) periodForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(ctx, tx, currentPrincipal(c).id(), month, action, time.Now().UTC())
+		_, err := billing.MovePeriod(ctx, tx, s.billingViewer(c), month, action, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -31,7 +31,7 @@ type requestWork struct {
 func (s *Server) requestWork(c echo.Context, v requests.Viewer, r *requests.Request) (requestWork, error) {
 	ctx := c.Request().Context()
 	w := requestWork{CanAttach: v.MayPost(r, false) == nil, SeesTime: v.SeesTime(r),
-		Today: catalog.Today(time.Now(), s.org.TimeZone)}
+		Today: catalog.Today(time.Now(), s.org.Location)}
 	var err error
 	if w.Attachments, err = requests.Attachments(ctx, s.db, v, r.ID, 0, 200); err != nil {
 		return w, err
@@ -84,7 +84,7 @@ func uploadProblem(err error) (string, bool) {
 // timeForm logs an agent's time from the request page.
 func (s *Server) timeForm(c echo.Context) error {
 	tr := translator{locale: localeFor(c)}
-	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
+	org := *s.org
 	return s.requestForm(c, "flash.timelogged", "#time",
 		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
 			minutes, err := strconv.Atoi(form.Get("minutes"))

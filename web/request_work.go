@@ -328,7 +328,7 @@ func (s *Server) logTime(c echo.Context) error {
 	}
 	l := requests.TimeLog{Minutes: b.Minutes, Date: b.Date, Billable: b.Billable == nil || *b.Billable, Note: b.Note}
 	v, now, ctx := s.viewer(c), time.Now().UTC(), c.Request().Context()
-	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
+	org := *s.org
 	var created *requests.TimeEntry
 	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
 		created, err = requests.LogTime(ctx, tx, v, org, id, l, now)

@@ -144,7 +144,7 @@ func (s *Server) createRequest(c echo.Context) error {
 				return err
 			}
 		}
-		r, err := requests.Submit(ctx, tx, v, requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}, o, now)
+		r, err := requests.Submit(ctx, tx, v, *s.org, o, now)
 		if err != nil {
 			return err
 		}
@@ -305,7 +305,7 @@ func (s *Server) actOnRequest(c echo.Context) error {
 // applyAction runs one lifecycle action; requests.Perform owns its
 // transaction and the charge a resolution posts.
 func (s *Server) applyAction(c echo.Context, id int64, a requests.Action) (*requests.Request, error) {
-	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
+	org := *s.org
 	return requests.Perform(c.Request().Context(), s.db, s.viewer(c), org, id, a, time.Now().UTC())
 }
 

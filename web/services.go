@@ -62,7 +62,7 @@ type rateBody struct {
 	EffectiveFrom string       `json:"effective_from"`
 }
 
-func (s *Server) today() string { return catalog.Today(time.Now(), s.org.TimeZone) }
+func (s *Server) today() string { return catalog.Today(time.Now(), s.org.Location) }
 
 // toServiceJSON renders a service with the price in force today.
 func (s *Server) toServiceJSON(c echo.Context, svc *catalog.Service) (serviceJSON, error) {
