@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
@@ -25,10 +27,11 @@ type Action struct {
 // Perform runs one lifecycle action in its own transaction: the operation
 // behind the API's POST /requests/{id}/actions and the portal's action
 // buttons. Resolving posts the charge in that transaction (see Act), so a
-// request is resolved and charged, or neither.
+// request is resolved and charged, or neither. A refused approval or
+// rejection (see fourEyes) stays in the audit trail after the rollback.
 func Perform(ctx context.Context, d *db.DB, v Viewer, org units.Organisation, id int64, a Action, now time.Time) (*Request, error) {
 	var r *Request
-	err := d.InTx(ctx, func(tx bun.Tx) (err error) {
+	err := audit.InTx(ctx, d, func(tx bun.Tx) (err error) {
 		r, err = Act(ctx, tx, v, org, id, a, now)
 		return err
 	})
@@ -68,7 +71,7 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 	parties := v.partiesOf(r)
 	if t.NotByRequesterOrFiler {
 		if err := v.fourEyes(r); err != nil {
-			return nil, err
+			return nil, audit.Refuse(v.UserID, "request", strconv.FormatInt(id, 10), a.Name, r, err)
 		}
 	}
 	if parties&t.By == 0 {

@@ -2,12 +2,15 @@ package requests_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
@@ -81,11 +84,27 @@ func TestFilerCannotApproveOrderFiledForSomeoneElse(t *testing.T) {
 			t.Fatalf("the filer is offered %v", allowed)
 		}
 		for _, action := range []string{"approve", "reject"} {
-			_, err := k.act(ctx, filer, r.ID, requests.Action{Name: action, Version: r.Version}, now.Add(time.Minute))
+			_, err := requests.Perform(ctx, d, k.viewer(filer), k.org, r.ID, requests.Action{Name: action, Version: r.Version}, now.Add(time.Minute))
 			fe, ok := fault.As(err)
 			if !ok || fe.Kind != fault.KindForbidden || fe.Details["reason"] != "filer" {
 				t.Fatalf("%s by the filer: %v, want forbidden with reason filer", action, err)
 			}
+		}
+		// The refusals roll back with their transactions and stay on record.
+		trail, err := audit.ListFor(ctx, d, "request", strconv.FormatInt(r.ID, 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refused []string
+		for _, e := range trail {
+			var attempt struct{ Attempt, Reason string }
+			if e.Action == "refuse" && e.AfterJSON != nil && json.Unmarshal([]byte(*e.AfterJSON), &attempt) == nil &&
+				e.ActorID != nil && *e.ActorID == filer && attempt.Reason == "filer" {
+				refused = append(refused, attempt.Attempt)
+			}
+		}
+		if !slices.Equal(refused, []string{"approve", "reject"}) {
+			t.Fatalf("refusals on record: %v, want approve and reject by the filer with reason filer", refused)
 		}
 		if after := k.reload(t, r.ID); after.Status != requests.PendingApproval || after.Version != r.Version || k.events(t, r.ID, "approve") != 0 {
 			t.Fatalf("after the refusals: %s v%d", after.Status, after.Version)

@@ -165,7 +165,7 @@ func checkApart(ctx context.Context, tx bun.Tx, actorID int64, g *OrgRole) error
 	}
 	for _, other := range apart[g.Role] {
 		if slices.Contains(held, other) {
-			return refuse(actorID, "grant", grantObjectID(g), "grant", g,
+			return audit.Refuse(actorID, "grant", grantObjectID(g), "grant", g,
 				fault.Conflict("segregation_of_duties", "%s and %s cannot be held by the same user", g.Role, other).With("reason", "segregation_of_duties"))
 		}
 	}
@@ -178,7 +178,7 @@ func refuseSelfGrant(actorID, userID int64, g any) error {
 	if actorID == 0 || actorID != userID {
 		return nil
 	}
-	return refuse(actorID, "grant", grantObjectID(g), "grant", g,
+	return audit.Refuse(actorID, "grant", grantObjectID(g), "grant", g,
 		forbidden("self_grant", "nobody grants a role to themselves; another person must grant it"))
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
@@ -56,11 +57,11 @@ func newStaff(t *testing.T, d *db.DB) *staff {
 	return s
 }
 
-// grantOrg runs GrantOrgRole as actor through units.InTx, as the surfaces do.
+// grantOrg runs GrantOrgRole as actor through audit.InTx, as the surfaces do.
 func (s *staff) grantOrg(actor, user, role string) (*units.OrgGrant, error) {
 	var g *units.OrgGrant
 	ctx := context.Background()
-	err := units.InTx(ctx, s.d, func(tx bun.Tx) (err error) {
+	err := audit.InTx(ctx, s.d, func(tx bun.Tx) (err error) {
 		g, err = units.GrantOrgRole(ctx, tx, s.users[actor], s.users[user], role)
 		return err
 	})
@@ -69,7 +70,7 @@ func (s *staff) grantOrg(actor, user, role string) (*units.OrgGrant, error) {
 
 func (s *staff) confirm(actor string, proposalID int64) error {
 	ctx := context.Background()
-	return units.InTx(ctx, s.d, func(tx bun.Tx) error {
+	return audit.InTx(ctx, s.d, func(tx bun.Tx) error {
 		_, err := units.ConfirmGrant(ctx, tx, s.users[actor], proposalID)
 		return err
 	})
@@ -130,7 +131,7 @@ func TestAdminCannotGrantSelfTopUnitManager(t *testing.T) {
 		s := newStaff(t, d)
 		ctx := context.Background()
 		grant := func(actor, user string) error {
-			return units.InTx(ctx, d, func(tx bun.Tx) error {
+			return audit.InTx(ctx, d, func(tx bun.Tx) error {
 				_, err := units.GrantUnitRole(ctx, tx, s.users[actor], s.top, s.users[user], "manager")
 				return err
 			})
@@ -154,7 +155,7 @@ func TestStandInFinanceNeedsSecondPerson(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := newStaff(t, d)
 		ctx := context.Background()
-		err := units.InTx(ctx, d, func(tx bun.Tx) error {
+		err := audit.InTx(ctx, d, func(tx bun.Tx) error {
 			u, err := units.CreateUser(ctx, tx, s.users["admin"], units.User{Email: "standin@example.org", Name: "Stand-in"})
 			s.users["standin"] = u.ID
 			return err
@@ -208,7 +209,7 @@ func TestStandInFinanceNeedsSecondPerson(t *testing.T) {
 		if err != nil || g.Proposal == nil {
 			t.Fatalf("propose auditor: %+v, %v", g, err)
 		}
-		err = units.InTx(ctx, d, func(tx bun.Tx) error {
+		err = audit.InTx(ctx, d, func(tx bun.Tx) error {
 			_, err := units.DeclineGrant(ctx, tx, s.users["finance"], g.Proposal.ID)
 			return err
 		})
@@ -223,7 +224,7 @@ func TestAdminAndAuditorNeverOnOneUser(t *testing.T) {
 		s := newStaff(t, d)
 		ctx := context.Background()
 		operator := func(user, role string) error {
-			return units.InTx(ctx, d, func(tx bun.Tx) error {
+			return audit.InTx(ctx, d, func(tx bun.Tx) error {
 				_, err := units.GrantOrgRole(ctx, tx, 0, s.users[user], role)
 				return err
 			})

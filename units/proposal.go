@@ -141,7 +141,7 @@ func checkDecider(ctx context.Context, tx bun.Tx, actorID int64, p *GrantProposa
 	if f == nil {
 		return nil
 	}
-	return refuse(actorID, "grant_proposal", strconv.FormatInt(p.ID, 10), attempt, p, f)
+	return audit.Refuse(actorID, "grant_proposal", strconv.FormatInt(p.ID, 10), attempt, p, f)
 }
 
 // GetGrantProposal returns one proposal or a not-found fault.

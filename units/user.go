@@ -164,7 +164,7 @@ func refuseMoneyRolePassword(ctx context.Context, tx bun.Tx, actorID int64, u *U
 	if len(roles) == 0 {
 		return nil
 	}
-	return refuse(actorID, "user", strconv.FormatInt(u.ID, 10), "set_password", u,
+	return audit.Refuse(actorID, "user", strconv.FormatInt(u.ID, 10), "set_password", u,
 		forbidden("money_role_password", "a user with the %s role sets their own password; the operator can print them a reset link (tiski user reset-password)", roles[0]))
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
@@ -17,7 +18,7 @@ func TestAdminCannotSetMoneyRolePassword(t *testing.T) {
 		s := newStaff(t, d)
 		ctx := context.Background()
 		setPassword := func(actor, user, hash string) error {
-			return units.InTx(ctx, d, func(tx bun.Tx) error {
+			return audit.InTx(ctx, d, func(tx bun.Tx) error {
 				_, err := units.UpdateUser(ctx, tx, s.users[actor], s.users[user], units.UserChange{PasswordHash: &hash})
 				return err
 			})

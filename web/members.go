@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
 )
@@ -80,7 +81,7 @@ func (s *Server) addMember(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = units.InTx(ctx, s.db, func(tx bun.Tx) error {
+	err = audit.InTx(ctx, s.db, func(tx bun.Tx) error {
 		_, err := units.GrantUnitRole(ctx, tx, currentPrincipal(c).id(), u.ID, userID, body.Role)
 		return err
 	})
@@ -137,7 +138,7 @@ func (s *Server) grantOrgRole(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var g *units.OrgGrant
-	err = units.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
 		g, err = units.GrantOrgRole(ctx, tx, currentPrincipal(c).id(), userID, body.Role)
 		return err
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
@@ -45,7 +46,7 @@ func admConfirmProposals(t *testing.T, f *fixture, name string) {
 		t.Fatalf("pending proposals %v, %v", pending, err)
 	}
 	for _, p := range pending {
-		if err := units.InTx(ctx, f.d, func(tx bun.Tx) error {
+		if err := audit.InTx(ctx, f.d, func(tx bun.Tx) error {
 			_, err := units.ConfirmGrant(ctx, tx, f.users[name], p.ID)
 			return err
 		}); err != nil {

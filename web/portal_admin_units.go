@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
@@ -397,7 +398,7 @@ func (s *Server) adminAddMember(c echo.Context) error {
 	if err := s.checkManagerGrant(c, role); err != nil {
 		return s.showAdminUnit(c, http.StatusForbidden, nil, form, tr.T("admin.err.manager_role"), false)
 	}
-	err = units.InTx(ctx, s.db, func(tx bun.Tx) error {
+	err = audit.InTx(ctx, s.db, func(tx bun.Tx) error {
 		_, err := units.GrantUnitRole(ctx, tx, currentPrincipal(c).id(), u.ID, target.ID, role)
 		return err
 	})

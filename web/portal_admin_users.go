@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
@@ -194,7 +195,7 @@ func (s *Server) adminOrgRole(c echo.Context, grant bool) error {
 	ctx := c.Request().Context()
 	actor := currentPrincipal(c).id()
 	var g *units.OrgGrant
-	err = units.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
 		if grant {
 			g, err = units.GrantOrgRole(ctx, tx, actor, target.ID, role)
 			return err

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
@@ -133,7 +134,7 @@ func (s *Server) updateUser(c echo.Context) error {
 	}
 	var updated *units.User
 	ctx := c.Request().Context()
-	err = units.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.db, func(tx bun.Tx) (err error) {
 		updated, err = units.UpdateUser(ctx, tx, me.id(), id, change)
 		return err
 	})

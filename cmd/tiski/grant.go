@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/units"
 )
@@ -39,7 +40,7 @@ func cmdGrant(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("user %s: %w", *email, err)
 	}
-	err = units.InTx(ctx, d, func(tx bun.Tx) error {
+	err = audit.InTx(ctx, d, func(tx bun.Tx) error {
 		_, err := units.GrantOrgRole(ctx, tx, 0, u.ID, *role)
 		return err
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
@@ -62,13 +63,13 @@ func TestOperatorGrantBootstrapsFinance(t *testing.T) {
 			}
 			// The first finance user is the second person for the next money role.
 			var g *units.OrgGrant
-			if err := units.InTx(ctx, d, func(tx bun.Tx) (err error) {
+			if err := audit.InTx(ctx, d, func(tx bun.Tx) (err error) {
 				g, err = units.GrantOrgRole(ctx, tx, root, anna, "auditor")
 				return err
 			}); err != nil || g.Proposal == nil {
 				t.Fatalf("the admin proposes auditor: %+v, %v", g, err)
 			}
-			if err := units.InTx(ctx, d, func(tx bun.Tx) error {
+			if err := audit.InTx(ctx, d, func(tx bun.Tx) error {
 				_, err := units.ConfirmGrant(ctx, tx, sanna, g.Proposal.ID)
 				return err
 			}); err != nil {
