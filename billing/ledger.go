@@ -140,6 +140,9 @@ func Post(ctx context.Context, tx bun.Tx, e Entry, now time.Time) (*JournalEntry
 	if _, err := tx.NewRaw("INSERT INTO journal_entry_seals (entry_id) VALUES (?)", je.ID).Exec(ctx); err != nil {
 		return nil, false, fmt.Errorf("seal %s: %w", e.Key, err)
 	}
+	if err := entries.Append(ctx, tx, je.ID); err != nil {
+		return nil, false, err
+	}
 	return je, true, nil
 }
 

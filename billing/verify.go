@@ -71,5 +71,5 @@ func Verify(ctx context.Context, idb bun.IDB) ([]Breach, error) {
 		}
 		rows.Close()
 	}
-	return breaches, nil
+	return appendChainBreaches(ctx, idb, breaches)
 }
