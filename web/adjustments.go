@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"slices"
 	"time"
@@ -29,9 +30,9 @@ type adjustmentJSON struct {
 }
 
 func toAdjustmentJSON(a *billing.Adjustment) adjustmentJSON {
-	return adjustmentJSON{ID: formatID(a.ID), DebitUnitID: formatID(a.DebitUnitID), CreditUnitID: formatID(a.CreditUnitID),
+	return adjustmentJSON{ID: httpx.FormatID(a.ID), DebitUnitID: httpx.FormatID(a.DebitUnitID), CreditUnitID: httpx.FormatID(a.CreditUnitID),
 		Amount: money.Money{Minor: a.AmountMinor, Currency: a.Currency}, Month: a.Month, Reason: a.Reason, Status: a.Status,
-		CreatedBy: formatID(a.CreatedBy), DecidedBy: optionalID(a.DecidedBy), DecidedAt: utcPtr(a.DecidedAt),
+		CreatedBy: httpx.FormatID(a.CreatedBy), DecidedBy: optionalID(a.DecidedBy), DecidedAt: utcPtr(a.DecidedAt),
 		EntryID: optionalID(a.EntryID), CreatedAt: a.CreatedAt.UTC()}
 }
 
@@ -47,15 +48,15 @@ type adjustmentBody struct {
 // to the configured limit and waits for a second finance user above it.
 func (s *Server) createAdjustment(c echo.Context) error {
 	var b adjustmentBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	a := billing.Adjustment{Month: b.Month, Reason: b.Reason}
 	var err error
-	if a.DebitUnitID, err = parseID("debit_unit_id", b.DebitUnitID); err != nil {
+	if a.DebitUnitID, err = httpx.ParseID("debit_unit_id", b.DebitUnitID); err != nil {
 		return err
 	}
-	if a.CreditUnitID, err = parseID("credit_unit_id", b.CreditUnitID); err != nil {
+	if a.CreditUnitID, err = httpx.ParseID("credit_unit_id", b.CreditUnitID); err != nil {
 		return err
 	}
 	if err := s.checkMoney("amount", b.Amount); err != nil {
@@ -64,8 +65,8 @@ func (s *Server) createAdjustment(c echo.Context) error {
 	a.AmountMinor, a.Currency = b.Amount.Minor, b.Amount.Currency
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, currentPrincipal(c).id(), a, s.cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, err = billing.CreateAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -82,18 +83,18 @@ type adjustmentActionBody struct {
 // decideAdjustment handles POST /adjustments/{id}/actions by a finance user
 // other than the adjustment's maker.
 func (s *Server) decideAdjustment(c echo.Context) error {
-	id, err := pathID(c, "id", "adjustment")
+	id, err := httpx.PathID(c, "id", "adjustment")
 	if err != nil {
 		return err
 	}
 	var b adjustmentActionBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	var a *billing.Adjustment
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		a, err = billing.DecideAdjustment(ctx, tx, currentPrincipal(c).id(), id, b.Action, b.Note, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		a, err = billing.DecideAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, b.Action, b.Note, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -103,7 +104,7 @@ func (s *Server) decideAdjustment(c echo.Context) error {
 }
 
 func (s *Server) listAdjustments(c echo.Context) error {
-	p, err := s.readPage(c, "adjustments")
+	p, err := s.ReadPage(c, "adjustments")
 	if err != nil {
 		return err
 	}
@@ -111,10 +112,10 @@ func (s *Server) listAdjustments(c echo.Context) error {
 	if status != "" && !slices.Contains([]string{billing.AdjustmentPending, billing.AdjustmentPosted, billing.AdjustmentRejected}, status) {
 		return fault.Invalid("status", "status must be pending, posted or rejected")
 	}
-	rows, err := billing.ListAdjustments(c.Request().Context(), s.db, status, p.AfterID, p.Limit+1)
+	rows, err := billing.ListAdjustments(c.Request().Context(), s.DB, status, p.AfterID, p.Limit+1)
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(s, "adjustments", p, rows, func(a *billing.Adjustment) int64 { return a.ID })
-	return c.JSON(http.StatusOK, listOf(rows, next, toAdjustmentJSON))
+	rows, next := httpx.TrimPage(s.Kit, "adjustments", p, rows, func(a *billing.Adjustment) int64 { return a.ID })
+	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, toAdjustmentJSON))
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"slices"
 	"time"
@@ -54,13 +55,13 @@ func optionalID(id *int64) *string {
 	if id == nil {
 		return nil
 	}
-	s := formatID(*id)
+	s := httpx.FormatID(*id)
 	return &s
 }
 
 func toChargeJSON(c *billing.Charge) chargeJSON {
-	return chargeJSON{ID: formatID(c.ID), RequestID: optionalID(c.RequestID), ConsumerUnitID: formatID(c.ConsumerUnitID),
-		ProviderUnitID: formatID(c.ProviderUnitID), ServiceID: formatID(c.ServiceID), RateID: optionalID(c.RateID),
+	return chargeJSON{ID: httpx.FormatID(c.ID), RequestID: optionalID(c.RequestID), ConsumerUnitID: httpx.FormatID(c.ConsumerUnitID),
+		ProviderUnitID: httpx.FormatID(c.ProviderUnitID), ServiceID: httpx.FormatID(c.ServiceID), RateID: optionalID(c.RateID),
 		Period: c.Period, LateFrom: c.LateFrom, Quantity: c.Quantity,
 		UnitPrice: money.Money{Minor: c.UnitPriceMinor, Currency: c.Currency},
 		Amount:    money.Money{Minor: c.AmountMinor, Currency: c.Currency}, Status: c.Status, Showback: c.Showback,
@@ -68,34 +69,17 @@ func toChargeJSON(c *billing.Charge) chargeJSON {
 }
 
 func toDisputeJSON(d *billing.Dispute, currency string) *disputeJSON {
-	return &disputeJSON{ID: formatID(d.ID), ChargeID: formatID(d.ChargeID), RaisedBy: formatID(d.RaisedBy), Reason: d.Reason,
+	return &disputeJSON{ID: httpx.FormatID(d.ID), ChargeID: httpx.FormatID(d.ChargeID), RaisedBy: httpx.FormatID(d.RaisedBy), Reason: d.Reason,
 		Status: d.Status, Credit: money.Money{Minor: d.CreditMinor, Currency: currency}, Note: d.Note,
 		ResolvedAt: utcPtr(d.ResolvedAt), CreatedAt: d.CreatedAt.UTC()}
 }
 
-// visibleCharge loads a charge the caller may read: managers of its consumer
-// or provider unit (inherited), finance and auditors. Others get 404.
-func (s *Server) visibleCharge(c echo.Context) (*billing.Charge, error) {
-	id, err := pathID(c, "id", "charge")
-	if err != nil {
-		return nil, err
-	}
-	ch, err := billing.GetCharge(c.Request().Context(), s.db, id)
-	if err != nil {
-		return nil, err
-	}
-	if !s.allowed(c, ch.ConsumerUnitID, "charge", "read") && !s.allowed(c, ch.ProviderUnitID, "charge", "read") {
-		return nil, fault.NotFound("charge")
-	}
-	return ch, nil
-}
-
 func (s *Server) listCharges(c echo.Context) error {
-	p, err := s.readPage(c, "charges")
+	p, err := s.ReadPage(c, "charges")
 	if err != nil {
 		return err
 	}
-	unitIDs, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), "charge", "read")
+	unitIDs, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "charge", "read")
 	f := billing.ChargeFilter{OrgWide: orgWide, UnitIDs: unitIDs, Period: c.QueryParam("period"), Status: c.QueryParam("status"),
 		AfterID: p.AfterID, Limit: p.Limit + 1}
 	if f.Period != "" {
@@ -111,26 +95,26 @@ func (s *Server) listCharges(c echo.Context) error {
 		dst  *int64
 	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
 		if raw := c.QueryParam(q.name); raw != "" {
-			if *q.dst, err = parseID(q.name, raw); err != nil {
+			if *q.dst, err = httpx.ParseID(q.name, raw); err != nil {
 				return err
 			}
 		}
 	}
-	rows, err := billing.ListCharges(c.Request().Context(), s.db, f)
+	rows, err := billing.ListCharges(c.Request().Context(), s.DB, f)
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(s, "charges", p, rows, func(ch *billing.Charge) int64 { return ch.ID })
-	return c.JSON(http.StatusOK, listOf(rows, next, toChargeJSON))
+	rows, next := httpx.TrimPage(s.Kit, "charges", p, rows, func(ch *billing.Charge) int64 { return ch.ID })
+	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, toChargeJSON))
 }
 
 func (s *Server) getCharge(c echo.Context) error {
-	ch, err := s.visibleCharge(c)
+	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err
 	}
 	j := toChargeJSON(ch)
-	d, err := billing.DisputeOf(c.Request().Context(), s.db, ch.ID)
+	d, err := billing.DisputeOf(c.Request().Context(), s.DB, ch.ID)
 	if err != nil {
 		return err
 	}
@@ -147,21 +131,21 @@ type disputeBody struct {
 // raiseDispute handles POST /charges/{id}/disputes by a manager of the
 // charge's consumer unit.
 func (s *Server) raiseDispute(c echo.Context) error {
-	ch, err := s.visibleCharge(c)
+	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err
 	}
-	if !s.allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
+	if !s.Allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
 		return fault.Forbidden("only a manager of the charged unit disputes its charges")
 	}
 	var b disputeBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	var d *billing.Dispute
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.RaiseDispute(ctx, tx, currentPrincipal(c).id(), ch.ID, b.Reason, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		d, err = billing.RaiseDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), ch.ID, b.Reason, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -178,28 +162,28 @@ type settleBody struct {
 
 // settleDispute handles POST /disputes/{id}/actions by finance.
 func (s *Server) settleDispute(c echo.Context) error {
-	id, err := pathID(c, "id", "dispute")
+	id, err := httpx.PathID(c, "id", "dispute")
 	if err != nil {
 		return err
 	}
 	var b settleBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	var d *billing.Dispute
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(), id, b.Action, b.CreditMinor, b.Note, s.org.TimeZone, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		d, err = billing.SettleDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, b.Action, b.CreditMinor, b.Note, s.Org.TimeZone, time.Now().UTC())
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toDisputeJSON(d, s.org.Currency))
+	return c.JSON(http.StatusOK, toDisputeJSON(d, s.Org.Currency))
 }
 
 func (s *Server) listDisputes(c echo.Context) error {
-	p, err := s.readPage(c, "disputes")
+	p, err := s.ReadPage(c, "disputes")
 	if err != nil {
 		return err
 	}
@@ -207,12 +191,12 @@ func (s *Server) listDisputes(c echo.Context) error {
 	if status != "" && !slices.Contains([]string{billing.DisputeOpen, billing.DisputeAccepted, billing.DisputeRejected}, status) {
 		return fault.Invalid("status", "status must be open, accepted or rejected")
 	}
-	rows, err := billing.ListDisputes(c.Request().Context(), s.db, status, p.AfterID, p.Limit+1)
+	rows, err := billing.ListDisputes(c.Request().Context(), s.DB, status, p.AfterID, p.Limit+1)
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(s, "disputes", p, rows, func(d *billing.Dispute) int64 { return d.ID })
-	return c.JSON(http.StatusOK, listOf(rows, next, func(d *billing.Dispute) *disputeJSON { return toDisputeJSON(d, s.org.Currency) }))
+	rows, next := httpx.TrimPage(s.Kit, "disputes", p, rows, func(d *billing.Dispute) int64 { return d.ID })
+	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, func(d *billing.Dispute) *disputeJSON { return toDisputeJSON(d, s.Org.Currency) }))
 }
 
 func toPeriodJSON(p *billing.Period) periodJSON {
@@ -220,11 +204,11 @@ func toPeriodJSON(p *billing.Period) periodJSON {
 }
 
 func (s *Server) listPeriods(c echo.Context) error {
-	rows, err := billing.ListPeriods(c.Request().Context(), s.db)
+	rows, err := billing.ListPeriods(c.Request().Context(), s.DB)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, listOf(rows, "", toPeriodJSON))
+	return c.JSON(http.StatusOK, httpx.ListOf(rows, "", toPeriodJSON))
 }
 
 type periodActionBody struct {
@@ -233,13 +217,13 @@ type periodActionBody struct {
 
 func (s *Server) actOnPeriod(c echo.Context) error {
 	var b periodActionBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	var p *billing.Period
-	err := s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		p, err = billing.MovePeriod(ctx, tx, currentPrincipal(c).id(), c.Param("month"), b.Action, time.Now().UTC())
+	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		p, err = billing.MovePeriod(ctx, tx, httpx.CurrentPrincipal(c).ID(), c.Param("month"), b.Action, time.Now().UTC())
 		return err
 	})
 	if err != nil {

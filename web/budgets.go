@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -29,7 +30,7 @@ type budgetJSON struct {
 
 func toBudgetJSON(b *billing.Budget, use billing.Use) budgetJSON {
 	m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: b.Currency} }
-	return budgetJSON{UnitID: formatID(b.UnitID), Month: b.Month, Amount: m(b.AmountMinor), WarnPct: b.WarnPct, Hard: b.Hard,
+	return budgetJSON{UnitID: httpx.FormatID(b.UnitID), Month: b.Month, Amount: m(b.AmountMinor), WarnPct: b.WarnPct, Hard: b.Hard,
 		Used: m(use.Used()), Committed: m(use.Committed), Posted: m(use.Posted), Remaining: m(b.Remaining(use)),
 		Warning: b.Warning(use.Used()), UpdatedAt: b.UpdatedAt.UTC()}
 }
@@ -38,17 +39,17 @@ func toBudgetJSON(b *billing.Budget, use billing.Use) budgetJSON {
 // its budget: managers of the unit or above it, finance and auditors read;
 // to anyone else the unit is not there.
 func (s *Server) budgetUnit(c echo.Context) (*units.Unit, error) {
-	id, err := pathID(c, "id", "unit")
+	id, err := httpx.PathID(c, "id", "unit")
 	if err != nil {
 		return nil, err
 	}
-	if !s.allowed(c, id, "budget", "read") {
+	if !s.Allowed(c, id, "budget", "read") {
 		return nil, fault.NotFound("unit")
 	}
 	if err := billing.CheckMonth(c.Param("month")); err != nil {
 		return nil, err
 	}
-	return units.GetUnit(c.Request().Context(), s.db, id)
+	return units.GetUnit(c.Request().Context(), s.DB, id)
 }
 
 // getBudget handles GET /units/{id}/budgets/{month}.
@@ -58,11 +59,11 @@ func (s *Server) getBudget(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	b, err := billing.GetBudget(ctx, s.db, u.ID, c.Param("month"))
+	b, err := billing.GetBudget(ctx, s.DB, u.ID, c.Param("month"))
 	if err != nil {
 		return err
 	}
-	use, err := billing.BudgetUse(ctx, s.db, u.ID, b.Month, s.org.TimeZone)
+	use, err := billing.BudgetUse(ctx, s.DB, u.ID, b.Month, s.Org.TimeZone)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (s *Server) putBudget(c echo.Context) error {
 		return err
 	}
 	var b budgetBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := s.checkMoney("amount", b.Amount); err != nil {
@@ -99,13 +100,13 @@ func (s *Server) putBudget(c echo.Context) error {
 	ctx, month := c.Request().Context(), c.Param("month")
 	var budget *billing.Budget
 	var use billing.Use
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		budget, err = billing.SetBudget(ctx, tx, currentPrincipal(c).id(), u.ID, month, b.Amount.Minor, b.Amount.Currency,
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		budget, err = billing.SetBudget(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, month, b.Amount.Minor, b.Amount.Currency,
 			warnPct, hard, time.Now().UTC())
 		if err != nil {
 			return err
 		}
-		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.org.TimeZone)
+		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.Org.TimeZone)
 		return err
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -21,33 +22,33 @@ type calendarJSON struct {
 
 // getCalendar handles GET /units/{id}/calendar: anyone who sees the unit.
 func (s *Server) getCalendar(c echo.Context) error {
-	u, err := s.visibleUnit(c)
+	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
 	}
-	cal, custom, err := units.CalendarOf(c.Request().Context(), s.db, u.ID, s.org.TimeZone)
+	cal, custom, err := units.CalendarOf(c.Request().Context(), s.DB, u.ID, s.Org.TimeZone)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, calendarJSON{UnitID: formatID(u.ID), Calendar: cal, Custom: custom})
+	return c.JSON(http.StatusOK, calendarJSON{UnitID: httpx.FormatID(u.ID), Calendar: cal, Custom: custom})
 }
 
 // putCalendar handles PUT /units/{id}/calendar by a manager of the unit.
 func (s *Server) putCalendar(c echo.Context) error {
-	u, err := s.visibleUnit(c)
+	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
 	}
-	if !s.allowed(c, u.ID, "calendar", "manage") {
+	if !s.Allowed(c, u.ID, "calendar", "manage") {
 		return fault.Forbidden("only a manager of %s sets its business hours", u.Code)
 	}
 	var body calendar.Calendar
-	if err := decodeJSON(c, &body); err != nil {
+	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		return units.SetCalendar(ctx, tx, currentPrincipal(c).id(), u.ID, body, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		return units.SetCalendar(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, body, time.Now().UTC())
 	})
 	if err != nil {
 		return err
@@ -55,5 +56,5 @@ func (s *Server) putCalendar(c echo.Context) error {
 	if body.Holidays == nil {
 		body.Holidays = []string{}
 	}
-	return c.JSON(http.StatusOK, calendarJSON{UnitID: formatID(u.ID), Calendar: body, Custom: true})
+	return c.JSON(http.StatusOK, calendarJSON{UnitID: httpx.FormatID(u.ID), Calendar: body, Custom: true})
 }

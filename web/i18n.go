@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/tiski/tiski/web/httpx"
 	"strings"
 	"time"
 
@@ -212,7 +213,7 @@ func (tr translator) Duration(minutes int) string {
 
 // localeFor picks the signed-in user's locale, else the browser's.
 func localeFor(c echo.Context) string {
-	if p := currentPrincipal(c); p != nil {
+	if p := httpx.CurrentPrincipal(c); p != nil {
 		return p.User.Locale
 	}
 	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"slices"
 
@@ -27,9 +28,9 @@ type meJSON struct {
 // me handles GET /me: who the caller is, the roles they hold (with
 // inherited manager roles marked), and what each role allows.
 func (s *Server) me(c echo.Context) error {
-	p := currentPrincipal(c)
+	p := httpx.CurrentPrincipal(c)
 	ctx := c.Request().Context()
-	direct, err := units.UnitRolesOf(ctx, s.db, p.id())
+	direct, err := units.UnitRolesOf(ctx, s.DB, p.ID())
 	if err != nil {
 		return err
 	}
@@ -39,9 +40,9 @@ func (s *Server) me(c echo.Context) error {
 	out := meJSON{User: toUserJSON(p.User), Roles: []roleJSON{}, OrgRoles: []string{},
 		Permissions: map[string][]string{}, CSRFToken: p.CSRFToken}
 	codes := map[int64]string{}
-	for _, g := range s.authz.Grants(p.id()) {
+	for _, g := range s.Authz.Grants(p.ID()) {
 		if _, seen := out.Permissions[g.Role]; !seen {
-			out.Permissions[g.Role] = s.authz.Permissions(g.Role)
+			out.Permissions[g.Role] = s.Authz.Permissions(g.Role)
 		}
 		if g.UnitID == 0 {
 			out.OrgRoles = append(out.OrgRoles, g.Role)
@@ -49,12 +50,12 @@ func (s *Server) me(c echo.Context) error {
 		}
 		code, ok := codes[g.UnitID]
 		if !ok {
-			if u, err := units.GetUnit(ctx, s.db, g.UnitID); err == nil {
+			if u, err := units.GetUnit(ctx, s.DB, g.UnitID); err == nil {
 				code = u.Code
 			}
 			codes[g.UnitID] = code
 		}
-		out.Roles = append(out.Roles, roleJSON{Role: g.Role, UnitID: formatID(g.UnitID), UnitCode: code, Inherited: !isDirect(g.Role, g.UnitID)})
+		out.Roles = append(out.Roles, roleJSON{Role: g.Role, UnitID: httpx.FormatID(g.UnitID), UnitCode: code, Inherited: !isDirect(g.Role, g.UnitID)})
 	}
 	return c.JSON(http.StatusOK, out)
 }

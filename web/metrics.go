@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"strconv"
 	"time"
@@ -53,7 +54,7 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			status = http.StatusInternalServerError
 			if he, ok := err.(*echo.HTTPError); ok {
 				status = he.Code
-			} else if fe, ok := asFaultStatus(err); ok {
+			} else if fe, ok := httpx.FaultStatus(err); ok {
 				status = fe
 			}
 		}

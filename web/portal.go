@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"github.com/tiski/tiski/web/httpx"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -127,9 +128,9 @@ func (v view) Val(field string) string { return v.Form.Get(field) }
 
 func (s *Server) newView(c echo.Context, title string, data any) view {
 	locale := localeFor(c)
-	v := view{T: translator{locale: locale, loc: s.orgLocation()}, Locale: locale, Title: title, Path: c.Request().URL.Path,
+	v := view{T: translator{locale: locale, loc: s.Location}, Locale: locale, Title: title, Path: c.Request().URL.Path,
 		Data: data, Errors: map[string]string{}, Form: url.Values{}}
-	if p := currentPrincipal(c); p != nil {
+	if p := httpx.CurrentPrincipal(c); p != nil {
 		v.User, v.CSRF, v.Nav = p.User, p.CSRFToken, s.navFor(c)
 	}
 	if ck, err := c.Cookie(flashCookie); err == nil {
@@ -142,7 +143,7 @@ func (s *Server) newView(c echo.Context, title string, data any) view {
 }
 
 func (s *Server) orgLocation() *time.Location {
-	loc, err := time.LoadLocation(s.org.TimeZone)
+	loc, err := time.LoadLocation(s.Org.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
@@ -151,9 +152,9 @@ func (s *Server) orgLocation() *time.Location {
 
 // navFor lists the sections the signed-in user has something to do in.
 func (s *Server) navFor(c echo.Context) []navItem {
-	uid := currentPrincipal(c).id()
+	uid := httpx.CurrentPrincipal(c).ID()
 	somewhere := func(obj, act string) bool {
-		units, org := s.authz.UnitsWhere(uid, obj, act)
+		units, org := s.Authz.UnitsWhere(uid, obj, act)
 		return org || len(units) > 0
 	}
 	items := []navItem{{Href: "/", Key: "nav.home"}, {Href: "/catalog", Key: "nav.catalog"}, {Href: "/requests", Key: "nav.requests"}}

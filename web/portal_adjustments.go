@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,25 +40,25 @@ func (s *Server) adjustmentsPage(c echo.Context) error {
 }
 
 func (s *Server) showAdjustments(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
-	if !s.orgCan(c, "charge", "read") {
+	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
-	ctx, uid := c.Request().Context(), currentPrincipal(c).id()
-	all, err := billing.ListAdjustments(ctx, s.db, "", 0, 1000)
+	ctx, uid := c.Request().Context(), httpx.CurrentPrincipal(c).ID()
+	all, err := billing.ListAdjustments(ctx, s.DB, "", 0, 1000)
 	if err != nil {
 		return err
 	}
 	v := s.newView(c, "", nil)
 	v.Title = v.T.T("adjustments.title")
-	data := adjustmentsData{CanCreate: s.orgCan(c, "adjustment", "create"), FormFor: formFor,
-		Limit: v.T.Money(moneyOf(s.cfg.AdjustmentApprovalLimitMinor, s.org.Currency))}
-	approver := s.orgCan(c, "adjustment", "approve")
+	data := adjustmentsData{CanCreate: s.Allowed(c, httpx.OrgWide, "adjustment", "create"), FormFor: formFor,
+		Limit: v.T.Money(moneyOf(s.Cfg.AdjustmentApprovalLimitMinor, s.Org.Currency))}
+	approver := s.Allowed(c, httpx.OrgWide, "adjustment", "approve")
 	cache, people := unitNames{}, map[int64]string{}
 	for i := len(all) - 1; i >= 0; i-- {
 		a := all[i]
 		name, ok := people[a.CreatedBy]
 		if !ok {
-			if u, err := units.GetUser(ctx, s.db, a.CreatedBy); err == nil {
+			if u, err := units.GetUser(ctx, s.DB, a.CreatedBy); err == nil {
 				name = u.Name
 			}
 			people[a.CreatedBy] = name
@@ -90,11 +91,11 @@ func (s *Server) showAdjustments(c echo.Context, status int, errs map[string]str
 // adjustmentForm makes an adjustment: it posts at once up to the approval
 // limit and waits for a second finance user above it.
 func (s *Server) adjustmentForm(c echo.Context) error {
-	if !s.orgCan(c, "charge", "read") {
+	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "adjustment", "create") {
+	if !s.Allowed(c, httpx.OrgWide, "adjustment", "create") {
 		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
 	}
 	form, err := c.FormParams()
@@ -102,7 +103,7 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 		return err
 	}
 	errs := map[string]string{}
-	a := billing.Adjustment{Month: form.Get("month"), Reason: form.Get("reason"), Currency: s.org.Currency}
+	a := billing.Adjustment{Month: form.Get("month"), Reason: form.Get("reason"), Currency: s.Org.Currency}
 	for _, f := range []struct {
 		name string
 		dst  *int64
@@ -113,8 +114,8 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 		}
 		*f.dst = n
 	}
-	if amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.org.Currency); !ok || amount.Minor <= 0 {
-		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.org.Currency)))
+	if amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.Org.Currency); !ok || amount.Minor <= 0 {
+		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))
 	} else {
 		a.AmountMinor = amount.Minor
 	}
@@ -129,8 +130,8 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, currentPrincipal(c).id(), a, s.cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, err = billing.CreateAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -147,19 +148,19 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 // decideAdjustmentForm approves (a finance user other than the maker) or
 // rejects a pending adjustment.
 func (s *Server) decideAdjustmentForm(c echo.Context) error {
-	if !s.orgCan(c, "charge", "read") {
+	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "adjustment", "approve") {
+	if !s.Allowed(c, httpx.OrgWide, "adjustment", "approve") {
 		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
 	}
-	id, err := pathID(c, "id", "adjustment")
+	id, err := httpx.PathID(c, "id", "adjustment")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := billing.GetAdjustment(ctx, s.db, id); err != nil {
+	if _, err := billing.GetAdjustment(ctx, s.DB, id); err != nil {
 		return err
 	}
 	form, err := c.FormParams()
@@ -173,8 +174,8 @@ func (s *Server) decideAdjustmentForm(c echo.Context) error {
 	if asked, err := s.needConfirm(c, form, "adjustments."+action+".confirm", "/finance/adjustments"); asked || err != nil {
 		return err
 	}
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.DecideAdjustment(ctx, tx, currentPrincipal(c).id(), id, action, form.Get("note"), time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.DecideAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, action, form.Get("note"), time.Now().UTC())
 		return err
 	})
 	if err != nil {

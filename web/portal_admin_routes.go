@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -54,15 +55,15 @@ type adminAccess struct {
 }
 
 func (s *Server) adminAccessFor(c echo.Context) adminAccess {
-	uid := currentPrincipal(c).id()
+	uid := httpx.CurrentPrincipal(c).ID()
 	a := adminAccess{
-		Units:       s.authz.Can(uid, 0, "unit", "manage"),
-		Users:       s.authz.Can(uid, 0, "user", "read"),
-		ManageUsers: s.authz.Can(uid, 0, "user", "manage"),
-		Grants:      s.authz.Can(uid, 0, "grant", "manage"),
+		Units:       s.Authz.Can(uid, 0, "unit", "manage"),
+		Users:       s.Authz.Can(uid, 0, "user", "read"),
+		ManageUsers: s.Authz.Can(uid, 0, "user", "manage"),
+		Grants:      s.Authz.Can(uid, 0, "grant", "manage"),
 	}
-	a.MemberUnits, a.MembersOrg = s.authz.UnitsWhere(uid, "member", "manage")
-	a.ServiceUnits, a.ServicesOrg = s.authz.UnitsWhere(uid, "service", "manage")
+	a.MemberUnits, a.MembersOrg = s.Authz.UnitsWhere(uid, "member", "manage")
+	a.ServiceUnits, a.ServicesOrg = s.Authz.UnitsWhere(uid, "service", "manage")
 	a.SeesServices = a.ServicesOrg || len(a.ServiceUnits) > 0 || a.Units
 	a.SeesUnitsPage = a.Units || a.MembersOrg || len(a.MemberUnits) > 0 || a.Users || a.SeesServices
 	return a

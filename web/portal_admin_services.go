@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -60,7 +61,7 @@ type adminServiceData struct {
 
 // adminUnitIndex maps unit ids to "CODE Name" for lists.
 func (s *Server) adminUnitIndex(c echo.Context) (map[int64]units.Unit, error) {
-	list, err := units.ListUnits(c.Request().Context(), s.db, units.UnitFilter{IncludeArchived: true, Limit: 100000})
+	list, err := units.ListUnits(c.Request().Context(), s.DB, units.UnitFilter{IncludeArchived: true, Limit: 100000})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (s *Server) showAdminServices(c echo.Context, status int, errs map[string]s
 		return adminHidden()
 	}
 	ctx := c.Request().Context()
-	list, err := catalog.ListServices(ctx, s.db, catalog.ServiceFilter{IncludeInactive: true, Limit: 100000})
+	list, err := catalog.ListServices(ctx, s.DB, catalog.ServiceFilter{IncludeInactive: true, Limit: 100000})
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func (s *Server) showAdminServices(c echo.Context, status int, errs map[string]s
 			continue
 		}
 		row := adminServiceRow{Service: svc, Provider: names[svc.ProviderUnitID].Code, Manage: manage}
-		if rate, err := catalog.RateOn(ctx, s.db, svc.ID, s.today()); err == nil {
+		if rate, err := catalog.RateOn(ctx, s.DB, svc.ID, s.Today()); err == nil {
 			row.Price = &money.Money{Minor: rate.PriceMinor, Currency: rate.Currency}
 		}
 		data.Rows = append(data.Rows, row)
@@ -119,7 +120,7 @@ func (s *Server) showAdminServices(c echo.Context, status int, errs map[string]s
 		v.Errors = errs
 	}
 	if form.Get("effective_from") == "" {
-		form.Set("effective_from", s.today())
+		form.Set("effective_from", s.Today())
 	}
 	for k, def := range map[string]string{"sla_first_response_minutes": "60", "sla_resolution_minutes": "480", "approval_policy": "threshold"} {
 		if _, ok := form[k]; !ok {
@@ -163,11 +164,11 @@ func (s *Server) adminCreateService(c echo.Context) error {
 	}
 	tr := adminTr(c)
 	errs := map[string]string{}
-	providerID, err := parseID("provider_unit_id", form.Get("provider_unit_id"))
-	if err != nil || !s.allowed(c, providerID, "service", "manage") {
+	providerID, err := httpx.ParseID("provider_unit_id", form.Get("provider_unit_id"))
+	if err != nil || !s.Allowed(c, providerID, "service", "manage") {
 		errs["provider_unit_id"] = tr.T("admin.err.provider")
 	}
-	price, ok := adminAmount(tr.locale, form.Get("price"), s.org.Currency)
+	price, ok := adminAmount(tr.locale, form.Get("price"), s.Org.Currency)
 	if !ok {
 		errs["price"] = tr.T("admin.err.money")
 	}
@@ -180,12 +181,12 @@ func (s *Server) adminCreateService(c echo.Context) error {
 		ApprovalPolicy: form.Get("approval_policy"), SLAFirstResponseMinutes: first, SLAResolutionMinutes: resolution}
 	rate := catalog.Rate{PriceMinor: price.Minor, Currency: price.Currency, EffectiveFrom: strings.TrimSpace(form.Get("effective_from"))}
 	if rate.EffectiveFrom == "" {
-		rate.EffectiveFrom = s.today()
+		rate.EffectiveFrom = s.Today()
 	}
 	var created *catalog.Service
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, _, err = catalog.CreateService(ctx, tx, currentPrincipal(c).id(), svc, nil, rate)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, _, err = catalog.CreateService(ctx, tx, httpx.CurrentPrincipal(c).ID(), svc, nil, rate)
 		return err
 	})
 	if err != nil {
@@ -196,18 +197,18 @@ func (s *Server) adminCreateService(c echo.Context) error {
 		return s.showAdminServices(c, adminStatus(err), errs, form, problem)
 	}
 	setFlash(c, tr.T("admin.services.created", created.Code))
-	return c.Redirect(http.StatusSeeOther, "/admin/services/"+formatID(created.ID))
+	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(created.ID))
 }
 
 // adminVisibleService loads the path's service for the admin pages: its
 // provider's managers may change it, admins see it read-only, anyone else
 // gets the 404 page.
 func (s *Server) adminVisibleService(c echo.Context) (*catalog.Service, bool, error) {
-	id, err := pathID(c, "id", "service")
+	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return nil, false, err
 	}
-	svc, err := catalog.GetService(c.Request().Context(), s.db, id)
+	svc, err := catalog.GetService(c.Request().Context(), s.DB, id)
 	if err != nil {
 		return nil, false, err
 	}
@@ -229,19 +230,19 @@ func (s *Server) showAdminService(c echo.Context, status int, errs map[string]st
 		return err
 	}
 	ctx := c.Request().Context()
-	today := s.today()
+	today := s.Today()
 	data := adminServiceData{Tabs: s.adminAccessFor(c).tabs("/admin/services"), Service: *svc, CanEdit: manage, Today: today, Choices: adminServiceChoiceList}
-	if u, err := units.GetUnit(ctx, s.db, svc.ProviderUnitID); err == nil {
+	if u, err := units.GetUnit(ctx, s.DB, svc.ProviderUnitID); err == nil {
 		data.Provider = u.Code + " " + u.Name
 	}
-	current, err := catalog.RateOn(ctx, s.db, svc.ID, today)
+	current, err := catalog.RateOn(ctx, s.DB, svc.ID, today)
 	if err != nil && !fault.Is(err, fault.KindConflict) {
 		return err
 	}
 	if current != nil {
 		data.Price = &money.Money{Minor: current.PriceMinor, Currency: current.Currency}
 	}
-	rates, err := catalog.Rates(ctx, s.db, svc.ID)
+	rates, err := catalog.Rates(ctx, s.DB, svc.ID)
 	if err != nil {
 		return err
 	}
@@ -300,8 +301,8 @@ func (s *Server) adminUpdateService(c echo.Context) error {
 	ch := catalog.ServiceChange{Name: &name, Category: &category, Description: &description, UnitLabel: &label,
 		ApprovalPolicy: &policy, SLAFirstResponseMinutes: &first, SLAResolutionMinutes: &resolution, Active: &active}
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := catalog.UpdateService(ctx, tx, currentPrincipal(c).id(), svc.ID, ch)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := catalog.UpdateService(ctx, tx, httpx.CurrentPrincipal(c).ID(), svc.ID, ch)
 		return err
 	})
 	if err != nil {
@@ -312,7 +313,7 @@ func (s *Server) adminUpdateService(c echo.Context) error {
 		return s.showAdminService(c, adminStatus(err), errs, form, problem)
 	}
 	setFlash(c, tr.T("admin.services.saved", svc.Code))
-	return c.Redirect(http.StatusSeeOther, "/admin/services/"+formatID(svc.ID))
+	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(svc.ID))
 }
 
 // adminAddRate adds a price effective from a date: today or later, as the
@@ -330,16 +331,16 @@ func (s *Server) adminAddRate(c echo.Context) error {
 		return err
 	}
 	tr := adminTr(c)
-	price, ok := adminAmount(tr.locale, form.Get("price"), s.org.Currency)
+	price, ok := adminAmount(tr.locale, form.Get("price"), s.Org.Currency)
 	if !ok {
 		return s.showAdminService(c, http.StatusUnprocessableEntity, map[string]string{"price": tr.T("admin.err.money")}, form, "")
 	}
 	from := strings.TrimSpace(form.Get("effective_from"))
 	ctx := c.Request().Context()
 	var rate *catalog.Rate
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		rate, err = catalog.AddRate(ctx, tx, currentPrincipal(c).id(),
-			catalog.Rate{ServiceID: svc.ID, PriceMinor: price.Minor, Currency: price.Currency, EffectiveFrom: from}, s.today())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		rate, err = catalog.AddRate(ctx, tx, httpx.CurrentPrincipal(c).ID(),
+			catalog.Rate{ServiceID: svc.ID, PriceMinor: price.Minor, Currency: price.Currency, EffectiveFrom: from}, s.Today())
 		return err
 	})
 	if err != nil {
@@ -350,13 +351,13 @@ func (s *Server) adminAddRate(c echo.Context) error {
 		return s.showAdminService(c, adminStatus(err), errs, form, problem)
 	}
 	setFlash(c, tr.T("admin.services.rate_added", adminTranslatorFor(c, s).Money(price), adminDate(tr.locale, rate.EffectiveFrom)))
-	return c.Redirect(http.StatusSeeOther, "/admin/services/"+formatID(svc.ID))
+	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(svc.ID))
 }
 
 // adminTranslatorFor is the full translator (money and times) of the
 // request's locale.
 func adminTranslatorFor(c echo.Context, s *Server) translator {
-	return translator{locale: localeFor(c), loc: s.orgLocation()}
+	return translator{locale: localeFor(c), loc: s.Location}
 }
 
 // adminDate shows a calendar date (YYYY-MM-DD) the locale's way:

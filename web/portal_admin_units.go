@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -59,7 +60,7 @@ type adminUnitData struct {
 // adminAllUnits lists every unit the caller may know of, archived ones only for
 // admins and auditors (as GET /units does).
 func (s *Server) adminAllUnits(c echo.Context) ([]units.Unit, error) {
-	return units.ListUnits(c.Request().Context(), s.db, units.UnitFilter{IncludeArchived: s.seesArchived(c), Limit: 100000})
+	return units.ListUnits(c.Request().Context(), s.DB, units.UnitFilter{IncludeArchived: s.SeesArchived(c), Limit: 100000})
 }
 
 // adminUnitTree orders units depth first by code; a unit whose parent is not in
@@ -142,7 +143,7 @@ func (s *Server) showAdminUnits(c echo.Context, status int, errs map[string]stri
 	sort.Slice(data.Parents, func(i, j int) bool { return data.Parents[i].Code < data.Parents[j].Code })
 	data.Rows = adminUnitTree(visible, list)
 	for i := range data.Rows {
-		data.Rows[i].Threshold = money.Money{Minor: data.Rows[i].Unit.ApprovalThresholdMinor, Currency: s.org.Currency}
+		data.Rows[i].Threshold = money.Money{Minor: data.Rows[i].Unit.ApprovalThresholdMinor, Currency: s.Org.Currency}
 		data.Rows[i].Open = true
 	}
 	v := s.newView(c, "", data)
@@ -163,7 +164,7 @@ func (s *Server) adminUnitForm(c echo.Context, form url.Values) (units.UnitChang
 	budget, chargeback := form.Get("budget_mode"), form.Get("chargeback_mode")
 	ch := units.UnitChange{Code: &code, Name: &name, BudgetMode: &budget, ChargebackMode: &chargeback, SetParent: true}
 	if raw := strings.TrimSpace(form.Get("parent_id")); raw != "" {
-		id, err := parseID("parent_id", raw)
+		id, err := httpx.ParseID("parent_id", raw)
 		if err != nil {
 			errs["parent_id"] = tr.T("admin.err.invalid.parent_id")
 		} else {
@@ -174,7 +175,7 @@ func (s *Server) adminUnitForm(c echo.Context, form url.Values) (units.UnitChang
 	if raw == "" {
 		raw = "0"
 	}
-	if m, ok := adminAmount(tr.locale, raw, s.org.Currency); ok {
+	if m, ok := adminAmount(tr.locale, raw, s.Org.Currency); ok {
 		ch.ApprovalThresholdMinor = &m.Minor
 	} else {
 		errs["approval_threshold"] = tr.T("admin.err.money")
@@ -199,8 +200,8 @@ func (s *Server) adminCreateUnit(c echo.Context) error {
 		BudgetMode: *ch.BudgetMode, ChargebackMode: *ch.ChargebackMode}
 	var created *units.Unit
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = units.CreateUnit(ctx, tx, currentPrincipal(c).id(), u)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, err = units.CreateUnit(ctx, tx, httpx.CurrentPrincipal(c).ID(), u)
 		return err
 	})
 	if err != nil {
@@ -217,7 +218,7 @@ func (s *Server) adminCreateUnit(c echo.Context) error {
 // adminStatus is the status a refused form answers with.
 func adminStatus(err error) int {
 	if fe, ok := fault.As(err); ok {
-		if st, ok := statusOfKind[fe.Kind]; ok {
+		if st, ok := httpx.FaultStatus(fe); ok {
 			return st
 		}
 	}
@@ -232,25 +233,25 @@ func (s *Server) adminUnitPage(c echo.Context) error {
 // its members (with grant and revoke for those who manage them).
 func (s *Server) showAdminUnit(c echo.Context, status int, errs map[string]string, form url.Values, problem string, confirmArchive bool) error {
 	a := s.adminAccessFor(c)
-	u, err := s.visibleUnit(c)
+	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
 	}
-	seesMembers := s.allowed(c, u.ID, "member", "read")
+	seesMembers := s.Allowed(c, u.ID, "member", "read")
 	if !a.Units && !seesMembers {
 		return fault.NotFound("unit")
 	}
 	data := adminUnitData{Tabs: a.tabs("/admin/units"), Unit: *u, CanEdit: a.Units, SeesMembers: seesMembers,
-		ManagesMembers: s.allowed(c, u.ID, "member", "manage") && !u.Archived, Modes: adminModes,
-		Threshold: money.Money{Minor: u.ApprovalThresholdMinor, Currency: s.org.Currency}, ConfirmArchive: confirmArchive}
+		ManagesMembers: s.Allowed(c, u.ID, "member", "manage") && !u.Archived, Modes: adminModes,
+		Threshold: money.Money{Minor: u.ApprovalThresholdMinor, Currency: s.Org.Currency}, ConfirmArchive: confirmArchive}
 	ctx := c.Request().Context()
 	if u.ParentID != nil {
-		if p, err := units.GetUnit(ctx, s.db, *u.ParentID); err == nil {
+		if p, err := units.GetUnit(ctx, s.DB, *u.ParentID); err == nil {
 			data.Parent = p
 		}
 	}
 	if seesMembers {
-		if data.Members, err = units.ListMembers(ctx, s.db, u.ID); err != nil {
+		if data.Members, err = units.ListMembers(ctx, s.DB, u.ID); err != nil {
 			return err
 		}
 	}
@@ -282,7 +283,7 @@ func (s *Server) showAdminUnit(c echo.Context, status int, errs map[string]strin
 	shown.Set("code", u.Code)
 	shown.Set("name", u.Name)
 	if u.ParentID != nil {
-		shown.Set("parent_id", formatID(*u.ParentID))
+		shown.Set("parent_id", httpx.FormatID(*u.ParentID))
 	}
 	shown.Set("approval_threshold", formAmount(v.Locale, data.Threshold.Minor, data.Threshold.Currency))
 	shown.Set("budget_mode", u.BudgetMode)
@@ -298,7 +299,7 @@ func (s *Server) adminUpdateUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
 		return adminHidden()
 	}
-	u, err := s.visibleUnit(c)
+	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
 	}
@@ -318,8 +319,8 @@ func (s *Server) adminUpdateUnit(c echo.Context) error {
 func (s *Server) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitChange, form url.Values, flashKey string) error {
 	ctx := c.Request().Context()
 	var updated *units.Unit
-	err := s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		updated, err = units.UpdateUnit(ctx, s.db, tx, currentPrincipal(c).id(), u.ID, ch)
+	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		updated, err = units.UpdateUnit(ctx, s.DB, tx, httpx.CurrentPrincipal(c).ID(), u.ID, ch)
 		return err
 	})
 	if err != nil {
@@ -330,7 +331,7 @@ func (s *Server) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitCha
 		return s.showAdminUnit(c, adminStatus(err), errs, form, problem, false)
 	}
 	setFlash(c, adminTr(c).T(flashKey, updated.Code))
-	return c.Redirect(http.StatusSeeOther, "/admin/units/"+formatID(u.ID))
+	return c.Redirect(http.StatusSeeOther, "/admin/units/"+httpx.FormatID(u.ID))
 }
 
 // adminArchiveUnit archives a unit after a confirmation: the portal's script
@@ -339,7 +340,7 @@ func (s *Server) adminArchiveUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
 		return adminHidden()
 	}
-	u, err := s.visibleUnit(c)
+	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
 	}
@@ -354,7 +355,7 @@ func (s *Server) adminRestoreUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
 		return adminHidden()
 	}
-	u, err := s.visibleUnit(c)
+	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
 	}
@@ -365,7 +366,7 @@ func (s *Server) adminRestoreUnit(c echo.Context) error {
 // adminMemberUnit is memberUnit for pages: 404 unless the user sees the
 // unit's members, forbidden unless they manage them.
 func (s *Server) adminMemberUnit(c echo.Context) (*units.Unit, error) {
-	return s.memberUnit(c, "manage")
+	return s.MemberUnit(c, "manage")
 }
 
 func (s *Server) adminAddMember(c echo.Context) error {
@@ -387,25 +388,25 @@ func (s *Server) adminAddMember(c echo.Context) error {
 		return s.showAdminUnit(c, adminStatus(err), errs, form, problem, false)
 	}
 	ctx := c.Request().Context()
-	target, err := units.GetUserByEmail(ctx, s.db, form.Get("email"))
+	target, err := units.GetUserByEmail(ctx, s.DB, form.Get("email"))
 	if err != nil {
 		if fault.Is(err, fault.KindNotFound) {
 			return s.showAdminUnit(c, http.StatusUnprocessableEntity, map[string]string{"email": tr.T("admin.err.no_such_user")}, form, "", false)
 		}
 		return err
 	}
-	if err := s.checkManagerGrant(c, role); err != nil {
+	if err := s.CheckManagerGrant(c, role); err != nil {
 		return s.showAdminUnit(c, http.StatusForbidden, nil, form, tr.T("admin.err.manager_role"), false)
 	}
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := units.GrantUnitRole(ctx, tx, currentPrincipal(c).id(), u.ID, target.ID, role)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := units.GrantUnitRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, target.ID, role)
 		return err
 	})
 	if err != nil {
 		return refuse(err)
 	}
 	setFlash(c, tr.T("admin.members.granted", target.Name, tr.T("admin.role."+role), u.Code))
-	return c.Redirect(http.StatusSeeOther, "/admin/units/"+formatID(u.ID))
+	return c.Redirect(http.StatusSeeOther, "/admin/units/"+httpx.FormatID(u.ID))
 }
 
 func (s *Server) adminRemoveMember(c echo.Context) error {
@@ -415,7 +416,7 @@ func (s *Server) adminRemoveMember(c echo.Context) error {
 	}
 	tr := adminTr(c)
 	role := c.FormValue("role")
-	userID, err := parseID("user_id", c.FormValue("user_id"))
+	userID, err := httpx.ParseID("user_id", c.FormValue("user_id"))
 	if err != nil {
 		return fault.NotFound("grant")
 	}
@@ -426,16 +427,16 @@ func (s *Server) adminRemoveMember(c echo.Context) error {
 		}
 		return s.showAdminUnit(c, adminStatus(err), errs, nil, problem, false)
 	}
-	if err := s.checkManagerGrant(c, role); err != nil {
+	if err := s.CheckManagerGrant(c, role); err != nil {
 		return s.showAdminUnit(c, http.StatusForbidden, nil, nil, tr.T("admin.err.manager_role"), false)
 	}
 	ctx := c.Request().Context()
-	target, err := units.GetUser(ctx, s.db, userID)
+	target, err := units.GetUser(ctx, s.DB, userID)
 	if err != nil {
 		return err
 	}
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		return units.RevokeUnitRole(ctx, tx, currentPrincipal(c).id(), u.ID, userID, role)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		return units.RevokeUnitRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, userID, role)
 	})
 	if err != nil {
 		if fault.Is(err, fault.KindNotFound) {
@@ -444,5 +445,5 @@ func (s *Server) adminRemoveMember(c echo.Context) error {
 		return refuse(err)
 	}
 	setFlash(c, tr.T("admin.members.revoked", tr.T("admin.role."+role), target.Name, u.Code))
-	return c.Redirect(http.StatusSeeOther, "/admin/units/"+formatID(u.ID))
+	return c.Redirect(http.StatusSeeOther, "/admin/units/"+httpx.FormatID(u.ID))
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"slices"
@@ -53,7 +54,7 @@ func (s *Server) showAdminUsers(c echo.Context, status int, errs map[string]stri
 	if after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64); err == nil && after > 0 {
 		f.AfterID = after
 	}
-	list, err := units.ListUsers(ctx, s.db, f)
+	list, err := units.ListUsers(ctx, s.DB, f)
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func (s *Server) showAdminUsers(c echo.Context, status int, errs map[string]stri
 		if q != "" {
 			next.Set("q", q)
 		}
-		next.Set("after", formatID(list[len(list)-1].ID))
+		next.Set("after", httpx.FormatID(list[len(list)-1].ID))
 		data.Next = "/admin/users?" + next.Encode()
 	}
 	held, err := s.adminOrgRolesOf(c, list)
@@ -112,7 +113,7 @@ func (s *Server) adminCreateUser(c echo.Context) error {
 	}
 	u := units.User{Email: strings.TrimSpace(form.Get("email")), Name: form.Get("name"), Locale: form.Get("locale")}
 	if pw := form.Get("password"); pw != "" {
-		hash, err := auth.HashPassword(pw, s.cfg.PasswordHash)
+		hash, err := auth.HashPassword(pw, s.Cfg.PasswordHash)
 		if err != nil {
 			return refuse(err)
 		}
@@ -120,8 +121,8 @@ func (s *Server) adminCreateUser(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var created *units.User
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = units.CreateUser(ctx, tx, currentPrincipal(c).id(), u)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, err = units.CreateUser(ctx, tx, httpx.CurrentPrincipal(c).ID(), u)
 		return err
 	})
 	if err != nil {
@@ -133,11 +134,11 @@ func (s *Server) adminCreateUser(c echo.Context) error {
 
 // adminTargetUser loads the path's user for an admin action.
 func (s *Server) adminTargetUser(c echo.Context) (*units.User, error) {
-	id, err := pathID(c, "id", "user")
+	id, err := httpx.PathID(c, "id", "user")
 	if err != nil {
 		return nil, err
 	}
-	return units.GetUser(c.Request().Context(), s.db, id)
+	return units.GetUser(c.Request().Context(), s.DB, id)
 }
 
 // adminSetDisabled disables or enables a user; disabling asks first (the
@@ -156,8 +157,8 @@ func (s *Server) adminSetDisabled(c echo.Context, disabled bool) error {
 	}
 	tr := adminTr(c)
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := units.UpdateUser(ctx, tx, currentPrincipal(c).id(), target.ID, units.UserChange{Disabled: &disabled})
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := units.UpdateUser(ctx, tx, httpx.CurrentPrincipal(c).ID(), target.ID, units.UserChange{Disabled: &disabled})
 		return err
 	})
 	if err != nil {
@@ -192,8 +193,8 @@ func (s *Server) adminOrgRole(c echo.Context, grant bool) error {
 	role := c.FormValue("role")
 	tr := adminTr(c)
 	ctx := c.Request().Context()
-	actor := currentPrincipal(c).id()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+	actor := httpx.CurrentPrincipal(c).ID()
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
 		if grant {
 			_, err := units.GrantOrgRole(ctx, tx, actor, target.ID, role)
 			return err
@@ -229,7 +230,7 @@ func (s *Server) adminRevokeOrgRole(c echo.Context) error { return s.adminOrgRol
 func (s *Server) adminOrgRolesOf(c echo.Context, list []units.User) (map[int64][]string, error) {
 	out := make(map[int64][]string, len(list))
 	for _, u := range list {
-		roles, err := units.OrgRolesOf(c.Request().Context(), s.db, u.ID)
+		roles, err := units.OrgRolesOf(c.Request().Context(), s.DB, u.ID)
 		if err != nil {
 			return nil, err
 		}

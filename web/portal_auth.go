@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 
@@ -17,8 +18,8 @@ import (
 // (to come back here afterwards).
 func (s *Server) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := s.admit(c); err != nil {
-			if errors.Is(err, errSignIn) && c.Request().Method == http.MethodGet {
+		if err := s.Admit(c); err != nil {
+			if errors.Is(err, httpx.ErrSignIn) && c.Request().Method == http.MethodGet {
 				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 			}
 			return err
@@ -28,7 +29,7 @@ func (s *Server) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (s *Server) loginPage(c echo.Context) error {
-	if p, _ := s.identify(c); p != nil {
+	if p, _ := s.Identify(c); p != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
 	v := s.newView(c, "", nil)
@@ -40,15 +41,11 @@ func (s *Server) loginPage(c echo.Context) error {
 // loginForm handles the login form: the same answer for any wrong e-mail or
 // password, throttled like the API.
 func (s *Server) loginForm(c echo.Context) error {
-	if err := sameOrigin(c); err != nil {
+	if err := httpx.SameOrigin(c); err != nil {
 		return err
 	}
 	email, password, next := c.FormValue("email"), c.FormValue("password"), safeNext(c.FormValue("next"))
-	var previous string
-	if ck, err := c.Cookie(sessionCookie); err == nil {
-		previous = ck.Value
-	}
-	token, _, _, err := auth.Login(c.Request().Context(), s.db, email, password, c.RealIP(), previous)
+	token, _, _, err := auth.Login(c.Request().Context(), s.DB, email, password, c.RealIP(), httpx.PreviousSession(c))
 	if err != nil {
 		fe, ok := fault.As(err)
 		if !ok {
@@ -65,30 +62,30 @@ func (s *Server) loginForm(c echo.Context) error {
 		}
 		return s.render(c, status, "login", v)
 	}
-	s.setSessionCookie(c, token, int(auth.SessionTTL.Seconds()))
+	s.SetSessionCookie(c, token, int(auth.SessionTTL.Seconds()))
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
 func (s *Server) logoutForm(c echo.Context) error {
-	if p := currentPrincipal(c); p.SessionToken != "" {
-		if err := auth.EndSession(c.Request().Context(), s.db, p.SessionToken); err != nil {
+	if p := httpx.CurrentPrincipal(c); p.SessionToken != "" {
+		if err := auth.EndSession(c.Request().Context(), s.DB, p.SessionToken); err != nil {
 			return err
 		}
 	}
-	s.setSessionCookie(c, "", -1)
+	s.SetSessionCookie(c, "", -1)
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
 // switchLanguage stores the other language as the user's locale.
 func (s *Server) switchLanguage(c echo.Context) error {
-	p := currentPrincipal(c)
+	p := httpx.CurrentPrincipal(c)
 	locale := "fi"
 	if p.User.Locale == "fi" {
 		locale = "en"
 	}
 	ctx := c.Request().Context()
-	err := s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := units.UpdateUser(ctx, tx, p.id(), p.id(), units.UserChange{Locale: &locale})
+	err := s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := units.UpdateUser(ctx, tx, p.ID(), p.ID(), units.UserChange{Locale: &locale})
 		return err
 	})
 	if err != nil {

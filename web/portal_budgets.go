@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -83,22 +84,22 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 	}
 	if u := c.QueryParam("unit_id"); u != "" {
 		for _, ref := range list {
-			if formatID(ref.ID) == u {
+			if httpx.FormatID(ref.ID) == u {
 				list = []unitRef{ref}
 				break
 			}
 		}
 	}
-	ctx, cur := c.Request().Context(), s.org.Currency
-	data := budgetsData{Month: month, CanManage: s.orgCan(c, "budget", "manage"), FormFor: formFor}
+	ctx, cur := c.Request().Context(), s.Org.Currency
+	data := budgetsData{Month: month, CanManage: s.Allowed(c, httpx.OrgWide, "budget", "manage"), FormFor: formFor}
 	for _, u := range list {
-		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.TimeZone)
+		use, err := billing.BudgetUse(ctx, s.DB, u.ID, month, s.Org.TimeZone)
 		if err != nil {
 			return err
 		}
 		r := budgetRow{Unit: u, Posted: moneyOf(use.Posted, cur), Committed: moneyOf(use.Committed, cur), Used: moneyOf(use.Used(), cur),
 			Amount: moneyOf(0, cur), Remaining: moneyOf(0, cur), FormWarn: strconv.Itoa(billing.DefaultWarnPct)}
-		b, err := billing.GetBudget(ctx, s.db, u.ID, month)
+		b, err := billing.GetBudget(ctx, s.DB, u.ID, month)
 		switch {
 		case err == nil:
 			r.Budget, r.Amount, r.Remaining = b, moneyOf(b.AmountMinor, b.Currency), moneyOf(b.Remaining(use), b.Currency)
@@ -110,7 +111,7 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 		if formFor == u.ID && typed != nil {
 			r.FormAmount, r.FormWarn, r.FormHard = typed.Get("amount"), typed.Get("warn_pct"), typed.Get("hard") == "on"
 		}
-		id := "budget-chart-" + formatID(u.ID)
+		id := "budget-chart-" + httpx.FormatID(u.ID)
 		usedClass := "used"
 		if r.Over {
 			usedClass = "over"
@@ -127,9 +128,9 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 				{Label: v.T.T("budgets.used.short"), Value: use.Used(), Text: v.T.Money(r.Used), Class: usedClass},
 			}}
 		var texts []string
-		hist := barChart{ID: "spend-chart-" + formatID(u.ID), Title: v.T.T("budgets.history.title", u.Label())}
+		hist := barChart{ID: "spend-chart-" + httpx.FormatID(u.ID), Title: v.T.T("budgets.history.title", u.Label())}
 		for _, m := range lastMonths(month, historyMonths) {
-			mu, err := billing.BudgetUse(ctx, s.db, u.ID, m, s.org.TimeZone)
+			mu, err := billing.BudgetUse(ctx, s.DB, u.ID, m, s.Org.TimeZone)
 			if err != nil {
 				return err
 			}
@@ -157,15 +158,15 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 // budgetForm sets a unit's budget for a month (PUT semantics: amount, warn
 // line and hardness replace what was there), for finance only.
 func (s *Server) budgetForm(c echo.Context) error {
-	id, err := pathID(c, "id", "unit")
+	id, err := httpx.PathID(c, "id", "unit")
 	if err != nil {
 		return err
 	}
-	if !s.allowed(c, id, "budget", "read") {
+	if !s.Allowed(c, id, "budget", "read") {
 		return fault.NotFound("unit")
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "budget", "manage") {
+	if !s.Allowed(c, httpx.OrgWide, "budget", "manage") {
 		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
 	}
 	month := c.Param("month")
@@ -179,9 +180,9 @@ func (s *Server) budgetForm(c echo.Context) error {
 	// The page shows the month the form was for.
 	c.QueryParams().Set("month", month)
 	errs := map[string]string{}
-	amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.org.Currency)
+	amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.Org.Currency)
 	if !ok || amount.Minor < 0 {
-		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.org.Currency)))
+		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))
 	}
 	warn, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(form.Get("warn_pct")), "%")))
 	if err != nil || warn < 1 || warn > 100 {
@@ -191,8 +192,8 @@ func (s *Server) budgetForm(c echo.Context) error {
 		return s.showBudgets(c, http.StatusUnprocessableEntity, errs, form, id)
 	}
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.SetBudget(ctx, tx, currentPrincipal(c).id(), id, month, amount.Minor, amount.Currency, warn,
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.SetBudget(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, month, amount.Minor, amount.Currency, warn,
 			form.Get("hard") == "on", time.Now().UTC())
 		return err
 	})
@@ -204,5 +205,5 @@ func (s *Server) budgetForm(c echo.Context) error {
 		return s.showBudgets(c, status, errs, form, id)
 	}
 	setFlash(c, v.T.T("flash.budget", month))
-	return c.Redirect(http.StatusSeeOther, "/budgets?month="+month+"#budget-"+formatID(id))
+	return c.Redirect(http.StatusSeeOther, "/budgets?month="+month+"#budget-"+httpx.FormatID(id))
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -43,11 +44,11 @@ func (s *Server) serviceCards(c echo.Context, list []catalog.Service) ([]service
 	out := make([]serviceCard, 0, len(list))
 	for _, svc := range list {
 		card := serviceCard{Service: svc, Fields: svc.Fields()}
-		if rate, err := catalog.RateOn(ctx, s.db, svc.ID, s.today()); err == nil {
+		if rate, err := catalog.RateOn(ctx, s.DB, svc.ID, s.Today()); err == nil {
 			card.Price = &money.Money{Minor: rate.PriceMinor, Currency: rate.Currency}
 		}
 		if _, ok := names[svc.ProviderUnitID]; !ok {
-			if u, err := units.GetUnit(ctx, s.db, svc.ProviderUnitID); err == nil {
+			if u, err := units.GetUnit(ctx, s.DB, svc.ProviderUnitID); err == nil {
 				names[svc.ProviderUnitID] = u.Name
 			}
 		}
@@ -62,13 +63,13 @@ func (s *Server) catalogPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := catalog.ServiceFilter{Query: strings.TrimSpace(c.QueryParam("q")), Category: c.QueryParam("category"), Limit: 200}
 	if raw := c.QueryParam("provider"); raw != "" {
-		f.ProviderUnitID, _ = parseID("provider", raw)
+		f.ProviderUnitID, _ = httpx.ParseID("provider", raw)
 	}
-	list, err := catalog.ListServices(ctx, s.db, f)
+	list, err := catalog.ListServices(ctx, s.DB, f)
 	if err != nil {
 		return err
 	}
-	all, err := catalog.ListServices(ctx, s.db, catalog.ServiceFilter{Limit: 1000})
+	all, err := catalog.ListServices(ctx, s.DB, catalog.ServiceFilter{Limit: 1000})
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (s *Server) catalogPage(c echo.Context) error {
 		}
 		if !seenProv[svc.ProviderUnitID] {
 			seenProv[svc.ProviderUnitID] = true
-			if u, err := units.GetUnit(ctx, s.db, svc.ProviderUnitID); err == nil {
+			if u, err := units.GetUnit(ctx, s.DB, svc.ProviderUnitID); err == nil {
 				data.Providers = append(data.Providers, *u)
 			}
 		}
@@ -98,10 +99,10 @@ func (s *Server) catalogPage(c echo.Context) error {
 
 // orderableUnits lists the units the user may order for.
 func (s *Server) orderableUnits(c echo.Context) ([]units.Unit, error) {
-	ids, _ := s.authz.UnitsWhere(currentPrincipal(c).id(), "request", "create")
+	ids, _ := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "request", "create")
 	var out []units.Unit
 	for _, id := range ids {
-		u, err := units.GetUnit(c.Request().Context(), s.db, id)
+		u, err := units.GetUnit(c.Request().Context(), s.DB, id)
 		if err != nil {
 			return nil, err
 		}
@@ -120,11 +121,11 @@ func (s *Server) servicePage(c echo.Context) error {
 // showService renders a service with its order form, and on a refused
 // order the messages beside the fields with what the user typed.
 func (s *Server) showService(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
-	id, err := pathID(c, "id", "service")
+	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return err
 	}
-	svc, err := catalog.GetService(c.Request().Context(), s.db, id)
+	svc, err := catalog.GetService(c.Request().Context(), s.DB, id)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (s *Server) showService(c echo.Context, status int, errs map[string]string,
 
 // orderForm places an order from the service page.
 func (s *Server) orderForm(c echo.Context) error {
-	id, err := pathID(c, "id", "service")
+	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func (s *Server) orderForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := catalog.GetService(c.Request().Context(), s.db, id)
+	svc, err := catalog.GetService(c.Request().Context(), s.DB, id)
 	if err != nil {
 		return err
 	}
@@ -171,13 +172,13 @@ func (s *Server) orderForm(c echo.Context) error {
 	}
 	o := requests.Order{ServiceID: id, Title: form.Get("title"), Description: form.Get("description"),
 		Quantity: strings.ReplaceAll(form.Get("quantity"), ",", "."), Fields: fields, Channel: "portal"}
-	if o.ConsumerUnitID, err = parseID("consumer_unit_id", form.Get("consumer_unit_id")); err != nil {
+	if o.ConsumerUnitID, err = httpx.ParseID("consumer_unit_id", form.Get("consumer_unit_id")); err != nil {
 		return s.refusedOrder(c, err, form)
 	}
-	v, now, ctx := s.viewer(c), time.Now().UTC(), c.Request().Context()
+	v, now, ctx := s.Viewer(c), time.Now().UTC(), c.Request().Context()
 	var r *requests.Request
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, v, requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}, o, now)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		r, err = requests.Submit(ctx, tx, v, requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}, o, now)
 		return err
 	})
 	if err != nil {
@@ -185,7 +186,7 @@ func (s *Server) orderForm(c echo.Context) error {
 	}
 	tr := translator{locale: localeFor(c)}
 	setFlash(c, tr.T("flash.ordered", r.Number()))
-	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(r.ID))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(r.ID))
 }
 
 func (s *Server) refusedOrder(c echo.Context, err error, form url.Values) error {

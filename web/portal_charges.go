@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"slices"
@@ -67,7 +68,7 @@ func (d *chargeDresser) preload(ctx context.Context, charges []billing.Charge) e
 		ids[i] = ch.ID
 	}
 	var err error
-	d.disputes, err = billing.DisputesOf(ctx, d.s.db, ids)
+	d.disputes, err = billing.DisputesOf(ctx, d.s.DB, ids)
 	return err
 }
 
@@ -81,7 +82,7 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 	}
 	name, ok := d.services[ch.ServiceID]
 	if !ok {
-		if svc, err := catalog.GetService(ctx, s.db, ch.ServiceID); err == nil {
+		if svc, err := catalog.GetService(ctx, s.DB, ch.ServiceID); err == nil {
 			name = svc.Name
 		}
 		d.services[ch.ServiceID] = name
@@ -89,7 +90,7 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 	r.Service = name
 	status, ok := d.periods[ch.Period]
 	if !ok {
-		p, err := billing.GetPeriod(ctx, s.db, ch.Period)
+		p, err := billing.GetPeriod(ctx, s.DB, ch.Period)
 		if err != nil {
 			return r, err
 		}
@@ -100,7 +101,7 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 	dispute := d.disputes[ch.ID]
 	if d.disputes == nil {
 		var err error
-		if dispute, err = billing.DisputeOf(ctx, s.db, ch.ID); err != nil {
+		if dispute, err = billing.DisputeOf(ctx, s.DB, ch.ID); err != nil {
 			return r, err
 		}
 	}
@@ -109,7 +110,7 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 		r.Credit.Minor = dispute.CreditMinor
 	}
 	r.CanDispute = dispute == nil && ch.Status == billing.ChargePosted && status != billing.PeriodClosed &&
-		s.allowed(d.c, ch.ConsumerUnitID, "charge", "dispute")
+		s.Allowed(d.c, ch.ConsumerUnitID, "charge", "dispute")
 	return r, nil
 }
 
@@ -120,7 +121,7 @@ func (s *Server) chargesPage(c echo.Context) error {
 }
 
 func (s *Server) showCharges(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
-	ids, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), "charge", "read")
+	ids, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "charge", "read")
 	if !orgWide && len(ids) == 0 {
 		return notFoundPage()
 	}
@@ -158,7 +159,7 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
 		f.AfterID = after
 	}
-	charges, err := billing.ListCharges(ctx, s.db, f)
+	charges, err := billing.ListCharges(ctx, s.DB, f)
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 	if len(charges) > maxMoneyRows {
 		charges = charges[:maxMoneyRows]
 		next := c.QueryParams()
-		next.Set("after", formatID(charges[len(charges)-1].ID))
+		next.Set("after", httpx.FormatID(charges[len(charges)-1].ID))
 		data.Next = "/charges?" + next.Encode()
 	}
 	dress := s.newChargeDresser(c)
@@ -183,7 +184,7 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 	if data.Units, err = s.unitsFor(c, "charge", "read"); err != nil {
 		return err
 	}
-	if data.Services, err = catalog.ListServices(ctx, s.db, catalog.ServiceFilter{IncludeInactive: true, Limit: maxMoneyRows}); err != nil {
+	if data.Services, err = catalog.ListServices(ctx, s.DB, catalog.ServiceFilter{IncludeInactive: true, Limit: maxMoneyRows}); err != nil {
 		return err
 	}
 	data.Month = f.Period
@@ -221,7 +222,7 @@ func (s *Server) chargePage(c echo.Context) error {
 }
 
 func (s *Server) showCharge(c echo.Context, status int, errs map[string]string, typed url.Values) error {
-	ch, err := s.visibleCharge(c)
+	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err
 	}
@@ -230,10 +231,10 @@ func (s *Server) showCharge(c echo.Context, status int, errs map[string]string, 
 		return err
 	}
 	v := s.newView(c, "", nil)
-	v.Title = v.T.T("charges.one", formatID(ch.ID))
+	v.Title = v.T.T("charges.one", httpx.FormatID(ch.ID))
 	data := chargesData{Rows: []chargeRow{row}, Detail: true, Month: ch.Period, FormFor: ch.ID,
 		Back: c.Request().URL.RequestURI()}
-	if s.allowed(c, ch.ConsumerUnitID, "statement", "read") {
+	if s.Allowed(c, ch.ConsumerUnitID, "statement", "read") {
 		data.Statements = []unitRef{row.Consumer}
 	}
 	if errs != nil {
@@ -244,32 +245,32 @@ func (s *Server) showCharge(c echo.Context, status int, errs map[string]string, 
 		v.Form = typed
 	}
 	v.Data = data
-	v.Path = "/charges/" + formatID(ch.ID)
+	v.Path = "/charges/" + httpx.FormatID(ch.ID)
 	return s.render(c, status, "charges", v)
 }
 
 // disputeForm raises a dispute on a charge for a manager of its consumer
 // unit, after a confirmation.
 func (s *Server) disputeForm(c echo.Context) error {
-	ch, err := s.visibleCharge(c)
+	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err
 	}
 	v := s.newView(c, "", nil)
-	if !s.allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
+	if !s.Allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
 		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.dispute_forbidden"))
 	}
 	form, err := c.FormParams()
 	if err != nil {
 		return err
 	}
-	back := backTo(form, "/charges/"+formatID(ch.ID))
+	back := backTo(form, "/charges/"+httpx.FormatID(ch.ID))
 	if asked, err := s.needConfirm(c, form, "charges.dispute.confirm", back); asked || err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.RaiseDispute(ctx, tx, currentPrincipal(c).id(), ch.ID, form.Get("reason"), time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.RaiseDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), ch.ID, form.Get("reason"), time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -279,6 +280,6 @@ func (s *Server) disputeForm(c echo.Context) error {
 		}
 		return s.showCharge(c, status, errs, form)
 	}
-	setFlash(c, v.T.T("flash.disputed", formatID(ch.ID)))
+	setFlash(c, v.T.T("flash.disputed", httpx.FormatID(ch.ID)))
 	return c.Redirect(http.StatusSeeOther, back)
 }

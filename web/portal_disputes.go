@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -35,17 +36,17 @@ func (s *Server) disputesPage(c echo.Context) error {
 }
 
 func (s *Server) showDisputes(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64, action string) error {
-	if !s.orgCan(c, "charge", "read") {
+	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
 	ctx := c.Request().Context()
-	open, err := billing.ListDisputes(ctx, s.db, billing.DisputeOpen, 0, 500)
+	open, err := billing.ListDisputes(ctx, s.DB, billing.DisputeOpen, 0, 500)
 	if err != nil {
 		return err
 	}
 	var settled []billing.Dispute
 	for _, st := range []string{billing.DisputeAccepted, billing.DisputeRejected} {
-		rows, err := billing.ListDisputes(ctx, s.db, st, 0, 500)
+		rows, err := billing.ListDisputes(ctx, s.DB, st, 0, 500)
 		if err != nil {
 			return err
 		}
@@ -55,12 +56,12 @@ func (s *Server) showDisputes(c echo.Context, status int, errs map[string]string
 	if len(settled) > maxMoneyRows {
 		settled = settled[:maxMoneyRows]
 	}
-	data := disputesData{CanSettle: s.orgCan(c, "dispute", "resolve"), FormFor: formFor, FormAction: action}
+	data := disputesData{CanSettle: s.Allowed(c, httpx.OrgWide, "dispute", "resolve"), FormFor: formFor, FormAction: action}
 	dress, people := s.newChargeDresser(c), map[int64]string{}
 	rowsOf := func(list []billing.Dispute) ([]disputeRow, error) {
 		var out []disputeRow
 		for _, d := range list {
-			ch, err := billing.GetCharge(ctx, s.db, d.ChargeID)
+			ch, err := billing.GetCharge(ctx, s.DB, d.ChargeID)
 			if err != nil {
 				return nil, err
 			}
@@ -71,7 +72,7 @@ func (s *Server) showDisputes(c echo.Context, status int, errs map[string]string
 			cr.Credit.Minor = d.CreditMinor
 			name, ok := people[d.RaisedBy]
 			if !ok {
-				if u, err := units.GetUser(ctx, s.db, d.RaisedBy); err == nil {
+				if u, err := units.GetUser(ctx, s.DB, d.RaisedBy); err == nil {
 					name = u.Name
 				}
 				people[d.RaisedBy] = name
@@ -106,18 +107,18 @@ func (s *Server) showDisputes(c echo.Context, status int, errs map[string]string
 // its field and nothing is posted.
 func (s *Server) settleForm(c echo.Context) error {
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "charge", "read") {
+	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
-	if !s.orgCan(c, "dispute", "resolve") {
+	if !s.Allowed(c, httpx.OrgWide, "dispute", "resolve") {
 		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
 	}
-	id, err := pathID(c, "id", "dispute")
+	id, err := httpx.PathID(c, "id", "dispute")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := billing.GetDispute(ctx, s.db, id); err != nil {
+	if _, err := billing.GetDispute(ctx, s.DB, id); err != nil {
 		return err
 	}
 	form, err := c.FormParams()
@@ -130,9 +131,9 @@ func (s *Server) settleForm(c echo.Context) error {
 	}
 	var credit int64
 	if action == "accept" {
-		m, ok := parseLocaleAmount(v.Locale, form.Get("credit"), s.org.Currency)
+		m, ok := parseLocaleAmount(v.Locale, form.Get("credit"), s.Org.Currency)
 		if !ok || m.Minor <= 0 {
-			return s.showDisputes(c, http.StatusUnprocessableEntity, map[string]string{"credit": v.T.T("money.err.amount", v.T.Money(exampleAmount(s.org.Currency)))},
+			return s.showDisputes(c, http.StatusUnprocessableEntity, map[string]string{"credit": v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))},
 				form, id, action)
 		}
 		credit = m.Minor
@@ -145,8 +146,8 @@ func (s *Server) settleForm(c echo.Context) error {
 		return err
 	}
 	var d *billing.Dispute
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, currentPrincipal(c).id(), id, action, credit, form.Get("note"), s.org.TimeZone, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		d, err = billing.SettleDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, action, credit, form.Get("note"), s.Org.TimeZone, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -160,7 +161,7 @@ func (s *Server) settleForm(c echo.Context) error {
 		return s.showDisputes(c, status, errs, form, id, action)
 	}
 	if d.Status == billing.DisputeAccepted {
-		setFlash(c, v.T.T("flash.dispute.accepted", v.T.Money(moneyOf(d.CreditMinor, s.org.Currency))))
+		setFlash(c, v.T.T("flash.dispute.accepted", v.T.Money(moneyOf(d.CreditMinor, s.Org.Currency))))
 	} else {
 		setFlash(c, v.T.T("flash.dispute.rejected"))
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
+	"github.com/tiski/tiski/web/httpx"
 
 	"github.com/tiski/tiski/billing"
 )
@@ -18,19 +19,19 @@ type financeAttention struct {
 const attentionPage = 100
 
 func (s *Server) financeAttention(c echo.Context) (*financeAttention, error) {
-	if !s.authz.Can(currentPrincipal(c).id(), 0, "dispute", "resolve") {
+	if !s.Authz.Can(httpx.CurrentPrincipal(c).ID(), 0, "dispute", "resolve") {
 		return nil, nil
 	}
 	ctx := c.Request().Context()
-	disputes, err := billing.ListDisputes(ctx, s.db, billing.DisputeOpen, 0, attentionPage)
+	disputes, err := billing.ListDisputes(ctx, s.DB, billing.DisputeOpen, 0, attentionPage)
 	if err != nil {
 		return nil, err
 	}
-	adjustments, err := billing.ListAdjustments(ctx, s.db, billing.AdjustmentPending, 0, attentionPage)
+	adjustments, err := billing.ListAdjustments(ctx, s.DB, billing.AdjustmentPending, 0, attentionPage)
 	if err != nil {
 		return nil, err
 	}
-	periods, err := billing.ListPeriods(ctx, s.db)
+	periods, err := billing.ListPeriods(ctx, s.DB)
 	if err != nil {
 		return nil, err
 	}

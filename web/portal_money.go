@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -24,11 +25,11 @@ const maxMoneyRows = 50
 // orgCan reports whether the signed-in user holds obj:act organisation-wide
 // (finance, auditor), as opposed to only in some units.
 func (s *Server) orgCan(c echo.Context, obj, act string) bool {
-	return s.authz.Can(currentPrincipal(c).id(), 0, obj, act)
+	return s.Authz.Can(httpx.CurrentPrincipal(c).ID(), 0, obj, act)
 }
 
 // thisMonth is the current month in the organisation's time zone.
-func (s *Server) thisMonth() string { return billing.MonthOf(time.Now(), s.orgLocation()) }
+func (s *Server) thisMonth() string { return billing.MonthOf(time.Now(), s.Location) }
 
 // unitRef is a unit as the money pages name it.
 type unitRef struct {
@@ -46,8 +47,8 @@ func (s *Server) unitRef(ctx context.Context, cache unitNames, id int64) unitRef
 	if u, ok := cache[id]; ok {
 		return u
 	}
-	ref := unitRef{ID: id, Code: formatID(id)}
-	if u, err := units.GetUnit(ctx, s.db, id); err == nil {
+	ref := unitRef{ID: id, Code: httpx.FormatID(id)}
+	if u, err := units.GetUnit(ctx, s.DB, id); err == nil {
 		ref = unitRef{ID: u.ID, Code: u.Code, Name: u.Name}
 	}
 	cache[id] = ref
@@ -58,10 +59,10 @@ func (s *Server) unitRef(ctx context.Context, cache unitNames, id int64) unitRef
 // an organisation role, else the user's units and those below them.
 func (s *Server) unitsFor(c echo.Context, obj, act string) ([]unitRef, error) {
 	ctx := c.Request().Context()
-	ids, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), obj, act)
+	ids, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), obj, act)
 	var out []unitRef
 	if orgWide {
-		list, err := units.ListUnits(ctx, s.db, units.UnitFilter{Limit: 1000})
+		list, err := units.ListUnits(ctx, s.DB, units.UnitFilter{Limit: 1000})
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +194,7 @@ func formFault(tr translator, err error, fallback string) (status int, errs map[
 	if field == "" {
 		field = fallback
 	}
-	status, _ = asFaultStatus(err)
+	status, _ = httpx.FaultStatus(err)
 	return status, map[string]string{field: msg}, true
 }
 

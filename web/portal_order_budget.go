@@ -31,13 +31,13 @@ func (s *Server) orderBudgets(c echo.Context, ordering []units.Unit, price *mone
 	ctx, month := c.Request().Context(), s.thisMonth()
 	var out []orderBudget
 	for _, u := range ordering {
-		use, err := billing.BudgetUse(ctx, s.db, u.ID, month, s.org.TimeZone)
+		use, err := billing.BudgetUse(ctx, s.DB, u.ID, month, s.Org.TimeZone)
 		if err != nil {
 			return nil, err
 		}
 		ob := orderBudget{Unit: u, Month: month, Used: money.Money{Minor: use.Used(), Currency: price.Currency},
 			After: money.Money{Minor: use.Used() + price.Minor, Currency: price.Currency}}
-		b, err := billing.GetBudget(ctx, s.db, u.ID, month)
+		b, err := billing.GetBudget(ctx, s.DB, u.ID, month)
 		switch {
 		case fault.Is(err, fault.KindNotFound):
 		case err != nil:

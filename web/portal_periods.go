@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -27,11 +28,11 @@ func (s *Server) periodsPage(c echo.Context) error {
 }
 
 func (s *Server) showPeriods(c echo.Context, status int, problem string, blocked []int64, blockedMonth string) error {
-	if !s.orgCan(c, "period", "read") {
+	if !s.Allowed(c, httpx.OrgWide, "period", "read") {
 		return notFoundPage()
 	}
 	ctx := c.Request().Context()
-	list, err := billing.ListPeriods(ctx, s.db)
+	list, err := billing.ListPeriods(ctx, s.DB)
 	if err != nil {
 		return err
 	}
@@ -40,21 +41,21 @@ func (s *Server) showPeriods(c echo.Context, status int, problem string, blocked
 		found = found || p.Month == current
 	}
 	if !found {
-		p, err := billing.GetPeriod(ctx, s.db, current)
+		p, err := billing.GetPeriod(ctx, s.DB, current)
 		if err != nil {
 			return err
 		}
 		list = append([]billing.Period{*p}, list...)
 	}
-	data := periodsData{Periods: list, CanManage: s.orgCan(c, "period", "manage"), CanExport: s.orgCan(c, "export", "read"),
+	data := periodsData{Periods: list, CanManage: s.Allowed(c, httpx.OrgWide, "period", "manage"), CanExport: s.Allowed(c, httpx.OrgWide, "export", "read"),
 		BlockedMonth: blockedMonth}
 	dress := s.newChargeDresser(c)
 	for _, id := range blocked {
-		d, err := billing.GetDispute(ctx, s.db, id)
+		d, err := billing.GetDispute(ctx, s.DB, id)
 		if err != nil {
 			return err
 		}
-		ch, err := billing.GetCharge(ctx, s.db, d.ChargeID)
+		ch, err := billing.GetCharge(ctx, s.DB, d.ChargeID)
 		if err != nil {
 			return err
 		}
@@ -74,11 +75,11 @@ func (s *Server) showPeriods(c echo.Context, status int, problem string, blocked
 // periodForm moves a month to review or closes it, for finance. Closing
 // while disputes are open shows them instead.
 func (s *Server) periodForm(c echo.Context) error {
-	if !s.orgCan(c, "period", "read") {
+	if !s.Allowed(c, httpx.OrgWide, "period", "read") {
 		return notFoundPage()
 	}
 	v := s.newView(c, "", nil)
-	if !s.orgCan(c, "period", "manage") {
+	if !s.Allowed(c, httpx.OrgWide, "period", "manage") {
 		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
 	}
 	month := c.Param("month")
@@ -97,8 +98,8 @@ func (s *Server) periodForm(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(ctx, tx, currentPrincipal(c).id(), month, action, time.Now().UTC())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.MovePeriod(ctx, tx, httpx.CurrentPrincipal(c).ID(), month, action, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -106,7 +107,7 @@ func (s *Server) periodForm(c echo.Context) error {
 		if !ok || fe.Kind == fault.KindNotFound {
 			return err
 		}
-		status, _ := asFaultStatus(err)
+		status, _ := httpx.FaultStatus(err)
 		if fe.Code == "open_disputes" {
 			ids, _ := fe.Details["dispute_ids"].([]int64)
 			return s.showPeriods(c, status, v.T.T("periods.blocked", month, len(ids)), ids, month)

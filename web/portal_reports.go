@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -59,7 +60,7 @@ type reportsData struct {
 // GET /units shows them to anyone; a filter narrows the figures, it never
 // widens what the reader sees.
 func (s *Server) reportUnits(c echo.Context) ([]units.Unit, error) {
-	out, err := units.ListUnits(c.Request().Context(), s.db, units.UnitFilter{Limit: 100000})
+	out, err := units.ListUnits(c.Request().Context(), s.DB, units.UnitFilter{Limit: 100000})
 	if err != nil {
 		return nil, err
 	}
@@ -72,13 +73,13 @@ func (s *Server) reportUnits(c echo.Context) ([]units.Unit, error) {
 // units' rows, finance and auditors everything; anyone else gets the 404
 // page.
 func (s *Server) reportsPage(c echo.Context) error {
-	uid := currentPrincipal(c).id()
-	unitIDs, orgWide := s.authz.UnitsWhere(uid, "report", "read")
+	uid := httpx.CurrentPrincipal(c).ID()
+	unitIDs, orgWide := s.Authz.UnitsWhere(uid, "report", "read")
 	if !orgWide && len(unitIDs) == 0 {
 		return adminHidden()
 	}
 	scope := reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}
-	loc := s.orgLocation()
+	loc := s.Location
 	form := url.Values{}
 	for _, k := range []string{"month", "from", "to", "provider_unit_id", "consumer_unit_id"} {
 		if v := strings.TrimSpace(c.QueryParam(k)); v != "" {
@@ -111,7 +112,7 @@ func (s *Server) reportsPage(c echo.Context) error {
 		into *int64
 	}{{"provider_unit_id", &scope.ProviderUnitID}, {"consumer_unit_id", &scope.ConsumerUnitID}} {
 		if raw := form.Get(f.name); raw != "" && err == nil {
-			*f.into, err = parseID(f.name, raw)
+			*f.into, err = httpx.ParseID(f.name, raw)
 		}
 	}
 	filterUnits, ferr := s.reportUnits(c)
@@ -138,11 +139,11 @@ func (s *Server) reportsPage(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, "reports", v)
 	}
 	ctx := c.Request().Context()
-	q, err := reports.QualityReport(ctx, s.db, scope, rng, s.org.Currency)
+	q, err := reports.QualityReport(ctx, s.DB, scope, rng, s.Org.Currency)
 	if err != nil {
 		return err
 	}
-	sp, err := reports.SpendReport(ctx, s.db, scope, rng, s.org.Currency)
+	sp, err := reports.SpendReport(ctx, s.DB, scope, rng, s.Org.Currency)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,13 +32,13 @@ type requestWork struct {
 func (s *Server) requestWork(c echo.Context, v requests.Viewer, r *requests.Request) (requestWork, error) {
 	ctx := c.Request().Context()
 	w := requestWork{CanAttach: v.MayPost(r, false) == nil, SeesTime: v.SeesTime(r),
-		Today: catalog.Today(time.Now(), s.org.TimeZone)}
+		Today: catalog.Today(time.Now(), s.Org.TimeZone)}
 	var err error
-	if w.Attachments, err = requests.Attachments(ctx, s.db, v, r.ID, 0, 200); err != nil {
+	if w.Attachments, err = requests.Attachments(ctx, s.DB, v, r.ID, 0, 200); err != nil {
 		return w, err
 	}
 	if w.SeesTime {
-		if w.Time, err = requests.TimeEntries(ctx, s.db, v, r.ID, 0, 500); err != nil {
+		if w.Time, err = requests.TimeEntries(ctx, s.DB, v, r.ID, 0, 500); err != nil {
 			return w, err
 		}
 		for _, te := range w.Time {
@@ -52,11 +53,11 @@ func (s *Server) requestWork(c echo.Context, v requests.Viewer, r *requests.Requ
 // refuses (too large, a forbidden type, a bad name) is said beside the
 // file field; nothing is stored.
 func (s *Server) attachmentForm(c echo.Context) error {
-	id, err := pathID(c, "id", "request")
+	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
 	}
-	if _, err := s.attach(c, id); err != nil {
+	if _, err := s.Attach(c, id); err != nil {
 		if msg, ok := uploadProblem(err); ok {
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, map[string]string{"file": msg}, url.Values{}, "")
 		}
@@ -64,7 +65,7 @@ func (s *Server) attachmentForm(c echo.Context) error {
 	}
 	tr := translator{locale: localeFor(c)}
 	setFlash(c, tr.T("flash.attached"))
-	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+"#files")
+	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(id)+"#files")
 }
 
 // uploadProblem is the message a refused upload shows on the page.
@@ -84,7 +85,7 @@ func uploadProblem(err error) (string, bool) {
 // timeForm logs an agent's time from the request page.
 func (s *Server) timeForm(c echo.Context) error {
 	tr := translator{locale: localeFor(c)}
-	org := requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}
+	org := requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}
 	return s.requestForm(c, "flash.timelogged", "#time",
 		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
 			minutes, err := strconv.Atoi(form.Get("minutes"))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,16 +37,16 @@ type requestsPage struct {
 // listPage renders a list of requests; the scopes are the portal's views
 // over the same visibility rules as the API.
 func (s *Server) listPage(c echo.Context, heading string, f requests.Filter, scope string) error {
-	v := s.viewer(c)
+	v := s.Viewer(c)
 	f.Sort, f.Limit = requests.DefaultSort, 26
-	if raw := c.QueryParam("status"); raw != "" && containsStatus(requests.Status(raw)) {
+	if raw := c.QueryParam("status"); raw != "" && httpx.KnownStatus(requests.Status(raw)) {
 		f.Statuses = []requests.Status{requests.Status(raw)}
 	}
 	f.Query = strings.TrimSpace(c.QueryParam("q"))
 	if after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64); err == nil && after > 0 {
 		f.After = &requests.Cursor{ID: after}
 	}
-	rows, err := requests.List(c.Request().Context(), s.db, v, f)
+	rows, err := requests.List(c.Request().Context(), s.DB, v, f)
 	if err != nil {
 		return err
 	}
@@ -53,7 +54,7 @@ func (s *Server) listPage(c echo.Context, heading string, f requests.Filter, sco
 	if len(rows) == f.Limit {
 		rows = rows[:f.Limit-1]
 		q := c.QueryParams()
-		q.Set("after", formatID(rows[len(rows)-1].ID))
+		q.Set("after", httpx.FormatID(rows[len(rows)-1].ID))
 		data.Next = c.Request().URL.Path + "?" + q.Encode()
 	}
 	if data.Rows, err = s.requestRows(c, rows); err != nil {
@@ -73,12 +74,12 @@ func (s *Server) requestRows(c echo.Context, rows []requests.Request) ([]request
 	out := make([]requestRow, len(rows))
 	for i, r := range rows {
 		if _, ok := services[r.ServiceID]; !ok {
-			if svc, err := catalog.GetService(ctx, s.db, r.ServiceID); err == nil {
+			if svc, err := catalog.GetService(ctx, s.DB, r.ServiceID); err == nil {
 				services[r.ServiceID] = svc.Name
 			}
 		}
 		if _, ok := unitNames[r.ConsumerUnitID]; !ok {
-			if u, err := units.GetUnit(ctx, s.db, r.ConsumerUnitID); err == nil {
+			if u, err := units.GetUnit(ctx, s.DB, r.ConsumerUnitID); err == nil {
 				unitNames[r.ConsumerUnitID] = u.Name
 			}
 		}
@@ -91,7 +92,7 @@ func (s *Server) requestsPage(c echo.Context) error {
 	f := requests.Filter{}
 	scope := c.QueryParam("scope")
 	if scope == "mine" {
-		f.RequesterID = currentPrincipal(c).id()
+		f.RequesterID = httpx.CurrentPrincipal(c).ID()
 	}
 	return s.listPage(c, "requests.title", f, scope)
 }
@@ -99,13 +100,13 @@ func (s *Server) requestsPage(c echo.Context) error {
 // queuePage is the provider side's queue: unassigned or mine, still open.
 func (s *Server) queuePage(c echo.Context) error {
 	f := requests.Filter{Statuses: []requests.Status{requests.Open, requests.InProgress, requests.WaitingOnCustomer}}
-	queues, _ := s.authz.UnitsWhere(currentPrincipal(c).id(), "request", "read_queue")
+	queues, _ := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "request", "read_queue")
 	if len(queues) == 1 {
 		f.ProviderUnitID = queues[0]
 	}
 	switch c.QueryParam("scope") {
 	case "mine":
-		f.AssigneeID = currentPrincipal(c).id()
+		f.AssigneeID = httpx.CurrentPrincipal(c).ID()
 	case "unassigned":
 		f.Unassigned = true
 	}
@@ -139,12 +140,12 @@ func (s *Server) requestPage(c echo.Context) error {
 }
 
 func (s *Server) showRequest(c echo.Context, status int, stale bool, errs map[string]string, form url.Values, problem string) error {
-	id, err := pathID(c, "id", "request")
+	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
 	}
-	ctx, v := c.Request().Context(), s.viewer(c)
-	r, err := requests.Get(ctx, s.db, v, id)
+	ctx, v := c.Request().Context(), s.Viewer(c)
+	r, err := requests.Get(ctx, s.DB, v, id)
 	if err != nil {
 		return err
 	}
@@ -154,13 +155,13 @@ func (s *Server) showRequest(c echo.Context, status int, stale bool, errs map[st
 	}
 	d := requestDetail{Row: rows[0], Actions: v.AllowedActions(r, time.Now()), Internal: v.SeesInternal(r), Stale: stale,
 		Names: map[int64]string{}}
-	if d.Comments, err = requests.Comments(ctx, s.db, v, id, 0, 200); err != nil {
+	if d.Comments, err = requests.Comments(ctx, s.DB, v, id, 0, 200); err != nil {
 		return err
 	}
-	if d.Events, err = requests.Events(ctx, s.db, v, id); err != nil {
+	if d.Events, err = requests.Events(ctx, s.DB, v, id); err != nil {
 		return err
 	}
-	fb, err := requests.GetFeedback(ctx, s.db, v, id)
+	fb, err := requests.GetFeedback(ctx, s.DB, v, id)
 	if err != nil && !fault.Is(err, fault.KindNotFound) {
 		return err
 	}
@@ -189,7 +190,7 @@ func (s *Server) showRequest(c echo.Context, status int, stale bool, errs map[st
 	}
 	for _, pid := range people {
 		if _, ok := d.Names[pid]; !ok {
-			if u, err := units.GetUser(ctx, s.db, pid); err == nil {
+			if u, err := units.GetUser(ctx, s.DB, pid); err == nil {
 				d.Names[pid] = u.Name
 			}
 		}
@@ -209,7 +210,7 @@ var needsConfirmation = map[string]bool{"resolve": true, "cancel": true, "reject
 // portal's script a confirmation page asks first; a stale version says so
 // and offers to reload.
 func (s *Server) actForm(c echo.Context) error {
-	id, err := pathID(c, "id", "request")
+	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
 	}
@@ -220,15 +221,15 @@ func (s *Server) actForm(c echo.Context) error {
 	action := form.Get("action")
 	version, _ := strconv.ParseInt(form.Get("version"), 10, 64)
 	if needsConfirmation[action] && form.Get("confirm") != "yes" {
-		v := s.newView(c, "", map[string]string{"ID": formatID(id), "Action": action, "Version": form.Get("version"), "Note": form.Get("note")})
+		v := s.newView(c, "", map[string]string{"ID": httpx.FormatID(id), "Action": action, "Version": form.Get("version"), "Note": form.Get("note")})
 		v.Title = v.T.T("action." + action)
 		return s.render(c, http.StatusOK, "confirm", v)
 	}
 	a := requests.Action{Name: action, Version: version, Note: form.Get("note")}
 	if action == "assign" {
-		a.AssigneeID = currentPrincipal(c).id()
+		a.AssigneeID = httpx.CurrentPrincipal(c).ID()
 	}
-	if _, err := s.applyAction(c, id, a); err != nil {
+	if _, err := s.ApplyAction(c, id, a); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Code == "stale_version" {
 			return s.showRequest(c, http.StatusConflict, true, nil, url.Values{}, "")
 		}
@@ -239,7 +240,7 @@ func (s *Server) actForm(c echo.Context) error {
 	}
 	tr := translator{locale: localeFor(c)}
 	setFlash(c, tr.T("flash.updated"))
-	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id))
+	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(id))
 }
 
 // requestForm runs one form of the request page: do, in a transaction, then
@@ -247,7 +248,7 @@ func (s *Server) actForm(c echo.Context) error {
 // page again with the messages beside the fields and what was typed.
 func (s *Server) requestForm(c echo.Context, flashKey, anchor string,
 	do func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error) error {
-	id, err := pathID(c, "id", "request")
+	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
 	}
@@ -255,8 +256,8 @@ func (s *Server) requestForm(c echo.Context, flashKey, anchor string,
 	if err != nil {
 		return err
 	}
-	ctx, v, now := c.Request().Context(), s.viewer(c), time.Now().UTC()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error { return do(ctx, tx, v, id, form, now) })
+	ctx, v, now := c.Request().Context(), s.Viewer(c), time.Now().UTC()
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error { return do(ctx, tx, v, id, form, now) })
 	if err != nil {
 		if errs, problem, ok := formErrors(err); ok {
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
@@ -265,7 +266,7 @@ func (s *Server) requestForm(c echo.Context, flashKey, anchor string,
 	}
 	tr := translator{locale: localeFor(c)}
 	setFlash(c, tr.T(flashKey))
-	return c.Redirect(http.StatusSeeOther, "/requests/"+formatID(id)+anchor)
+	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(id)+anchor)
 }
 
 func (s *Server) commentForm(c echo.Context) error {
@@ -296,12 +297,12 @@ type homePage struct {
 
 // homePage shows what needs the user's attention, by role.
 func (s *Server) homePage(c echo.Context) error {
-	ctx, v := c.Request().Context(), s.viewer(c)
+	ctx, v := c.Request().Context(), s.Viewer(c)
 	active := []requests.Status{requests.PendingApproval, requests.Open, requests.InProgress, requests.WaitingOnCustomer, requests.Resolved}
 	var data homePage
 	load := func(f requests.Filter) ([]requestRow, error) {
 		f.Sort, f.Limit = requests.DefaultSort, 10
-		rows, err := requests.List(ctx, s.db, v, f)
+		rows, err := requests.List(ctx, s.DB, v, f)
 		if err != nil {
 			return nil, err
 		}
@@ -311,7 +312,7 @@ func (s *Server) homePage(c echo.Context) error {
 	if data.Mine, err = load(requests.Filter{RequesterID: v.UserID, Statuses: active}); err != nil {
 		return err
 	}
-	approve, org := s.authz.UnitsWhere(v.UserID, "request", "approve")
+	approve, org := s.Authz.UnitsWhere(v.UserID, "request", "approve")
 	if data.Approver = org || len(approve) > 0; data.Approver {
 		pending, err := load(requests.Filter{Statuses: []requests.Status{requests.PendingApproval}})
 		if err != nil {
@@ -323,7 +324,7 @@ func (s *Server) homePage(c echo.Context) error {
 			}
 		}
 	}
-	queues, _ := s.authz.UnitsWhere(v.UserID, "request", "read_queue")
+	queues, _ := s.Authz.UnitsWhere(v.UserID, "request", "read_queue")
 	if data.IsAgent = len(queues) > 0; data.IsAgent {
 		if data.Queue, err = load(requests.Filter{Statuses: []requests.Status{requests.Open, requests.InProgress}, Unassigned: true}); err != nil {
 			return err
@@ -333,7 +334,7 @@ func (s *Server) homePage(c echo.Context) error {
 		return err
 	}
 	view := s.newView(c, "", data)
-	view.Title = view.T.T("home.title", currentPrincipal(c).User.Name)
+	view.Title = view.T.T("home.title", httpx.CurrentPrincipal(c).User.Name)
 	return s.render(c, http.StatusOK, "home", view)
 }
 

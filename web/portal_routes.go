@@ -20,7 +20,7 @@ func (s *Server) portalRoutes() {
 	e.POST("/requests/:id/comments", s.commentForm, s.signedIn)
 	e.POST("/requests/:id/rate", s.rateForm, s.signedIn)
 	e.POST("/requests/:id/attachments", s.attachmentForm, s.signedIn)
-	e.GET("/requests/:id/attachments/:attachment_id", s.downloadAttachment, s.signedIn)
+	e.GET("/requests/:id/attachments/:attachment_id", s.ServeAttachment, s.signedIn)
 	e.POST("/requests/:id/time", s.timeForm, s.signedIn)
 	e.GET("/queue", s.queuePage, s.signedIn)
 	e.GET("/approvals", s.approvalsPage, s.signedIn)

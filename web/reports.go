@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"io"
 	"net/http"
 	"time"
@@ -95,11 +96,11 @@ type spendJSON struct {
 }
 
 func toUnitRefJSON(u reports.UnitRef) unitRefJSON {
-	return unitRefJSON{ID: formatID(u.ID), Code: u.Code, Name: u.Name}
+	return unitRefJSON{ID: httpx.FormatID(u.ID), Code: u.Code, Name: u.Name}
 }
 
 func toServiceRefJSON(s reports.ServiceRef) serviceRefJSON {
-	return serviceRefJSON{ID: formatID(s.ID), Code: s.Code, Name: s.Name}
+	return serviceRefJSON{ID: httpx.FormatID(s.ID), Code: s.Code, Name: s.Name}
 }
 
 func toQualityMetricsJSON(m *reports.Metrics, currency string) (qualityMetricsJSON, error) {
@@ -156,7 +157,7 @@ func toSpendJSON(s *reports.Spend) spendJSON {
 // they manage, inherited; finance and auditors everywhere) and the range and
 // filters of the query string. A caller with report:read nowhere gets 403.
 func (s *Server) reportQuery(c echo.Context) (reports.Scope, reports.Range, error) {
-	unitIDs, orgWide := s.authz.UnitsWhere(currentPrincipal(c).id(), "report", "read")
+	unitIDs, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "report", "read")
 	if !orgWide && len(unitIDs) == 0 {
 		return reports.Scope{}, reports.Range{}, fault.Forbidden("reports are for unit managers, finance and auditors")
 	}
@@ -167,12 +168,12 @@ func (s *Server) reportQuery(c echo.Context) (reports.Scope, reports.Range, erro
 		into *int64
 	}{{"provider_unit_id", &scope.ProviderUnitID}, {"consumer_unit_id", &scope.ConsumerUnitID}} {
 		if raw := c.QueryParam(f.name); raw != "" {
-			if *f.into, err = parseID(f.name, raw); err != nil {
+			if *f.into, err = httpx.ParseID(f.name, raw); err != nil {
 				return scope, reports.Range{}, err
 			}
 		}
 	}
-	loc, err := time.LoadLocation(s.org.TimeZone)
+	loc, err := time.LoadLocation(s.Org.TimeZone)
 	if err != nil {
 		return scope, reports.Range{}, err
 	}
@@ -198,7 +199,7 @@ func (s *Server) getQualityReport(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	q, err := reports.QualityReport(ctx, s.db, scope, rng, s.org.Currency)
+	q, err := reports.QualityReport(ctx, s.DB, scope, rng, s.Org.Currency)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func (s *Server) getSpendReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sp, err := reports.SpendReport(c.Request().Context(), s.db, scope, rng, s.org.Currency)
+	sp, err := reports.SpendReport(c.Request().Context(), s.DB, scope, rng, s.Org.Currency)
 	if err != nil {
 		return err
 	}

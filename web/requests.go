@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/tiski/tiski/web/httpx"
 	"io"
 	"net/http"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
@@ -56,10 +56,6 @@ type requestJSON struct {
 	ClosedAt       *time.Time        `json:"closed_at"`
 }
 
-func (s *Server) viewer(c echo.Context) requests.Viewer {
-	return requests.Viewer{UserID: currentPrincipal(c).id(), Authz: s.authz}
-}
-
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
@@ -69,11 +65,11 @@ func utcPtr(t *time.Time) *time.Time {
 }
 
 func toRequestJSON(v requests.Viewer, r *requests.Request, now time.Time) requestJSON {
-	j := requestJSON{ID: formatID(r.ID), Number: r.Number(), ServiceID: formatID(r.ServiceID),
-		ConsumerUnitID: formatID(r.ConsumerUnitID), ProviderUnitID: formatID(r.ProviderUnitID),
-		RequesterID: formatID(r.RequesterID), CreatedBy: formatID(r.CreatedBy), Title: r.Title, Description: r.Description,
+	j := requestJSON{ID: httpx.FormatID(r.ID), Number: r.Number(), ServiceID: httpx.FormatID(r.ServiceID),
+		ConsumerUnitID: httpx.FormatID(r.ConsumerUnitID), ProviderUnitID: httpx.FormatID(r.ProviderUnitID),
+		RequesterID: httpx.FormatID(r.RequesterID), CreatedBy: httpx.FormatID(r.CreatedBy), Title: r.Title, Description: r.Description,
 		Quantity: r.Quantity, Fields: map[string]string{}, Channel: r.Channel, Status: string(r.Status), Version: r.Version,
-		PricingModel: r.PricingModel, RateID: formatID(r.RateID),
+		PricingModel: r.PricingModel, RateID: httpx.FormatID(r.RateID),
 		UnitPrice: money.Money{Minor: r.UnitPriceMinor, Currency: r.Currency},
 		Estimate:  money.Money{Minor: r.EstimateMinor, Currency: r.Currency}, NeedsApproval: r.NeedsApproval,
 		SLA: requestSLAJSON{FirstResponseDueAt: utcPtr(r.FirstResponseDueAt), ResolutionDueAt: utcPtr(r.ResolutionDueAt),
@@ -84,7 +80,7 @@ func toRequestJSON(v requests.Viewer, r *requests.Request, now time.Time) reques
 		j.AllowedActions = []string{}
 	}
 	if r.AssigneeID != nil {
-		a := formatID(*r.AssigneeID)
+		a := httpx.FormatID(*r.AssigneeID)
 		j.AssigneeID = &a
 	}
 	_ = json.Unmarshal([]byte(r.FieldsJSON), &j.Fields)
@@ -112,30 +108,30 @@ func (s *Server) createRequest(c echo.Context) error {
 	}
 	c.Request().Body = io.NopCloser(bytes.NewReader(raw))
 	var b requestBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	o := requests.Order{Title: b.Title, Description: b.Description, Quantity: b.Quantity.String(), Fields: b.Fields, Channel: b.Channel}
-	if o.ServiceID, err = parseID("service_id", b.ServiceID); err != nil {
+	if o.ServiceID, err = httpx.ParseID("service_id", b.ServiceID); err != nil {
 		return err
 	}
-	if o.ConsumerUnitID, err = parseID("consumer_unit_id", b.ConsumerUnitID); err != nil {
+	if o.ConsumerUnitID, err = httpx.ParseID("consumer_unit_id", b.ConsumerUnitID); err != nil {
 		return err
 	}
 	if b.RequesterID != "" {
-		if o.RequesterID, err = parseID("requester_id", b.RequesterID); err != nil {
+		if o.RequesterID, err = httpx.ParseID("requester_id", b.RequesterID); err != nil {
 			return err
 		}
 	}
-	if o.Channel == "" && currentPrincipal(c).CSRFToken == "" {
+	if o.Channel == "" && httpx.CurrentPrincipal(c).CSRFToken == "" {
 		o.Channel = "api"
 	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	sum := sha256.Sum256(raw)
-	v, now, ctx := s.viewer(c), time.Now().UTC(), c.Request().Context()
+	v, now, ctx := s.Viewer(c), time.Now().UTC(), c.Request().Context()
 	var status int
 	var body []byte
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
 		if key != "" {
 			prior, err := requests.ClaimKey(ctx, tx, v.UserID, key, hex.EncodeToString(sum[:]), now)
 			if err != nil || prior != nil {
@@ -145,7 +141,7 @@ func (s *Server) createRequest(c echo.Context) error {
 				return err
 			}
 		}
-		r, err := requests.Submit(ctx, tx, v, requests.Org{Currency: s.org.Currency, TimeZone: s.org.TimeZone}, o, now)
+		r, err := requests.Submit(ctx, tx, v, requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}, o, now)
 		if err != nil {
 			return err
 		}
@@ -165,12 +161,12 @@ func (s *Server) createRequest(c echo.Context) error {
 }
 
 func (s *Server) getRequest(c echo.Context) error {
-	id, err := pathID(c, "id", "request")
+	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
 	}
-	v := s.viewer(c)
-	r, err := requests.Get(c.Request().Context(), s.db, v, id)
+	v := s.Viewer(c)
+	r, err := requests.Get(c.Request().Context(), s.DB, v, id)
 	if err != nil {
 		return err
 	}
@@ -180,7 +176,7 @@ func (s *Server) getRequest(c echo.Context) error {
 // listRequests handles GET /requests with filters, a sort from an allowlist
 // and keyset pagination.
 func (s *Server) listRequests(c echo.Context) error {
-	v := s.viewer(c)
+	v := s.Viewer(c)
 	f := requests.Filter{Sort: c.QueryParam("sort"), Query: c.QueryParam("q")}
 	if f.Sort == "" {
 		f.Sort = requests.DefaultSort
@@ -191,7 +187,7 @@ func (s *Server) listRequests(c echo.Context) error {
 	if err := fault.Text("q", f.Query, 0, 200, false); err != nil {
 		return err
 	}
-	p, cur, err := s.readCursorPage(c, "requests:"+f.Sort)
+	p, cur, err := s.ReadCursorPage(c, "requests:"+f.Sort)
 	if err != nil {
 		return err
 	}
@@ -202,7 +198,7 @@ func (s *Server) listRequests(c echo.Context) error {
 	if raw := c.QueryParam("status"); raw != "" {
 		for _, st := range strings.Split(raw, ",") {
 			status := requests.Status(st)
-			if !containsStatus(status) {
+			if !httpx.KnownStatus(status) {
 				return fault.Invalid("status", "unknown status %q", st)
 			}
 			f.Statuses = append(f.Statuses, status)
@@ -214,7 +210,7 @@ func (s *Server) listRequests(c echo.Context) error {
 	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}}
 	for _, id := range ids {
 		if raw := c.QueryParam(id.name); raw != "" {
-			if *id.dst, err = parseID(id.name, raw); err != nil {
+			if *id.dst, err = httpx.ParseID(id.name, raw); err != nil {
 				return err
 			}
 		}
@@ -231,7 +227,7 @@ func (s *Server) listRequests(c echo.Context) error {
 	case "me":
 		f.AssigneeID = v.UserID
 	default:
-		if f.AssigneeID, err = parseID("assignee_id", raw); err != nil {
+		if f.AssigneeID, err = httpx.ParseID("assignee_id", raw); err != nil {
 			return err
 		}
 	}
@@ -240,34 +236,25 @@ func (s *Server) listRequests(c echo.Context) error {
 	case "me":
 		f.RequesterID = v.UserID
 	default:
-		if f.RequesterID, err = parseID("requester_id", raw); err != nil {
+		if f.RequesterID, err = httpx.ParseID("requester_id", raw); err != nil {
 			return err
 		}
 	}
-	rows, err := requests.List(c.Request().Context(), s.db, v, f)
+	rows, err := requests.List(c.Request().Context(), s.DB, v, f)
 	if err != nil {
 		return err
 	}
-	out := list[requestJSON]{Items: []requestJSON{}}
+	out := httpx.List[requestJSON]{Items: []requestJSON{}}
 	if len(rows) > p.Limit {
 		rows = rows[:p.Limit]
 		last := requests.CursorAfter(&rows[p.Limit-1], f.Sort)
-		out.NextCursor = s.sealCursor(cursorBody{Kind: "requests:" + f.Sort, AfterID: last.ID, UpdatedAt: last.UpdatedAt})
+		out.NextCursor = s.SealCursor(httpx.Cursor{Kind: "requests:" + f.Sort, AfterID: last.ID, UpdatedAt: last.UpdatedAt})
 	}
 	now := time.Now()
 	for i := range rows {
 		out.Items = append(out.Items, toRequestJSON(v, &rows[i], now))
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func containsStatus(s requests.Status) bool {
-	for _, known := range requests.Statuses {
-		if s == known {
-			return true
-		}
-	}
-	return false
 }
 
 type actionBody struct {
@@ -279,12 +266,12 @@ type actionBody struct {
 
 // actOnRequest handles POST /requests/{id}/actions.
 func (s *Server) actOnRequest(c echo.Context) error {
-	id, err := pathID(c, "id", "request")
+	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
 	}
 	var b actionBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if b.Version == nil {
@@ -292,38 +279,15 @@ func (s *Server) actOnRequest(c echo.Context) error {
 	}
 	a := requests.Action{Name: b.Action, Version: *b.Version, Note: b.Note}
 	if b.AssigneeID != nil && *b.AssigneeID != "" {
-		if a.AssigneeID, err = parseID("assignee_id", *b.AssigneeID); err != nil {
+		if a.AssigneeID, err = httpx.ParseID("assignee_id", *b.AssigneeID); err != nil {
 			return err
 		}
 	}
-	r, err := s.applyAction(c, id, a)
+	r, err := s.ApplyAction(c, id, a)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toRequestJSON(s.viewer(c), r, time.Now()))
-}
-
-// applyAction runs one lifecycle action in its own transaction and, when it
-// resolves the request, posts the charge in that same transaction: both or
-// neither. The API and the portal share it.
-func (s *Server) applyAction(c echo.Context, id int64, a requests.Action) (*requests.Request, error) {
-	v, now, ctx := s.viewer(c), time.Now().UTC(), c.Request().Context()
-	var r *requests.Request
-	err := s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		if r, err = requests.Act(ctx, tx, v, id, a, now); err != nil {
-			return err
-		}
-		if a.Name != "resolve" {
-			return nil
-		}
-		// The charge posts in the resolving transaction: both or neither.
-		_, err = billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), s.org.TimeZone)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return c.JSON(http.StatusOK, toRequestJSON(s.Viewer(c), r, time.Now()))
 }
 
 type eventJSON struct {
@@ -337,19 +301,19 @@ type eventJSON struct {
 }
 
 func (s *Server) listRequestEvents(c echo.Context) error {
-	id, err := pathID(c, "id", "request")
+	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
 	}
-	events, err := requests.Events(c.Request().Context(), s.db, s.viewer(c), id)
+	events, err := requests.Events(c.Request().Context(), s.DB, s.Viewer(c), id)
 	if err != nil {
 		return err
 	}
-	out := list[eventJSON]{Items: make([]eventJSON, len(events))}
+	out := httpx.List[eventJSON]{Items: make([]eventJSON, len(events))}
 	for i, e := range events {
-		j := eventJSON{ID: formatID(e.ID), At: e.At.UTC(), Action: e.Action, Note: e.Note}
+		j := eventJSON{ID: httpx.FormatID(e.ID), At: e.At.UTC(), Action: e.Action, Note: e.Note}
 		if e.ActorID != nil {
-			a := formatID(*e.ActorID)
+			a := httpx.FormatID(*e.ActorID)
 			j.ActorID = &a
 		}
 		if e.FromStatus != nil {

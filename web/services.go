@@ -1,8 +1,8 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
@@ -62,21 +62,19 @@ type rateBody struct {
 	EffectiveFrom string       `json:"effective_from"`
 }
 
-func (s *Server) today() string { return catalog.Today(time.Now(), s.org.TimeZone) }
-
 // toServiceJSON renders a service with the price in force today.
 func (s *Server) toServiceJSON(c echo.Context, svc *catalog.Service) (serviceJSON, error) {
-	j := serviceJSON{ID: formatID(svc.ID), ProviderUnitID: formatID(svc.ProviderUnitID), Code: svc.Code, Name: svc.Name,
+	j := serviceJSON{ID: httpx.FormatID(svc.ID), ProviderUnitID: httpx.FormatID(svc.ProviderUnitID), Code: svc.Code, Name: svc.Name,
 		Category: svc.Category, Description: svc.Description, PricingModel: svc.PricingModel, UnitLabel: svc.UnitLabel,
 		ApprovalPolicy: svc.ApprovalPolicy, SLA: slaJSON{svc.SLAFirstResponseMinutes, svc.SLAResolutionMinutes},
 		Fields: svc.Fields(), Active: svc.Active}
-	rate, err := catalog.RateOn(c.Request().Context(), s.db, svc.ID, s.today())
+	rate, err := catalog.RateOn(c.Request().Context(), s.DB, svc.ID, s.Today())
 	if err != nil && !fault.Is(err, fault.KindConflict) {
 		return j, err
 	}
 	if rate != nil {
 		j.Price = &money.Money{Minor: rate.PriceMinor, Currency: rate.Currency}
-		j.RateID = formatID(rate.ID)
+		j.RateID = httpx.FormatID(rate.ID)
 	}
 	return j, nil
 }
@@ -85,8 +83,8 @@ func (s *Server) checkMoney(field string, m *money.Money) error {
 	if m == nil {
 		return fault.Invalid(field, "%s is required", field)
 	}
-	if m.Currency != s.org.Currency {
-		return fault.Invalid(field, "%s must be in %s", field, s.org.Currency)
+	if m.Currency != s.Org.Currency {
+		return fault.Invalid(field, "%s must be in %s", field, s.Org.Currency)
 	}
 	if m.Minor < 0 {
 		return fault.Invalid(field, "%s cannot be negative", field)
@@ -95,13 +93,13 @@ func (s *Server) checkMoney(field string, m *money.Money) error {
 }
 
 func (s *Server) listServices(c echo.Context) error {
-	p, err := s.readPage(c, "services")
+	p, err := s.ReadPage(c, "services")
 	if err != nil {
 		return err
 	}
 	f := catalog.ServiceFilter{Category: c.QueryParam("category"), Query: c.QueryParam("q"), AfterID: p.AfterID, Limit: p.Limit + 1}
 	if raw := c.QueryParam("provider_unit_id"); raw != "" {
-		if f.ProviderUnitID, err = parseID("provider_unit_id", raw); err != nil {
+		if f.ProviderUnitID, err = httpx.ParseID("provider_unit_id", raw); err != nil {
 			return err
 		}
 	}
@@ -109,12 +107,12 @@ func (s *Server) listServices(c echo.Context) error {
 		return err
 	}
 	f.IncludeInactive = c.QueryParam("include_inactive") == "true"
-	rows, err := catalog.ListServices(c.Request().Context(), s.db, f)
+	rows, err := catalog.ListServices(c.Request().Context(), s.DB, f)
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(s, "services", p, rows, func(svc *catalog.Service) int64 { return svc.ID })
-	out := list[serviceJSON]{Items: make([]serviceJSON, 0, len(rows)), NextCursor: next}
+	rows, next := httpx.TrimPage(s.Kit, "services", p, rows, func(svc *catalog.Service) int64 { return svc.ID })
+	out := httpx.List[serviceJSON]{Items: make([]serviceJSON, 0, len(rows)), NextCursor: next}
 	for i := range rows {
 		j, err := s.toServiceJSON(c, &rows[i])
 		if err != nil {
@@ -126,12 +124,12 @@ func (s *Server) listServices(c echo.Context) error {
 }
 
 func (s *Server) getService(c echo.Context) error {
-	id, err := pathID(c, "id", "service")
+	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	svc, err := catalog.GetService(ctx, s.db, id)
+	svc, err := catalog.GetService(ctx, s.DB, id)
 	if err != nil {
 		return err
 	}
@@ -139,29 +137,29 @@ func (s *Server) getService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rates, err := catalog.Rates(ctx, s.db, id)
+	rates, err := catalog.Rates(ctx, s.DB, id)
 	if err != nil {
 		return err
 	}
 	for _, r := range rates {
-		j.Rates = append(j.Rates, rateJSON{ID: formatID(r.ID), Price: money.Money{Minor: r.PriceMinor, Currency: r.Currency}, EffectiveFrom: r.EffectiveFrom})
+		j.Rates = append(j.Rates, rateJSON{ID: httpx.FormatID(r.ID), Price: money.Money{Minor: r.PriceMinor, Currency: r.Currency}, EffectiveFrom: r.EffectiveFrom})
 	}
 	return c.JSON(http.StatusOK, j)
 }
 
 func (s *Server) createService(c echo.Context) error {
 	var b serviceBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if b.ProviderUnitID == nil {
 		return fault.Invalid("provider_unit_id", "provider_unit_id is required")
 	}
-	providerID, err := parseID("provider_unit_id", *b.ProviderUnitID)
+	providerID, err := httpx.ParseID("provider_unit_id", *b.ProviderUnitID)
 	if err != nil {
 		return err
 	}
-	if !s.allowed(c, providerID, "service", "manage") {
+	if !s.Allowed(c, providerID, "service", "manage") {
 		return fault.Forbidden("only a manager of the providing unit offers services in it")
 	}
 	if err := s.checkMoney("price", b.Price); err != nil {
@@ -177,7 +175,7 @@ func (s *Server) createService(c echo.Context) error {
 	if svc.ApprovalPolicy == "" {
 		svc.ApprovalPolicy = "threshold"
 	}
-	rate := catalog.Rate{PriceMinor: b.Price.Minor, Currency: b.Price.Currency, EffectiveFrom: s.today()}
+	rate := catalog.Rate{PriceMinor: b.Price.Minor, Currency: b.Price.Currency, EffectiveFrom: s.Today()}
 	if b.EffectiveFrom != nil {
 		rate.EffectiveFrom = *b.EffectiveFrom
 	}
@@ -187,8 +185,8 @@ func (s *Server) createService(c echo.Context) error {
 	}
 	var created *catalog.Service
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, _, err = catalog.CreateService(ctx, tx, currentPrincipal(c).id(), svc, fields, rate)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, _, err = catalog.CreateService(ctx, tx, httpx.CurrentPrincipal(c).ID(), svc, fields, rate)
 		return err
 	})
 	if err != nil {
@@ -204,15 +202,15 @@ func (s *Server) createService(c echo.Context) error {
 // managedService loads the path's service and checks the caller manages its
 // provider unit.
 func (s *Server) managedService(c echo.Context) (*catalog.Service, error) {
-	id, err := pathID(c, "id", "service")
+	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return nil, err
 	}
-	svc, err := catalog.GetService(c.Request().Context(), s.db, id)
+	svc, err := catalog.GetService(c.Request().Context(), s.DB, id)
 	if err != nil {
 		return nil, err
 	}
-	if !s.allowed(c, svc.ProviderUnitID, "service", "manage") {
+	if !s.Allowed(c, svc.ProviderUnitID, "service", "manage") {
 		return nil, fault.Forbidden("only a manager of the providing unit changes its services")
 	}
 	return svc, nil
@@ -224,7 +222,7 @@ func (s *Server) updateService(c echo.Context) error {
 		return err
 	}
 	var b serviceBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if b.ProviderUnitID != nil || b.Code != nil || b.PricingModel != nil || b.Price != nil || b.EffectiveFrom != nil {
@@ -237,8 +235,8 @@ func (s *Server) updateService(c echo.Context) error {
 	}
 	var updated *catalog.Service
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		updated, err = catalog.UpdateService(ctx, tx, currentPrincipal(c).id(), svc.ID, ch)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		updated, err = catalog.UpdateService(ctx, tx, httpx.CurrentPrincipal(c).ID(), svc.ID, ch)
 		return err
 	})
 	if err != nil {
@@ -257,7 +255,7 @@ func (s *Server) addRate(c echo.Context) error {
 		return err
 	}
 	var b rateBody
-	if err := decodeJSON(c, &b); err != nil {
+	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := s.checkMoney("price", b.Price); err != nil {
@@ -265,13 +263,13 @@ func (s *Server) addRate(c echo.Context) error {
 	}
 	var rate *catalog.Rate
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		rate, err = catalog.AddRate(ctx, tx, currentPrincipal(c).id(),
-			catalog.Rate{ServiceID: svc.ID, PriceMinor: b.Price.Minor, Currency: b.Price.Currency, EffectiveFrom: b.EffectiveFrom}, s.today())
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		rate, err = catalog.AddRate(ctx, tx, httpx.CurrentPrincipal(c).ID(),
+			catalog.Rate{ServiceID: svc.ID, PriceMinor: b.Price.Minor, Currency: b.Price.Currency, EffectiveFrom: b.EffectiveFrom}, s.Today())
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, rateJSON{ID: formatID(rate.ID), Price: money.Money{Minor: rate.PriceMinor, Currency: rate.Currency}, EffectiveFrom: rate.EffectiveFrom})
+	return c.JSON(http.StatusCreated, rateJSON{ID: httpx.FormatID(rate.ID), Price: money.Money{Minor: rate.PriceMinor, Currency: rate.Currency}, EffectiveFrom: rate.EffectiveFrom})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tiski/tiski/web/httpx"
 	"io"
 	"net/http"
 	"strings"
@@ -64,10 +65,10 @@ type statementTotalsJSON struct {
 
 func toStatementLineJSON(l *billing.StatementLine) statementLineJSON {
 	m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: l.Currency} }
-	j := statementLineJSON{ChargeID: formatID(l.ChargeID), RequestID: optionalID(l.RequestID), RequestNumber: l.RequestNumber(),
-		Title: l.Title, ServiceID: formatID(l.ServiceID), ServiceCode: l.ServiceCode, ServiceName: l.ServiceName,
-		ConsumerUnitID: formatID(l.ConsumerUnitID), ConsumerUnitCode: l.ConsumerUnitCode,
-		ProviderUnitID: formatID(l.ProviderUnitID), ProviderUnitCode: l.ProviderUnitCode, Quantity: l.Quantity,
+	j := statementLineJSON{ChargeID: httpx.FormatID(l.ChargeID), RequestID: optionalID(l.RequestID), RequestNumber: l.RequestNumber(),
+		Title: l.Title, ServiceID: httpx.FormatID(l.ServiceID), ServiceCode: l.ServiceCode, ServiceName: l.ServiceName,
+		ConsumerUnitID: httpx.FormatID(l.ConsumerUnitID), ConsumerUnitCode: l.ConsumerUnitCode,
+		ProviderUnitID: httpx.FormatID(l.ProviderUnitID), ProviderUnitCode: l.ProviderUnitCode, Quantity: l.Quantity,
 		UnitPrice: m(l.UnitPriceMinor), Amount: m(l.AmountMinor), Net: m(l.NetMinor()), Status: l.Status,
 		Showback: l.Showback, LateFrom: l.LateFrom}
 	if l.DisputeStatus != nil {
@@ -98,11 +99,11 @@ func (s *Server) getRecovery(c echo.Context) error { return s.statement(c, billi
 // statement serves one side of a unit's month to managers of the unit
 // (inherited), finance and auditors; to anyone else it does not exist.
 func (s *Server) statement(c echo.Context, side billing.Side) error {
-	unitID, err := pathID(c, "id", "statement")
+	unitID, err := httpx.PathID(c, "id", "statement")
 	if err != nil {
 		return err
 	}
-	if !s.allowed(c, unitID, "statement", "read") {
+	if !s.Allowed(c, unitID, "statement", "read") {
 		return fault.NotFound("statement")
 	}
 	month, format, ok := splitFormat(c.Param("month"))
@@ -113,7 +114,7 @@ func (s *Server) statement(c echo.Context, side billing.Side) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	unit, err := units.GetUnit(ctx, s.db, unitID)
+	unit, err := units.GetUnit(ctx, s.DB, unitID)
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func (s *Server) statement(c echo.Context, side billing.Side) error {
 	case "csv":
 		return s.download(c, csvContentType, filename, func(w io.Writer) error {
 			cw := export.NewCSV(w)
-			if _, err := billing.WriteStatement(ctx, s.db, cw, side, unitID, month, s.org.Currency); err != nil {
+			if _, err := billing.WriteStatement(ctx, s.DB, cw, side, unitID, month, s.Org.Currency); err != nil {
 				return err
 			}
 			return cw.Close()
@@ -137,14 +138,14 @@ func (s *Server) statement(c echo.Context, side billing.Side) error {
 			if err != nil {
 				return err
 			}
-			if _, err := billing.WriteStatement(ctx, s.db, xw, side, unitID, month, s.org.Currency); err != nil {
+			if _, err := billing.WriteStatement(ctx, s.DB, xw, side, unitID, month, s.Org.Currency); err != nil {
 				_ = xw.Discard()
 				return err
 			}
 			return xw.Close()
 		})
 	}
-	period, err := billing.GetPeriod(ctx, s.db, month)
+	period, err := billing.GetPeriod(ctx, s.DB, month)
 	if err != nil {
 		return err
 	}
@@ -161,9 +162,9 @@ func (s *Server) writeStatementJSON(ctx context.Context, w io.Writer, side billi
 	bw := bufio.NewWriterSize(w, 32<<10)
 	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
 	fmt.Fprintf(bw, `{"unit_id":%s,"unit_code":%s,"month":%s,"period_status":%s,"lines":[`,
-		str(formatID(unit.ID)), str(unit.Code), str(month), str(period.Status))
+		str(httpx.FormatID(unit.ID)), str(unit.Code), str(month), str(period.Status))
 	n := 0
-	for line, err := range billing.StatementLines(ctx, s.db, side, unit.ID, month) {
+	for line, err := range billing.StatementLines(ctx, s.DB, side, unit.ID, month) {
 		if err != nil {
 			return err
 		}
@@ -181,7 +182,7 @@ func (s *Server) writeStatementJSON(ctx context.Context, w io.Writer, side billi
 			}
 		}
 	}
-	totals, err := billing.SumStatement(ctx, s.db, side, unit.ID, month, s.org.Currency)
+	totals, err := billing.SumStatement(ctx, s.DB, side, unit.ID, month, s.Org.Currency)
 	if err != nil {
 		return err
 	}
@@ -216,7 +217,7 @@ func (s *Server) exportJournal(c echo.Context) error {
 	ctx := c.Request().Context()
 	return s.download(c, csvContentType, "journal-"+month+".csv", func(w io.Writer) error {
 		cw := export.NewCSV(w)
-		if err := billing.WriteJournal(ctx, s.db, cw, month); err != nil {
+		if err := billing.WriteJournal(ctx, s.DB, cw, month); err != nil {
 			return err
 		}
 		return cw.Close()
@@ -271,7 +272,7 @@ func (s *Server) stream(c echo.Context, contentType string, write func(w io.Writ
 		h.Del("Cache-Control")
 		return err
 	}
-	s.log.Error("download failed after it started", "err", err, "path", c.Path(),
+	s.Log.Error("download failed after it started", "err", err, "path", c.Path(),
 		"request_id", h.Get(echo.HeaderXRequestID))
 	panic(http.ErrAbortHandler)
 }

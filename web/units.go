@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -26,25 +27,25 @@ type unitJSON struct {
 }
 
 func (s *Server) toUnitJSON(u *units.Unit) unitJSON {
-	j := unitJSON{ID: formatID(u.ID), Code: u.Code, Name: u.Name,
-		ApprovalThreshold: money.Money{Minor: u.ApprovalThresholdMinor, Currency: s.org.Currency},
+	j := unitJSON{ID: httpx.FormatID(u.ID), Code: u.Code, Name: u.Name,
+		ApprovalThreshold: money.Money{Minor: u.ApprovalThresholdMinor, Currency: s.Org.Currency},
 		BudgetMode:        u.BudgetMode, ChargebackMode: u.ChargebackMode, Archived: u.Archived,
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
 	if u.ParentID != nil {
-		p := formatID(*u.ParentID)
+		p := httpx.FormatID(*u.ParentID)
 		j.ParentID = &p
 	}
 	return j
 }
 
 type unitBody struct {
-	Code              *string          `json:"code"`
-	Name              *string          `json:"name"`
-	ParentID          optional[string] `json:"parent_id"`
-	ApprovalThreshold *money.Money     `json:"approval_threshold"`
-	BudgetMode        *string          `json:"budget_mode"`
-	ChargebackMode    *string          `json:"chargeback_mode"`
-	Archived          *bool            `json:"archived"`
+	Code              *string                `json:"code"`
+	Name              *string                `json:"name"`
+	ParentID          httpx.Optional[string] `json:"parent_id"`
+	ApprovalThreshold *money.Money           `json:"approval_threshold"`
+	BudgetMode        *string                `json:"budget_mode"`
+	ChargebackMode    *string                `json:"chargeback_mode"`
+	Archived          *bool                  `json:"archived"`
 }
 
 // change turns a request body into a unit change, checking ids and money.
@@ -53,7 +54,7 @@ func (s *Server) unitChange(b unitBody) (units.UnitChange, error) {
 	if b.ParentID.Set {
 		ch.SetParent = true
 		if b.ParentID.Value != nil {
-			id, err := parseID("parent_id", *b.ParentID.Value)
+			id, err := httpx.ParseID("parent_id", *b.ParentID.Value)
 			if err != nil {
 				return ch, err
 			}
@@ -61,52 +62,30 @@ func (s *Server) unitChange(b unitBody) (units.UnitChange, error) {
 		}
 	}
 	if b.ApprovalThreshold != nil {
-		if b.ApprovalThreshold.Currency != s.org.Currency {
-			return ch, fault.Invalid("approval_threshold", "approval_threshold must be in %s", s.org.Currency)
+		if b.ApprovalThreshold.Currency != s.Org.Currency {
+			return ch, fault.Invalid("approval_threshold", "approval_threshold must be in %s", s.Org.Currency)
 		}
 		ch.ApprovalThresholdMinor = &b.ApprovalThreshold.Minor
 	}
 	return ch, nil
 }
 
-// seesArchived reports whether the caller may see archived units.
-func (s *Server) seesArchived(c echo.Context) bool {
-	return s.allowed(c, 0, "unit", "manage") || s.allowed(c, 0, "audit", "read")
-}
-
 func (s *Server) listUnits(c echo.Context) error {
-	p, err := s.readPage(c, "units")
+	p, err := s.ReadPage(c, "units")
 	if err != nil {
 		return err
 	}
-	rows, err := units.ListUnits(c.Request().Context(), s.db, units.UnitFilter{
-		IncludeArchived: s.seesArchived(c), AfterID: p.AfterID, Limit: p.Limit + 1})
+	rows, err := units.ListUnits(c.Request().Context(), s.DB, units.UnitFilter{
+		IncludeArchived: s.SeesArchived(c), AfterID: p.AfterID, Limit: p.Limit + 1})
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(s, "units", p, rows, func(u *units.Unit) int64 { return u.ID })
-	return c.JSON(http.StatusOK, listOf(rows, next, s.toUnitJSON))
-}
-
-// visibleUnit loads a unit the caller may see; an archived unit is hidden
-// from everyone but admins and auditors.
-func (s *Server) visibleUnit(c echo.Context) (*units.Unit, error) {
-	id, err := pathID(c, "id", "unit")
-	if err != nil {
-		return nil, err
-	}
-	u, err := units.GetUnit(c.Request().Context(), s.db, id)
-	if err != nil {
-		return nil, err
-	}
-	if u.Archived && !s.seesArchived(c) {
-		return nil, fault.NotFound("unit")
-	}
-	return u, nil
+	rows, next := httpx.TrimPage(s.Kit, "units", p, rows, func(u *units.Unit) int64 { return u.ID })
+	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, s.toUnitJSON))
 }
 
 func (s *Server) getUnit(c echo.Context) error {
-	u, err := s.visibleUnit(c)
+	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
 	}
@@ -115,7 +94,7 @@ func (s *Server) getUnit(c echo.Context) error {
 
 func (s *Server) createUnit(c echo.Context) error {
 	var body unitBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
 	if body.Archived != nil {
@@ -143,8 +122,8 @@ func (s *Server) createUnit(c echo.Context) error {
 	}
 	var created *units.Unit
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		created, err = units.CreateUnit(ctx, tx, currentPrincipal(c).id(), u)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		created, err = units.CreateUnit(ctx, tx, httpx.CurrentPrincipal(c).ID(), u)
 		return err
 	})
 	if err != nil {
@@ -154,12 +133,12 @@ func (s *Server) createUnit(c echo.Context) error {
 }
 
 func (s *Server) updateUnit(c echo.Context) error {
-	id, err := pathID(c, "id", "unit")
+	id, err := httpx.PathID(c, "id", "unit")
 	if err != nil {
 		return err
 	}
 	var body unitBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
 	ch, err := s.unitChange(body)
@@ -168,8 +147,8 @@ func (s *Server) updateUnit(c echo.Context) error {
 	}
 	var updated *units.Unit
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) error {
-		updated, err = units.UpdateUnit(ctx, s.db, tx, currentPrincipal(c).id(), id, ch)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+		updated, err = units.UpdateUnit(ctx, s.DB, tx, httpx.CurrentPrincipal(c).ID(), id, ch)
 		return err
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -22,7 +23,7 @@ type userJSON struct {
 }
 
 func toUserJSON(u *units.User) userJSON {
-	return userJSON{ID: formatID(u.ID), Email: u.Email, Name: u.Name, Locale: u.Locale, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	return userJSON{ID: httpx.FormatID(u.ID), Email: u.Email, Name: u.Name, Locale: u.Locale, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
 }
 
 type userBody struct {
@@ -35,7 +36,7 @@ type userBody struct {
 }
 
 func (s *Server) listUsers(c echo.Context) error {
-	p, err := s.readPage(c, "users")
+	p, err := s.ReadPage(c, "users")
 	if err != nil {
 		return err
 	}
@@ -43,17 +44,17 @@ func (s *Server) listUsers(c echo.Context) error {
 	if ferr := fault.Text("q", q, 0, 200, false); ferr != nil {
 		return ferr
 	}
-	rows, err := units.ListUsers(c.Request().Context(), s.db, units.UserFilter{Query: q, AfterID: p.AfterID, Limit: p.Limit + 1})
+	rows, err := units.ListUsers(c.Request().Context(), s.DB, units.UserFilter{Query: q, AfterID: p.AfterID, Limit: p.Limit + 1})
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(s, "users", p, rows, func(u *units.User) int64 { return u.ID })
-	return c.JSON(http.StatusOK, listOf(rows, next, toUserJSON))
+	rows, next := httpx.TrimPage(s.Kit, "users", p, rows, func(u *units.User) int64 { return u.ID })
+	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, toUserJSON))
 }
 
 func (s *Server) createUser(c echo.Context) error {
 	var body userBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
 	if body.Disabled != nil || body.CurrentPassword != nil {
@@ -61,7 +62,7 @@ func (s *Server) createUser(c echo.Context) error {
 	}
 	u := units.User{Email: deref(body.Email), Name: deref(body.Name), Locale: deref(body.Locale)}
 	if body.Password != nil {
-		hash, err := auth.HashPassword(*body.Password, s.cfg.PasswordHash)
+		hash, err := auth.HashPassword(*body.Password, s.Cfg.PasswordHash)
 		if err != nil {
 			return err
 		}
@@ -69,8 +70,8 @@ func (s *Server) createUser(c echo.Context) error {
 	}
 	var created *units.User
 	ctx := c.Request().Context()
-	err := s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = units.CreateUser(ctx, tx, currentPrincipal(c).id(), u)
+	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		created, err = units.CreateUser(ctx, tx, httpx.CurrentPrincipal(c).ID(), u)
 		return err
 	})
 	if err != nil {
@@ -82,11 +83,11 @@ func (s *Server) createUser(c echo.Context) error {
 // visibleUserID returns the path's user id if the caller may see that user:
 // admins see everyone, others only themselves.
 func (s *Server) visibleUserID(c echo.Context) (int64, error) {
-	id, err := pathID(c, "id", "user")
+	id, err := httpx.PathID(c, "id", "user")
 	if err != nil {
 		return 0, err
 	}
-	if id != currentPrincipal(c).id() && !s.allowed(c, 0, "user", "read") {
+	if id != httpx.CurrentPrincipal(c).ID() && !s.Allowed(c, 0, "user", "read") {
 		return 0, fault.NotFound("user")
 	}
 	return id, nil
@@ -97,7 +98,7 @@ func (s *Server) getUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := units.GetUser(c.Request().Context(), s.db, id)
+	u, err := units.GetUser(c.Request().Context(), s.DB, id)
 	if err != nil {
 		return err
 	}
@@ -112,20 +113,20 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	var body userBody
-	if err := decodeJSON(c, &body); err != nil {
+	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
-	me := currentPrincipal(c)
-	admin := s.allowed(c, 0, "user", "manage")
+	me := httpx.CurrentPrincipal(c)
+	admin := s.Allowed(c, 0, "user", "manage")
 	if !admin && (body.Email != nil || body.Disabled != nil) {
 		return fault.Forbidden("only an admin changes e-mail addresses or disables users")
 	}
 	change := units.UserChange{Email: body.Email, Name: body.Name, Locale: body.Locale, Disabled: body.Disabled}
 	if body.Password != nil {
-		if id == me.id() && (body.CurrentPassword == nil || !auth.VerifyPassword(*body.CurrentPassword, me.User.PasswordHash)) {
+		if id == me.ID() && (body.CurrentPassword == nil || !auth.VerifyPassword(*body.CurrentPassword, me.User.PasswordHash)) {
 			return fault.Invalid("current_password", "current_password is wrong")
 		}
-		hash, err := auth.HashPassword(*body.Password, s.cfg.PasswordHash)
+		hash, err := auth.HashPassword(*body.Password, s.Cfg.PasswordHash)
 		if err != nil {
 			return err
 		}
@@ -133,8 +134,8 @@ func (s *Server) updateUser(c echo.Context) error {
 	}
 	var updated *units.User
 	ctx := c.Request().Context()
-	err = s.db.InTx(ctx, func(tx bun.Tx) (err error) {
-		updated, err = units.UpdateUser(ctx, tx, me.id(), id, change)
+	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		updated, err = units.UpdateUser(ctx, tx, me.ID(), id, change)
 		return err
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package web
+package httpx
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 	"github.com/tiski/tiski/fault"
 )
 
-// decodeJSON reads the request body into v strictly: JSON media type, valid
+// DecodeJSON reads the request body into v strictly: JSON media type, valid
 // UTF-8, one object, no unknown fields, matching types.
-func decodeJSON(c echo.Context, v any) error {
+func DecodeJSON(c echo.Context, v any) error {
 	mediaType, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil || mediaType != echo.MIMEApplicationJSON {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
@@ -28,10 +28,10 @@ func decodeJSON(c echo.Context, v any) error {
 		if errors.As(err, &he) {
 			return he // the body limit was exceeded
 		}
-		return badRequest("bad_request", "could not read the request body", nil)
+		return BadRequest("bad_request", "could not read the request body", nil)
 	}
 	if !utf8.Valid(body) {
-		return badRequest("invalid_utf8", "the request body is not valid UTF-8", nil)
+		return BadRequest("invalid_utf8", "the request body is not valid UTF-8", nil)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -39,7 +39,7 @@ func decodeJSON(c echo.Context, v any) error {
 		return jsonError(err)
 	}
 	if dec.More() {
-		return badRequest("malformed_json", "the request body holds more than one JSON value", nil)
+		return BadRequest("malformed_json", "the request body holds more than one JSON value", nil)
 	}
 	return nil
 }
@@ -49,27 +49,27 @@ func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return badRequest("malformed_json", "the request body is not well-formed JSON", nil)
+		return BadRequest("malformed_json", "the request body is not well-formed JSON", nil)
 	case errors.As(err, &typeErr):
-		return badRequest("wrong_type", "field "+typeErr.Field+" must be a "+typeErr.Type.String(),
+		return BadRequest("wrong_type", "field "+typeErr.Field+" must be a "+typeErr.Type.String(),
 			map[string]any{"field": typeErr.Field})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return badRequest("unknown_field", "unknown field "+field, map[string]any{"field": field})
+		return BadRequest("unknown_field", "unknown field "+field, map[string]any{"field": field})
 	}
 	if _, ok := fault.As(err); ok {
 		return err // a field's own decoder (money, say) already said what is wrong
 	}
-	return badRequest("malformed_json", "the request body could not be read: "+err.Error(), nil)
+	return BadRequest("malformed_json", "the request body could not be read: "+err.Error(), nil)
 }
 
-// optional distinguishes a JSON field that is absent from one set to null.
-type optional[T any] struct {
+// Optional distinguishes a JSON field that is absent from one set to null.
+type Optional[T any] struct {
 	Set   bool
 	Value *T
 }
 
-func (o *optional[T]) UnmarshalJSON(b []byte) error {
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	o.Set = true
 	if string(b) == "null" {
 		o.Value = nil
