@@ -5,6 +5,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/tiski/tiski/web/api"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -38,6 +39,7 @@ type Server struct {
 	echo    *echo.Echo
 	metrics *metrics
 	pages   pageSet
+	api     *api.Handlers
 }
 
 // New builds the server and its routes.
@@ -49,7 +51,8 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 		// The templates are embedded in the binary: this is a build defect.
 		panic(err)
 	}
-	s := &Server{Kit: httpx.NewKit(d, authz, org, log, cfg), echo: e, metrics: newMetrics(d), pages: pages}
+	s := &Server{Kit: httpx.NewKit(d, authz, org, log, cfg), echo: e, metrics: newMetrics(d), pages: pages,
+		api: api.New(d, authz, org, log, cfg)}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.ClientIP
 	e.Use(middleware.RequestID())

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -21,7 +21,7 @@ type sessionResponse struct {
 }
 
 // login handles POST /session.
-func (s *Server) login(c echo.Context) error {
+func (s *Handlers) login(c echo.Context) error {
 	if err := httpx.SameOrigin(c); err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (s *Server) login(c echo.Context) error {
 }
 
 // logout handles DELETE /session.
-func (s *Server) logout(c echo.Context) error {
+func (s *Handlers) logout(c echo.Context) error {
 	p := httpx.CurrentPrincipal(c)
 	if p.SessionToken != "" {
 		if err := auth.EndSession(c.Request().Context(), s.DB, p.SessionToken); err != nil {

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -63,7 +63,7 @@ type rateBody struct {
 }
 
 // toServiceJSON renders a service with the price in force today.
-func (s *Server) toServiceJSON(c echo.Context, svc *catalog.Service) (serviceJSON, error) {
+func (s *Handlers) toServiceJSON(c echo.Context, svc *catalog.Service) (serviceJSON, error) {
 	j := serviceJSON{ID: httpx.FormatID(svc.ID), ProviderUnitID: httpx.FormatID(svc.ProviderUnitID), Code: svc.Code, Name: svc.Name,
 		Category: svc.Category, Description: svc.Description, PricingModel: svc.PricingModel, UnitLabel: svc.UnitLabel,
 		ApprovalPolicy: svc.ApprovalPolicy, SLA: slaJSON{svc.SLAFirstResponseMinutes, svc.SLAResolutionMinutes},
@@ -79,7 +79,7 @@ func (s *Server) toServiceJSON(c echo.Context, svc *catalog.Service) (serviceJSO
 	return j, nil
 }
 
-func (s *Server) checkMoney(field string, m *money.Money) error {
+func (s *Handlers) checkMoney(field string, m *money.Money) error {
 	if m == nil {
 		return fault.Invalid(field, "%s is required", field)
 	}
@@ -92,7 +92,7 @@ func (s *Server) checkMoney(field string, m *money.Money) error {
 	return nil
 }
 
-func (s *Server) listServices(c echo.Context) error {
+func (s *Handlers) listServices(c echo.Context) error {
 	p, err := s.ReadPage(c, "services")
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func (s *Server) listServices(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) getService(c echo.Context) error {
+func (s *Handlers) getService(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func (s *Server) getService(c echo.Context) error {
 	return c.JSON(http.StatusOK, j)
 }
 
-func (s *Server) createService(c echo.Context) error {
+func (s *Handlers) createService(c echo.Context) error {
 	var b serviceBody
 	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
@@ -201,7 +201,7 @@ func (s *Server) createService(c echo.Context) error {
 
 // managedService loads the path's service and checks the caller manages its
 // provider unit.
-func (s *Server) managedService(c echo.Context) (*catalog.Service, error) {
+func (s *Handlers) managedService(c echo.Context) (*catalog.Service, error) {
 	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ func (s *Server) managedService(c echo.Context) (*catalog.Service, error) {
 	return svc, nil
 }
 
-func (s *Server) updateService(c echo.Context) error {
+func (s *Handlers) updateService(c echo.Context) error {
 	svc, err := s.managedService(c)
 	if err != nil {
 		return err
@@ -249,7 +249,7 @@ func (s *Server) updateService(c echo.Context) error {
 	return c.JSON(http.StatusOK, j)
 }
 
-func (s *Server) addRate(c echo.Context) error {
+func (s *Handlers) addRate(c echo.Context) error {
 	svc, err := s.managedService(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bufio"
@@ -90,15 +90,15 @@ func toStatementTotalsJSON(t billing.StatementTotals, side billing.Side) stateme
 
 // getStatement handles GET /units/{id}/statements/{month}[.csv|.xlsx]: what
 // the unit was charged in month.
-func (s *Server) getStatement(c echo.Context) error { return s.statement(c, billing.ConsumerSide) }
+func (s *Handlers) getStatement(c echo.Context) error { return s.statement(c, billing.ConsumerSide) }
 
 // getRecovery handles GET /units/{id}/recovery/{month}[.csv|.xlsx]: what the
 // unit, as a provider, charged in month.
-func (s *Server) getRecovery(c echo.Context) error { return s.statement(c, billing.ProviderSide) }
+func (s *Handlers) getRecovery(c echo.Context) error { return s.statement(c, billing.ProviderSide) }
 
 // statement serves one side of a unit's month to managers of the unit
 // (inherited), finance and auditors; to anyone else it does not exist.
-func (s *Server) statement(c echo.Context, side billing.Side) error {
+func (s *Handlers) statement(c echo.Context, side billing.Side) error {
 	unitID, err := httpx.PathID(c, "id", "statement")
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func (s *Server) statement(c echo.Context, side billing.Side) error {
 // writeStatementJSON writes the statement object with its lines as they
 // are read, and the totals after them. bw keeps the first write error and
 // Flush reports it.
-func (s *Server) writeStatementJSON(ctx context.Context, w io.Writer, side billing.Side, unit *units.Unit, period *billing.Period) error {
+func (s *Handlers) writeStatementJSON(ctx context.Context, w io.Writer, side billing.Side, unit *units.Unit, period *billing.Period) error {
 	month := period.Month
 	bw := bufio.NewWriterSize(w, 32<<10)
 	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
@@ -206,7 +206,7 @@ func flushTo(bw *bufio.Writer, w io.Writer) error {
 
 // exportJournal handles GET /exports/journal/{month}.csv: the month's GL
 // journal for finance and auditors.
-func (s *Server) exportJournal(c echo.Context) error {
+func (s *Handlers) exportJournal(c echo.Context) error {
 	month, ok := strings.CutSuffix(c.Param("month"), ".csv")
 	if !ok {
 		return fault.NotFound("export")
@@ -249,7 +249,7 @@ func fileSafe(s string) string {
 }
 
 // download streams a file as an attachment.
-func (s *Server) download(c echo.Context, contentType, filename string, write func(w io.Writer) error) error {
+func (s *Handlers) download(c echo.Context, contentType, filename string, write func(w io.Writer) error) error {
 	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
 	return s.stream(c, contentType, write)
 }
@@ -259,7 +259,7 @@ func (s *Server) download(c echo.Context, contentType, filename string, write fu
 // response. After it, the status is sent and the body may look whole, so
 // the connection is cut instead: the client sees a broken download, never a
 // short file it could mistake for the full one.
-func (s *Server) stream(c echo.Context, contentType string, write func(w io.Writer) error) error {
+func (s *Handlers) stream(c echo.Context, contentType string, write func(w io.Writer) error) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, contentType)
 	h.Set("Cache-Control", "no-store")

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -26,7 +26,7 @@ type unitJSON struct {
 	UpdatedAt         time.Time   `json:"updated_at"`
 }
 
-func (s *Server) toUnitJSON(u *units.Unit) unitJSON {
+func (s *Handlers) toUnitJSON(u *units.Unit) unitJSON {
 	j := unitJSON{ID: httpx.FormatID(u.ID), Code: u.Code, Name: u.Name,
 		ApprovalThreshold: money.Money{Minor: u.ApprovalThresholdMinor, Currency: s.Org.Currency},
 		BudgetMode:        u.BudgetMode, ChargebackMode: u.ChargebackMode, Archived: u.Archived,
@@ -49,7 +49,7 @@ type unitBody struct {
 }
 
 // change turns a request body into a unit change, checking ids and money.
-func (s *Server) unitChange(b unitBody) (units.UnitChange, error) {
+func (s *Handlers) unitChange(b unitBody) (units.UnitChange, error) {
 	ch := units.UnitChange{Code: b.Code, Name: b.Name, BudgetMode: b.BudgetMode, ChargebackMode: b.ChargebackMode, Archived: b.Archived}
 	if b.ParentID.Set {
 		ch.SetParent = true
@@ -70,7 +70,7 @@ func (s *Server) unitChange(b unitBody) (units.UnitChange, error) {
 	return ch, nil
 }
 
-func (s *Server) listUnits(c echo.Context) error {
+func (s *Handlers) listUnits(c echo.Context) error {
 	p, err := s.ReadPage(c, "units")
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (s *Server) listUnits(c echo.Context) error {
 	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, s.toUnitJSON))
 }
 
-func (s *Server) getUnit(c echo.Context) error {
+func (s *Handlers) getUnit(c echo.Context) error {
 	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
@@ -92,7 +92,7 @@ func (s *Server) getUnit(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.toUnitJSON(u))
 }
 
-func (s *Server) createUnit(c echo.Context) error {
+func (s *Handlers) createUnit(c echo.Context) error {
 	var body unitBody
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
@@ -132,7 +132,7 @@ func (s *Server) createUnit(c echo.Context) error {
 	return c.JSON(http.StatusCreated, s.toUnitJSON(created))
 }
 
-func (s *Server) updateUnit(c echo.Context) error {
+func (s *Handlers) updateUnit(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "unit")
 	if err != nil {
 		return err

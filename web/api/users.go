@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -35,7 +35,7 @@ type userBody struct {
 	CurrentPassword *string `json:"current_password"`
 }
 
-func (s *Server) listUsers(c echo.Context) error {
+func (s *Handlers) listUsers(c echo.Context) error {
 	p, err := s.ReadPage(c, "users")
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ func (s *Server) listUsers(c echo.Context) error {
 	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, toUserJSON))
 }
 
-func (s *Server) createUser(c echo.Context) error {
+func (s *Handlers) createUser(c echo.Context) error {
 	var body userBody
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
@@ -82,7 +82,7 @@ func (s *Server) createUser(c echo.Context) error {
 
 // visibleUserID returns the path's user id if the caller may see that user:
 // admins see everyone, others only themselves.
-func (s *Server) visibleUserID(c echo.Context) (int64, error) {
+func (s *Handlers) visibleUserID(c echo.Context) (int64, error) {
 	id, err := httpx.PathID(c, "id", "user")
 	if err != nil {
 		return 0, err
@@ -93,7 +93,7 @@ func (s *Server) visibleUserID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) getUser(c echo.Context) error {
+func (s *Handlers) getUser(c echo.Context) error {
 	id, err := s.visibleUserID(c)
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func (s *Server) getUser(c echo.Context) error {
 
 // updateUser lets an admin change any user, and anyone change their own
 // name, locale and password (the last with the current password).
-func (s *Server) updateUser(c echo.Context) error {
+func (s *Handlers) updateUser(c echo.Context) error {
 	id, err := s.visibleUserID(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -101,7 +101,7 @@ type requestBody struct {
 // createRequest handles POST /requests. With an Idempotency-Key header the
 // first answer is stored with the request in one transaction and replayed
 // for the same key and body; a different body is refused.
-func (s *Server) createRequest(c echo.Context) error {
+func (s *Handlers) createRequest(c echo.Context) error {
 	raw, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		return err
@@ -160,7 +160,7 @@ func (s *Server) createRequest(c echo.Context) error {
 	return c.JSONBlob(status, body)
 }
 
-func (s *Server) getRequest(c echo.Context) error {
+func (s *Handlers) getRequest(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (s *Server) getRequest(c echo.Context) error {
 
 // listRequests handles GET /requests with filters, a sort from an allowlist
 // and keyset pagination.
-func (s *Server) listRequests(c echo.Context) error {
+func (s *Handlers) listRequests(c echo.Context) error {
 	v := s.Viewer(c)
 	f := requests.Filter{Sort: c.QueryParam("sort"), Query: c.QueryParam("q")}
 	if f.Sort == "" {
@@ -265,7 +265,7 @@ type actionBody struct {
 }
 
 // actOnRequest handles POST /requests/{id}/actions.
-func (s *Server) actOnRequest(c echo.Context) error {
+func (s *Handlers) actOnRequest(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -300,7 +300,7 @@ type eventJSON struct {
 	Note       string    `json:"note"`
 }
 
-func (s *Server) listRequestEvents(c echo.Context) error {
+func (s *Handlers) listRequestEvents(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	_ "embed"
@@ -11,6 +11,6 @@ import (
 var openAPISpec []byte
 
 // openAPI serves the OpenAPI 3.1 description of the JSON API.
-func (s *Server) openAPI(c echo.Context) error {
+func (s *Handlers) openAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPISpec)
 }

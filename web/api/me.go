@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -27,7 +27,7 @@ type meJSON struct {
 
 // me handles GET /me: who the caller is, the roles they hold (with
 // inherited manager roles marked), and what each role allows.
-func (s *Server) me(c echo.Context) error {
+func (s *Handlers) me(c echo.Context) error {
 	p := httpx.CurrentPrincipal(c)
 	ctx := c.Request().Context()
 	direct, err := units.UnitRolesOf(ctx, s.DB, p.ID())

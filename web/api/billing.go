@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -74,7 +74,7 @@ func toDisputeJSON(d *billing.Dispute, currency string) *disputeJSON {
 		ResolvedAt: utcPtr(d.ResolvedAt), CreatedAt: d.CreatedAt.UTC()}
 }
 
-func (s *Server) listCharges(c echo.Context) error {
+func (s *Handlers) listCharges(c echo.Context) error {
 	p, err := s.ReadPage(c, "charges")
 	if err != nil {
 		return err
@@ -108,7 +108,7 @@ func (s *Server) listCharges(c echo.Context) error {
 	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, toChargeJSON))
 }
 
-func (s *Server) getCharge(c echo.Context) error {
+func (s *Handlers) getCharge(c echo.Context) error {
 	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ type disputeBody struct {
 
 // raiseDispute handles POST /charges/{id}/disputes by a manager of the
 // charge's consumer unit.
-func (s *Server) raiseDispute(c echo.Context) error {
+func (s *Handlers) raiseDispute(c echo.Context) error {
 	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ type settleBody struct {
 }
 
 // settleDispute handles POST /disputes/{id}/actions by finance.
-func (s *Server) settleDispute(c echo.Context) error {
+func (s *Handlers) settleDispute(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "dispute")
 	if err != nil {
 		return err
@@ -182,7 +182,7 @@ func (s *Server) settleDispute(c echo.Context) error {
 	return c.JSON(http.StatusOK, toDisputeJSON(d, s.Org.Currency))
 }
 
-func (s *Server) listDisputes(c echo.Context) error {
+func (s *Handlers) listDisputes(c echo.Context) error {
 	p, err := s.ReadPage(c, "disputes")
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func toPeriodJSON(p *billing.Period) periodJSON {
 	return periodJSON{Month: p.Month, Status: p.Status, ClosedAt: utcPtr(p.ClosedAt)}
 }
 
-func (s *Server) listPeriods(c echo.Context) error {
+func (s *Handlers) listPeriods(c echo.Context) error {
 	rows, err := billing.ListPeriods(c.Request().Context(), s.DB)
 	if err != nil {
 		return err
@@ -215,7 +215,7 @@ type periodActionBody struct {
 	Action string `json:"action"`
 }
 
-func (s *Server) actOnPeriod(c echo.Context) error {
+func (s *Handlers) actOnPeriod(c echo.Context) error {
 	var b periodActionBody
 	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -38,7 +38,7 @@ func toBudgetJSON(b *billing.Budget, use billing.Use) budgetJSON {
 // budgetUnit loads the unit of a budget route for a caller who may act on
 // its budget: managers of the unit or above it, finance and auditors read;
 // to anyone else the unit is not there.
-func (s *Server) budgetUnit(c echo.Context) (*units.Unit, error) {
+func (s *Handlers) budgetUnit(c echo.Context) (*units.Unit, error) {
 	id, err := httpx.PathID(c, "id", "unit")
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (s *Server) budgetUnit(c echo.Context) (*units.Unit, error) {
 }
 
 // getBudget handles GET /units/{id}/budgets/{month}.
-func (s *Server) getBudget(c echo.Context) error {
+func (s *Handlers) getBudget(c echo.Context) error {
 	u, err := s.budgetUnit(c)
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ type budgetBody struct {
 
 // putBudget handles PUT /units/{id}/budgets/{month} by finance. warn_pct
 // defaults to 80 and hard to the unit's budget mode.
-func (s *Server) putBudget(c echo.Context) error {
+func (s *Handlers) putBudget(c echo.Context) error {
 	u, err := s.budgetUnit(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -156,7 +156,7 @@ func toSpendJSON(s *reports.Spend) spendJSON {
 // reportQuery reads who may see what (report:read: managers in the units
 // they manage, inherited; finance and auditors everywhere) and the range and
 // filters of the query string. A caller with report:read nowhere gets 403.
-func (s *Server) reportQuery(c echo.Context) (reports.Scope, reports.Range, error) {
+func (s *Handlers) reportQuery(c echo.Context) (reports.Scope, reports.Range, error) {
 	unitIDs, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "report", "read")
 	if !orgWide && len(unitIDs) == 0 {
 		return reports.Scope{}, reports.Range{}, fault.Forbidden("reports are for unit managers, finance and auditors")
@@ -193,7 +193,7 @@ func (s *Server) reportQuery(c echo.Context) (reports.Scope, reports.Range, erro
 }
 
 // getQualityReport handles GET /reports/quality and /reports/quality.csv.
-func (s *Server) getQualityReport(c echo.Context) error {
+func (s *Handlers) getQualityReport(c echo.Context) error {
 	scope, rng, err := s.reportQuery(c)
 	if err != nil {
 		return err
@@ -220,7 +220,7 @@ func (s *Server) getQualityReport(c echo.Context) error {
 }
 
 // getSpendReport handles GET /reports/spend and /reports/spend.csv.
-func (s *Server) getSpendReport(c echo.Context) error {
+func (s *Handlers) getSpendReport(c echo.Context) error {
 	scope, rng, err := s.reportQuery(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -46,7 +46,7 @@ type adjustmentBody struct {
 
 // createAdjustment handles POST /adjustments by finance: it posts at once up
 // to the configured limit and waits for a second finance user above it.
-func (s *Server) createAdjustment(c echo.Context) error {
+func (s *Handlers) createAdjustment(c echo.Context) error {
 	var b adjustmentBody
 	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
@@ -82,7 +82,7 @@ type adjustmentActionBody struct {
 
 // decideAdjustment handles POST /adjustments/{id}/actions by a finance user
 // other than the adjustment's maker.
-func (s *Server) decideAdjustment(c echo.Context) error {
+func (s *Handlers) decideAdjustment(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "adjustment")
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (s *Server) decideAdjustment(c echo.Context) error {
 	return c.JSON(http.StatusOK, toAdjustmentJSON(a))
 }
 
-func (s *Server) listAdjustments(c echo.Context) error {
+func (s *Handlers) listAdjustments(c echo.Context) error {
 	p, err := s.ReadPage(c, "adjustments")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -33,7 +33,7 @@ type commentBody struct {
 	Internal bool   `json:"internal"`
 }
 
-func (s *Server) listComments(c echo.Context) error {
+func (s *Handlers) listComments(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (s *Server) listComments(c echo.Context) error {
 	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, toCommentJSON))
 }
 
-func (s *Server) addComment(c echo.Context) error {
+func (s *Handlers) addComment(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func toAttachmentJSON(a *requests.Attachment) attachmentJSON {
 		UploaderID: httpx.FormatID(a.UploaderID), CreatedAt: a.CreatedAt.UTC()}
 }
 
-func (s *Server) listAttachments(c echo.Context) error {
+func (s *Handlers) listAttachments(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (s *Server) listAttachments(c echo.Context) error {
 // multipart field "file" and, for the provider side, "internal"=true. Who
 // may post is checked before the body is read, so a caller who may not
 // post is not made to upload the file first.
-func (s *Server) uploadAttachment(c echo.Context) error {
+func (s *Handlers) uploadAttachment(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ type timeEntryBody struct {
 	Note     string `json:"note"`
 }
 
-func (s *Server) listTimeEntries(c echo.Context) error {
+func (s *Handlers) listTimeEntries(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -165,7 +165,7 @@ func (s *Server) listTimeEntries(c echo.Context) error {
 	return c.JSON(http.StatusOK, httpx.ListOf(rows, next, toTimeEntryJSON))
 }
 
-func (s *Server) logTime(c echo.Context) error {
+func (s *Handlers) logTime(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -206,7 +206,7 @@ type feedbackBody struct {
 	Comment string `json:"comment"`
 }
 
-func (s *Server) getFeedback(c echo.Context) error {
+func (s *Handlers) getFeedback(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -218,7 +218,7 @@ func (s *Server) getFeedback(c echo.Context) error {
 	return c.JSON(http.StatusOK, toFeedbackJSON(f))
 }
 
-func (s *Server) giveFeedback(c echo.Context) error {
+func (s *Handlers) giveFeedback(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err

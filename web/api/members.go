@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -22,7 +22,7 @@ type grantBody struct {
 	Role   string `json:"role"`
 }
 
-func (s *Server) listMembers(c echo.Context) error {
+func (s *Handlers) listMembers(c echo.Context) error {
 	u, err := s.MemberUnit(c, "read")
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func (s *Server) listMembers(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) addMember(c echo.Context) error {
+func (s *Handlers) addMember(c echo.Context) error {
 	u, err := s.MemberUnit(c, "manage")
 	if err != nil {
 		return err
@@ -69,7 +69,7 @@ func (s *Server) addMember(c echo.Context) error {
 	return c.JSON(http.StatusCreated, memberJSON{UserID: httpx.FormatID(userID), Email: target.Email, Name: target.Name, Role: body.Role})
 }
 
-func (s *Server) removeMember(c echo.Context) error {
+func (s *Handlers) removeMember(c echo.Context) error {
 	u, err := s.MemberUnit(c, "manage")
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ type orgGrantJSON struct {
 	Role   string `json:"role"`
 }
 
-func (s *Server) grantOrgRole(c echo.Context) error {
+func (s *Handlers) grantOrgRole(c echo.Context) error {
 	var body grantBody
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
@@ -119,7 +119,7 @@ func (s *Server) grantOrgRole(c echo.Context) error {
 
 // revokeOrgRole takes the grant from a JSON body or from ?user_id=&role=,
 // since some clients cannot send a body with DELETE.
-func (s *Server) revokeOrgRole(c echo.Context) error {
+func (s *Handlers) revokeOrgRole(c echo.Context) error {
 	body := grantBody{UserID: c.QueryParam("user_id"), Role: c.QueryParam("role")}
 	if c.Request().ContentLength != 0 {
 		if err := httpx.DecodeJSON(c, &body); err != nil {

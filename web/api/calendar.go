@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -21,7 +21,7 @@ type calendarJSON struct {
 }
 
 // getCalendar handles GET /units/{id}/calendar: anyone who sees the unit.
-func (s *Server) getCalendar(c echo.Context) error {
+func (s *Handlers) getCalendar(c echo.Context) error {
 	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
@@ -34,7 +34,7 @@ func (s *Server) getCalendar(c echo.Context) error {
 }
 
 // putCalendar handles PUT /units/{id}/calendar by a manager of the unit.
-func (s *Server) putCalendar(c echo.Context) error {
+func (s *Handlers) putCalendar(c echo.Context) error {
 	u, err := s.VisibleUnit(c)
 	if err != nil {
 		return err
