@@ -1,11 +1,13 @@
-// Package web is Tiski's only HTTP layer: the echo server, its middleware,
-// the JSON API handlers and the error mapping.
+// Package web assembles Tiski's HTTP server: echo, its middleware, the
+// operator endpoints, and the two rooms, the JSON API (web/api) and the
+// portal (web/portal), which share the kit in web/httpx.
 package web
 
 import (
 	"context"
 	"errors"
 	"github.com/tiski/tiski/web/api"
+	"github.com/tiski/tiski/web/portal"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -38,21 +40,21 @@ type Server struct {
 	*httpx.Kit
 	echo    *echo.Echo
 	metrics *metrics
-	pages   pageSet
 	api     *api.Handlers
+	pages   *portal.Pages
 }
 
 // New builds the server and its routes.
 func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	pages, err := parsePages()
+	pages, err := portal.New(d, authz, org, log, cfg)
 	if err != nil {
 		// The templates are embedded in the binary: this is a build defect.
 		panic(err)
 	}
-	s := &Server{Kit: httpx.NewKit(d, authz, org, log, cfg), echo: e, metrics: newMetrics(d), pages: pages,
-		api: api.New(d, authz, org, log, cfg)}
+	s := &Server{Kit: httpx.NewKit(d, authz, org, log, cfg), echo: e, metrics: newMetrics(d),
+		api: api.New(d, authz, org, log, cfg), pages: pages}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.ClientIP
 	e.Use(middleware.RequestID())
@@ -70,7 +72,7 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 	// Uploads get their own, larger limit; every other body the general one.
 	isUpload := func(c echo.Context) bool {
 		return c.Request().Method == http.MethodPost &&
-			(c.Path() == "/api/v1/requests/:id/attachments" || c.Path() == "/requests/:id/attachments")
+			(c.Path() == api.Base+"/requests/:id/attachments" || c.Path() == "/requests/:id/attachments")
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type requestWork struct {
 	Today       string // the default day of a new time entry
 }
 
-func (s *Server) requestWork(c echo.Context, v requests.Viewer, r *requests.Request) (requestWork, error) {
+func (s *Pages) requestWork(c echo.Context, v requests.Viewer, r *requests.Request) (requestWork, error) {
 	ctx := c.Request().Context()
 	w := requestWork{CanAttach: v.MayPost(r, false) == nil, SeesTime: v.SeesTime(r),
 		Today: catalog.Today(time.Now(), s.Org.TimeZone)}
@@ -52,7 +52,7 @@ func (s *Server) requestWork(c echo.Context, v requests.Viewer, r *requests.Requ
 // attachmentForm takes one file from the request page. A file the server
 // refuses (too large, a forbidden type, a bad name) is said beside the
 // file field; nothing is stored.
-func (s *Server) attachmentForm(c echo.Context) error {
+func (s *Pages) attachmentForm(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func uploadProblem(err error) (string, bool) {
 }
 
 // timeForm logs an agent's time from the request page.
-func (s *Server) timeForm(c echo.Context) error {
+func (s *Pages) timeForm(c echo.Context) error {
 	tr := translator{locale: localeFor(c)}
 	org := requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}
 	return s.requestForm(c, "flash.timelogged", "#time",

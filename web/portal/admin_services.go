@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -60,7 +60,7 @@ type adminServiceData struct {
 }
 
 // adminUnitIndex maps unit ids to "CODE Name" for lists.
-func (s *Server) adminUnitIndex(c echo.Context) (map[int64]units.Unit, error) {
+func (s *Pages) adminUnitIndex(c echo.Context) (map[int64]units.Unit, error) {
 	list, err := units.ListUnits(c.Request().Context(), s.DB, units.UnitFilter{IncludeArchived: true, Limit: 100000})
 	if err != nil {
 		return nil, err
@@ -72,11 +72,11 @@ func (s *Server) adminUnitIndex(c echo.Context) (map[int64]units.Unit, error) {
 	return out, nil
 }
 
-func (s *Server) adminServicesPage(c echo.Context) error {
+func (s *Pages) adminServicesPage(c echo.Context) error {
 	return s.showAdminServices(c, http.StatusOK, nil, url.Values{}, "")
 }
 
-func (s *Server) showAdminServices(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
+func (s *Pages) showAdminServices(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
 	a := s.adminAccessFor(c)
 	if !a.SeesServices {
 		return adminHidden()
@@ -153,7 +153,7 @@ func adminSLAForm(tr translator, form url.Values, errs map[string]string) (first
 	return first, resolution
 }
 
-func (s *Server) adminCreateService(c echo.Context) error {
+func (s *Pages) adminCreateService(c echo.Context) error {
 	a := s.adminAccessFor(c)
 	if !a.ServicesOrg && len(a.ServiceUnits) == 0 {
 		return adminHidden()
@@ -203,7 +203,7 @@ func (s *Server) adminCreateService(c echo.Context) error {
 // adminVisibleService loads the path's service for the admin pages: its
 // provider's managers may change it, admins see it read-only, anyone else
 // gets the 404 page.
-func (s *Server) adminVisibleService(c echo.Context) (*catalog.Service, bool, error) {
+func (s *Pages) adminVisibleService(c echo.Context) (*catalog.Service, bool, error) {
 	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return nil, false, err
@@ -220,11 +220,11 @@ func (s *Server) adminVisibleService(c echo.Context) (*catalog.Service, bool, er
 	return svc, manage, nil
 }
 
-func (s *Server) adminServicePage(c echo.Context) error {
+func (s *Pages) adminServicePage(c echo.Context) error {
 	return s.showAdminService(c, http.StatusOK, nil, nil, "")
 }
 
-func (s *Server) showAdminService(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
+func (s *Pages) showAdminService(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
 	svc, manage, err := s.adminVisibleService(c)
 	if err != nil {
 		return err
@@ -276,7 +276,7 @@ func (s *Server) showAdminService(c echo.Context, status int, errs map[string]st
 	return s.render(c, status, "admin_service", v)
 }
 
-func (s *Server) adminUpdateService(c echo.Context) error {
+func (s *Pages) adminUpdateService(c echo.Context) error {
 	svc, manage, err := s.adminVisibleService(c)
 	if err != nil {
 		return err
@@ -318,7 +318,7 @@ func (s *Server) adminUpdateService(c echo.Context) error {
 
 // adminAddRate adds a price effective from a date: today or later, as the
 // domain allows, so work already done keeps its price.
-func (s *Server) adminAddRate(c echo.Context) error {
+func (s *Pages) adminAddRate(c echo.Context) error {
 	svc, manage, err := s.adminVisibleService(c)
 	if err != nil {
 		return err
@@ -356,7 +356,7 @@ func (s *Server) adminAddRate(c echo.Context) error {
 
 // adminTranslatorFor is the full translator (money and times) of the
 // request's locale.
-func adminTranslatorFor(c echo.Context, s *Server) translator {
+func adminTranslatorFor(c echo.Context, s *Pages) translator {
 	return translator{locale: localeFor(c), loc: s.Location}
 }
 

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -36,7 +36,7 @@ type requestsPage struct {
 
 // listPage renders a list of requests; the scopes are the portal's views
 // over the same visibility rules as the API.
-func (s *Server) listPage(c echo.Context, heading string, f requests.Filter, scope string) error {
+func (s *Pages) listPage(c echo.Context, heading string, f requests.Filter, scope string) error {
 	v := s.Viewer(c)
 	f.Sort, f.Limit = requests.DefaultSort, 26
 	if raw := c.QueryParam("status"); raw != "" && httpx.KnownStatus(requests.Status(raw)) {
@@ -68,7 +68,7 @@ func (s *Server) listPage(c echo.Context, heading string, f requests.Filter, sco
 	return s.render(c, http.StatusOK, "requests", view)
 }
 
-func (s *Server) requestRows(c echo.Context, rows []requests.Request) ([]requestRow, error) {
+func (s *Pages) requestRows(c echo.Context, rows []requests.Request) ([]requestRow, error) {
 	ctx := c.Request().Context()
 	services, unitNames := map[int64]string{}, map[int64]string{}
 	out := make([]requestRow, len(rows))
@@ -88,7 +88,7 @@ func (s *Server) requestRows(c echo.Context, rows []requests.Request) ([]request
 	return out, nil
 }
 
-func (s *Server) requestsPage(c echo.Context) error {
+func (s *Pages) requestsPage(c echo.Context) error {
 	f := requests.Filter{}
 	scope := c.QueryParam("scope")
 	if scope == "mine" {
@@ -98,7 +98,7 @@ func (s *Server) requestsPage(c echo.Context) error {
 }
 
 // queuePage is the provider side's queue: unassigned or mine, still open.
-func (s *Server) queuePage(c echo.Context) error {
+func (s *Pages) queuePage(c echo.Context) error {
 	f := requests.Filter{Statuses: []requests.Status{requests.Open, requests.InProgress, requests.WaitingOnCustomer}}
 	queues, _ := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "request", "read_queue")
 	if len(queues) == 1 {
@@ -116,7 +116,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	return s.listPage(c, "nav.queue", f, c.QueryParam("scope"))
 }
 
-func (s *Server) approvalsPage(c echo.Context) error {
+func (s *Pages) approvalsPage(c echo.Context) error {
 	return s.listPage(c, "nav.approvals", requests.Filter{Statuses: []requests.Status{requests.PendingApproval}}, "")
 }
 
@@ -135,11 +135,11 @@ type requestDetail struct {
 	Work     requestWork
 }
 
-func (s *Server) requestPage(c echo.Context) error {
+func (s *Pages) requestPage(c echo.Context) error {
 	return s.showRequest(c, http.StatusOK, false, nil, url.Values{}, "")
 }
 
-func (s *Server) showRequest(c echo.Context, status int, stale bool, errs map[string]string, form url.Values, problem string) error {
+func (s *Pages) showRequest(c echo.Context, status int, stale bool, errs map[string]string, form url.Values, problem string) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -209,7 +209,7 @@ var needsConfirmation = map[string]bool{"resolve": true, "cancel": true, "reject
 // actForm takes a lifecycle action from the request page. Without the
 // portal's script a confirmation page asks first; a stale version says so
 // and offers to reload.
-func (s *Server) actForm(c echo.Context) error {
+func (s *Pages) actForm(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
 		return err
@@ -246,7 +246,7 @@ func (s *Server) actForm(c echo.Context) error {
 // requestForm runs one form of the request page: do, in a transaction, then
 // a flash message and back to the page at anchor. A refused form shows the
 // page again with the messages beside the fields and what was typed.
-func (s *Server) requestForm(c echo.Context, flashKey, anchor string,
+func (s *Pages) requestForm(c echo.Context, flashKey, anchor string,
 	do func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error) error {
 	id, err := httpx.PathID(c, "id", "request")
 	if err != nil {
@@ -269,7 +269,7 @@ func (s *Server) requestForm(c echo.Context, flashKey, anchor string,
 	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(id)+anchor)
 }
 
-func (s *Server) commentForm(c echo.Context) error {
+func (s *Pages) commentForm(c echo.Context) error {
 	return s.requestForm(c, "flash.commented", "#comments",
 		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
 			_, err := requests.AddComment(ctx, tx, v, id, form.Get("body"), form.Get("internal") == "on", now)
@@ -277,7 +277,7 @@ func (s *Server) commentForm(c echo.Context) error {
 		})
 }
 
-func (s *Server) rateForm(c echo.Context) error {
+func (s *Pages) rateForm(c echo.Context) error {
 	return s.requestForm(c, "flash.rated", "",
 		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
 			rating, _ := strconv.Atoi(form.Get("rating"))
@@ -296,7 +296,7 @@ type homePage struct {
 }
 
 // homePage shows what needs the user's attention, by role.
-func (s *Server) homePage(c echo.Context) error {
+func (s *Pages) homePage(c echo.Context) error {
 	ctx, v := c.Request().Context(), s.Viewer(c)
 	active := []requests.Status{requests.PendingApproval, requests.Open, requests.InProgress, requests.WaitingOnCustomer, requests.Resolved}
 	var data homePage

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"bytes"
@@ -20,7 +20,10 @@ import (
 	"github.com/tiski/tiski/units"
 )
 
-//go:embed templates/*.html
+// The templates are the layout, the partials every page may use, and one
+// file per page; a page's name is its file's name.
+//
+//go:embed templates/layout/*.html templates/partials/*.html templates/pages/*.html
 var templateFS embed.FS
 
 //go:embed assets
@@ -35,18 +38,14 @@ const (
 type pageSet map[string]*template.Template
 
 func parsePages() (pageSet, error) {
-	names, err := fs.Glob(templateFS, "templates/*.html")
+	names, err := fs.Glob(templateFS, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
 	}
-	// layout.html and every partials*.html are shared by all pages.
-	shared := []string{"templates/layout.html", "templates/partials*.html"}
+	shared := []string{"templates/layout/layout.html", "templates/partials/*.html"}
 	pages := pageSet{}
 	for _, path := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(path, "templates/"), ".html")
-		if name == "layout" || strings.HasPrefix(name, "partials") {
-			continue
-		}
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "templates/pages/"), ".html")
 		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, append(shared, path)...)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -126,7 +125,7 @@ func (v view) With(rows []requestRow) tableOf { return tableOf{V: v, Rows: rows}
 // Val returns what the user typed into a form field.
 func (v view) Val(field string) string { return v.Form.Get(field) }
 
-func (s *Server) newView(c echo.Context, title string, data any) view {
+func (s *Pages) newView(c echo.Context, title string, data any) view {
 	locale := localeFor(c)
 	v := view{T: translator{locale: locale, loc: s.Location}, Locale: locale, Title: title, Path: c.Request().URL.Path,
 		Data: data, Errors: map[string]string{}, Form: url.Values{}}
@@ -142,7 +141,7 @@ func (s *Server) newView(c echo.Context, title string, data any) view {
 	return v
 }
 
-func (s *Server) orgLocation() *time.Location {
+func (s *Pages) orgLocation() *time.Location {
 	loc, err := time.LoadLocation(s.Org.TimeZone)
 	if err != nil {
 		return time.UTC
@@ -151,7 +150,7 @@ func (s *Server) orgLocation() *time.Location {
 }
 
 // navFor lists the sections the signed-in user has something to do in.
-func (s *Server) navFor(c echo.Context) []navItem {
+func (s *Pages) navFor(c echo.Context) []navItem {
 	uid := httpx.CurrentPrincipal(c).ID()
 	somewhere := func(obj, act string) bool {
 		units, org := s.Authz.UnitsWhere(uid, obj, act)
@@ -192,8 +191,8 @@ func (s *Server) navFor(c echo.Context) []navItem {
 
 // render writes a page, or only its content block when the portal's script
 // asks for a partial update.
-func (s *Server) render(c echo.Context, status int, page string, v view) error {
-	t, ok := s.pages[page]
+func (s *Pages) render(c echo.Context, status int, page string, v view) error {
+	t, ok := s.templates[page]
 	if !ok {
 		return fmt.Errorf("no template %q", page)
 	}
@@ -214,19 +213,28 @@ func setFlash(c echo.Context, msg string) {
 		HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
-// isPortalPath tells pages from the API and operator endpoints.
-func isPortalPath(path string) bool {
-	for _, prefix := range []string{"/api/", "/healthz", "/readyz", "/metrics", "/assets/"} {
-		if strings.HasPrefix(path, prefix) {
-			return false
+// errorPages renders what a page refuses as the error page, so the portal
+// answers with pages and never with the API's JSON.
+func (s *Pages) errorPages(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
 		}
+		return s.ErrorPage(c, err)
 	}
-	return true
+}
+
+// ErrorPage answers err with the error page: the status of the one status
+// table, and for anything not found or not visible the 404 page.
+func (s *Pages) ErrorPage(c echo.Context, err error) error {
+	status, body := httpx.Describe(s.Log, err, c)
+	return s.renderErrorPage(c, status, body.Error.Message)
 }
 
 // renderErrorPage shows an error as a page: a 404 for anything not found
 // or not visible, never a dump of the cause.
-func (s *Server) renderErrorPage(c echo.Context, status int, message string) error {
+func (s *Pages) renderErrorPage(c echo.Context, status int, message string) error {
 	v := s.newView(c, "", nil)
 	switch status {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
@@ -262,7 +270,7 @@ func safeNext(next string) string {
 	return next
 }
 
-func (s *Server) assets() echo.HandlerFunc {
+func (s *Pages) assets() echo.HandlerFunc {
 	sub, _ := fs.Sub(assetFS, "assets")
 	files := http.StripPrefix("/assets/", http.FileServer(http.FS(sub)))
 	return func(c echo.Context) error {

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 
 // signedIn admits a portal request or sends the browser to the login page
 // (to come back here afterwards).
-func (s *Server) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Pages) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := s.Admit(c); err != nil {
 			if errors.Is(err, httpx.ErrSignIn) && c.Request().Method == http.MethodGet {
@@ -28,7 +28,7 @@ func (s *Server) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) loginPage(c echo.Context) error {
+func (s *Pages) loginPage(c echo.Context) error {
 	if p, _ := s.Identify(c); p != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
@@ -40,7 +40,7 @@ func (s *Server) loginPage(c echo.Context) error {
 
 // loginForm handles the login form: the same answer for any wrong e-mail or
 // password, throttled like the API.
-func (s *Server) loginForm(c echo.Context) error {
+func (s *Pages) loginForm(c echo.Context) error {
 	if err := httpx.SameOrigin(c); err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Server) loginForm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-func (s *Server) logoutForm(c echo.Context) error {
+func (s *Pages) logoutForm(c echo.Context) error {
 	if p := httpx.CurrentPrincipal(c); p.SessionToken != "" {
 		if err := auth.EndSession(c.Request().Context(), s.DB, p.SessionToken); err != nil {
 			return err
@@ -77,7 +77,7 @@ func (s *Server) logoutForm(c echo.Context) error {
 }
 
 // switchLanguage stores the other language as the user's locale.
-func (s *Server) switchLanguage(c echo.Context) error {
+func (s *Pages) switchLanguage(c echo.Context) error {
 	p := httpx.CurrentPrincipal(c)
 	locale := "fi"
 	if p.User.Locale == "fi" {

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -9,35 +9,6 @@ import (
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 )
-
-// adminRoutes declares the admin pages (units, users, grants, services) and
-// the reports page.
-func (s *Server) adminRoutes() {
-	e := s.echo
-	e.GET("/admin/units", s.adminUnitsPage, s.signedIn)
-	e.POST("/admin/units", s.adminCreateUnit, s.signedIn)
-	e.GET("/admin/units/:id", s.adminUnitPage, s.signedIn)
-	e.POST("/admin/units/:id", s.adminUpdateUnit, s.signedIn)
-	e.POST("/admin/units/:id/archive", s.adminArchiveUnit, s.signedIn)
-	e.POST("/admin/units/:id/restore", s.adminRestoreUnit, s.signedIn)
-	e.POST("/admin/units/:id/members", s.adminAddMember, s.signedIn)
-	e.POST("/admin/units/:id/members/remove", s.adminRemoveMember, s.signedIn)
-
-	e.GET("/admin/users", s.adminUsersPage, s.signedIn)
-	e.POST("/admin/users", s.adminCreateUser, s.signedIn)
-	e.POST("/admin/users/:id/disable", s.adminDisableUser, s.signedIn)
-	e.POST("/admin/users/:id/enable", s.adminEnableUser, s.signedIn)
-	e.POST("/admin/users/:id/roles", s.adminGrantOrgRole, s.signedIn)
-	e.POST("/admin/users/:id/roles/revoke", s.adminRevokeOrgRole, s.signedIn)
-
-	e.GET("/admin/services", s.adminServicesPage, s.signedIn)
-	e.POST("/admin/services", s.adminCreateService, s.signedIn)
-	e.GET("/admin/services/:id", s.adminServicePage, s.signedIn)
-	e.POST("/admin/services/:id", s.adminUpdateService, s.signedIn)
-	e.POST("/admin/services/:id/rates", s.adminAddRate, s.signedIn)
-
-	e.GET("/reports", s.reportsPage, s.signedIn)
-}
 
 // adminAccess is what the signed-in user may do on the admin pages, read
 // from the same permissions the JSON API checks.
@@ -54,7 +25,7 @@ type adminAccess struct {
 	SeesUnitsPage bool
 }
 
-func (s *Server) adminAccessFor(c echo.Context) adminAccess {
+func (s *Pages) adminAccessFor(c echo.Context) adminAccess {
 	uid := httpx.CurrentPrincipal(c).ID()
 	a := adminAccess{
 		Units:       s.Authz.Can(uid, 0, "unit", "manage"),

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -23,11 +23,11 @@ type periodsData struct {
 
 // periodsPage lists the accounting periods: the current month and every
 // month that has postings or has left the open state.
-func (s *Server) periodsPage(c echo.Context) error {
+func (s *Pages) periodsPage(c echo.Context) error {
 	return s.showPeriods(c, http.StatusOK, "", nil, "")
 }
 
-func (s *Server) showPeriods(c echo.Context, status int, problem string, blocked []int64, blockedMonth string) error {
+func (s *Pages) showPeriods(c echo.Context, status int, problem string, blocked []int64, blockedMonth string) error {
 	if !s.Allowed(c, httpx.OrgWide, "period", "read") {
 		return notFoundPage()
 	}
@@ -74,7 +74,7 @@ func (s *Server) showPeriods(c echo.Context, status int, problem string, blocked
 
 // periodForm moves a month to review or closes it, for finance. Closing
 // while disputes are open shows them instead.
-func (s *Server) periodForm(c echo.Context) error {
+func (s *Pages) periodForm(c echo.Context) error {
 	if !s.Allowed(c, httpx.OrgWide, "period", "read") {
 		return notFoundPage()
 	}

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -31,11 +31,11 @@ type disputesData struct {
 
 // disputesPage is finance's dispute queue, open ones first; auditors see
 // it without the forms.
-func (s *Server) disputesPage(c echo.Context) error {
+func (s *Pages) disputesPage(c echo.Context) error {
 	return s.showDisputes(c, http.StatusOK, nil, nil, 0, "")
 }
 
-func (s *Server) showDisputes(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64, action string) error {
+func (s *Pages) showDisputes(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64, action string) error {
 	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
@@ -105,7 +105,7 @@ func (s *Server) showDisputes(c echo.Context, status int, errs map[string]string
 // settleForm accepts a dispute with a credit typed the locale's way, or
 // rejects it with a note. A credit that does not parse comes back beside
 // its field and nothing is posted.
-func (s *Server) settleForm(c echo.Context) error {
+func (s *Pages) settleForm(c echo.Context) error {
 	v := s.newView(c, "", nil)
 	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
@@ -169,7 +169,7 @@ func (s *Server) settleForm(c echo.Context) error {
 }
 
 // openDispute finds a dispute among the open ones.
-func (s *Server) openDispute(rows []disputeRow, id int64) (disputeRow, bool) {
+func (s *Pages) openDispute(rows []disputeRow, id int64) (disputeRow, bool) {
 	for _, r := range rows {
 		if r.ID == id {
 			return r, true

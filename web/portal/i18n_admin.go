@@ -1,4 +1,4 @@
-package web
+package portal
 
 // adminMessages are the texts of the admin and reports pages.
 var adminMessages = catalogue{

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -24,12 +24,12 @@ const maxMoneyRows = 50
 
 // orgCan reports whether the signed-in user holds obj:act organisation-wide
 // (finance, auditor), as opposed to only in some units.
-func (s *Server) orgCan(c echo.Context, obj, act string) bool {
+func (s *Pages) orgCan(c echo.Context, obj, act string) bool {
 	return s.Authz.Can(httpx.CurrentPrincipal(c).ID(), 0, obj, act)
 }
 
 // thisMonth is the current month in the organisation's time zone.
-func (s *Server) thisMonth() string { return billing.MonthOf(time.Now(), s.Location) }
+func (s *Pages) thisMonth() string { return billing.MonthOf(time.Now(), s.Location) }
 
 // unitRef is a unit as the money pages name it.
 type unitRef struct {
@@ -43,7 +43,7 @@ func (u unitRef) Label() string { return strings.TrimSpace(u.Code + " " + u.Name
 // unitNames caches units by id while one page is built.
 type unitNames map[int64]unitRef
 
-func (s *Server) unitRef(ctx context.Context, cache unitNames, id int64) unitRef {
+func (s *Pages) unitRef(ctx context.Context, cache unitNames, id int64) unitRef {
 	if u, ok := cache[id]; ok {
 		return u
 	}
@@ -57,7 +57,7 @@ func (s *Server) unitRef(ctx context.Context, cache unitNames, id int64) unitRef
 
 // unitsFor lists the units in which the user may act on obj: every unit for
 // an organisation role, else the user's units and those below them.
-func (s *Server) unitsFor(c echo.Context, obj, act string) ([]unitRef, error) {
+func (s *Pages) unitsFor(c echo.Context, obj, act string) ([]unitRef, error) {
 	ctx := c.Request().Context()
 	ids, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), obj, act)
 	var out []unitRef
@@ -210,7 +210,7 @@ type confirmPage struct {
 type confirmField struct{ Name, Value string }
 
 // needConfirm renders the confirmation page unless the form says yes.
-func (s *Server) needConfirm(c echo.Context, form url.Values, question, back string) (bool, error) {
+func (s *Pages) needConfirm(c echo.Context, form url.Values, question, back string) (bool, error) {
 	if form.Get("confirm") == "yes" {
 		return false, nil
 	}

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"encoding/json"
@@ -38,7 +38,7 @@ type servicePage struct {
 	Budgets []orderBudget
 }
 
-func (s *Server) serviceCards(c echo.Context, list []catalog.Service) ([]serviceCard, error) {
+func (s *Pages) serviceCards(c echo.Context, list []catalog.Service) ([]serviceCard, error) {
 	ctx := c.Request().Context()
 	names := map[int64]string{}
 	out := make([]serviceCard, 0, len(list))
@@ -59,7 +59,7 @@ func (s *Server) serviceCards(c echo.Context, list []catalog.Service) ([]service
 }
 
 // catalogPage lists active services, searchable by text, category and provider.
-func (s *Server) catalogPage(c echo.Context) error {
+func (s *Pages) catalogPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := catalog.ServiceFilter{Query: strings.TrimSpace(c.QueryParam("q")), Category: c.QueryParam("category"), Limit: 200}
 	if raw := c.QueryParam("provider"); raw != "" {
@@ -98,7 +98,7 @@ func (s *Server) catalogPage(c echo.Context) error {
 }
 
 // orderableUnits lists the units the user may order for.
-func (s *Server) orderableUnits(c echo.Context) ([]units.Unit, error) {
+func (s *Pages) orderableUnits(c echo.Context) ([]units.Unit, error) {
 	ids, _ := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "request", "create")
 	var out []units.Unit
 	for _, id := range ids {
@@ -114,13 +114,13 @@ func (s *Server) orderableUnits(c echo.Context) ([]units.Unit, error) {
 	return out, nil
 }
 
-func (s *Server) servicePage(c echo.Context) error {
+func (s *Pages) servicePage(c echo.Context) error {
 	return s.showService(c, http.StatusOK, nil, url.Values{}, "")
 }
 
 // showService renders a service with its order form, and on a refused
 // order the messages beside the fields with what the user typed.
-func (s *Server) showService(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
+func (s *Pages) showService(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
 	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func (s *Server) showService(c echo.Context, status int, errs map[string]string,
 }
 
 // orderForm places an order from the service page.
-func (s *Server) orderForm(c echo.Context) error {
+func (s *Pages) orderForm(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "service")
 	if err != nil {
 		return err
@@ -189,7 +189,7 @@ func (s *Server) orderForm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(r.ID))
 }
 
-func (s *Server) refusedOrder(c echo.Context, err error, form url.Values) error {
+func (s *Pages) refusedOrder(c echo.Context, err error, form url.Values) error {
 	errs, problem, ok := formErrors(err)
 	if !ok {
 		return err

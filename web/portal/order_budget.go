@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/labstack/echo/v4"
@@ -24,7 +24,7 @@ type orderBudget struct {
 // orderBudgets reads this month's budget of each unit the person may order
 // for. The estimate is the price at quantity one; the portal's script
 // recomputes After as the quantity changes.
-func (s *Server) orderBudgets(c echo.Context, ordering []units.Unit, price *money.Money) ([]orderBudget, error) {
+func (s *Pages) orderBudgets(c echo.Context, ordering []units.Unit, price *money.Money) ([]orderBudget, error) {
 	if price == nil {
 		return nil, nil
 	}

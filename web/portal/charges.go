@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -48,7 +48,7 @@ type chargesData struct {
 
 // chargeRows dresses charges for the page, with what the user may do.
 type chargeDresser struct {
-	s        *Server
+	s        *Pages
 	c        echo.Context
 	units    unitNames
 	services map[int64]string
@@ -56,7 +56,7 @@ type chargeDresser struct {
 	disputes map[int64]*billing.Dispute // preloaded for a page of charges
 }
 
-func (s *Server) newChargeDresser(c echo.Context) *chargeDresser {
+func (s *Pages) newChargeDresser(c echo.Context) *chargeDresser {
 	return &chargeDresser{s: s, c: c, units: unitNames{}, services: map[int64]string{}, periods: map[string]string{}}
 }
 
@@ -116,11 +116,11 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 
 // chargesPage lists the charges the user may see: managers those of their
 // units (and the units below), finance and auditors all.
-func (s *Server) chargesPage(c echo.Context) error {
+func (s *Pages) chargesPage(c echo.Context) error {
 	return s.showCharges(c, http.StatusOK, nil, nil, 0)
 }
 
-func (s *Server) showCharges(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
+func (s *Pages) showCharges(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
 	ids, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "charge", "read")
 	if !orgWide && len(ids) == 0 {
 		return notFoundPage()
@@ -217,11 +217,11 @@ func (s *Server) showCharges(c echo.Context, status int, errs map[string]string,
 
 // chargePage shows one charge, with its dispute and the dispute form. A
 // charge the user may not see is a 404 page.
-func (s *Server) chargePage(c echo.Context) error {
+func (s *Pages) chargePage(c echo.Context) error {
 	return s.showCharge(c, http.StatusOK, nil, nil)
 }
 
-func (s *Server) showCharge(c echo.Context, status int, errs map[string]string, typed url.Values) error {
+func (s *Pages) showCharge(c echo.Context, status int, errs map[string]string, typed url.Values) error {
 	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err
@@ -251,7 +251,7 @@ func (s *Server) showCharge(c echo.Context, status int, errs map[string]string, 
 
 // disputeForm raises a dispute on a charge for a manager of its consumer
 // unit, after a confirmation.
-func (s *Server) disputeForm(c echo.Context) error {
+func (s *Pages) disputeForm(c echo.Context) error {
 	ch, err := s.VisibleCharge(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -59,7 +59,7 @@ type adminUnitData struct {
 
 // adminAllUnits lists every unit the caller may know of, archived ones only for
 // admins and auditors (as GET /units does).
-func (s *Server) adminAllUnits(c echo.Context) ([]units.Unit, error) {
+func (s *Pages) adminAllUnits(c echo.Context) ([]units.Unit, error) {
 	return units.ListUnits(c.Request().Context(), s.DB, units.UnitFilter{IncludeArchived: s.SeesArchived(c), Limit: 100000})
 }
 
@@ -110,11 +110,11 @@ func adminUnitTree(list, all []units.Unit) []adminUnitRow {
 	return out
 }
 
-func (s *Server) adminUnitsPage(c echo.Context) error {
+func (s *Pages) adminUnitsPage(c echo.Context) error {
 	return s.showAdminUnits(c, http.StatusOK, nil, url.Values{}, "")
 }
 
-func (s *Server) showAdminUnits(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
+func (s *Pages) showAdminUnits(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
 	a := s.adminAccessFor(c)
 	if !a.SeesUnitsPage {
 		return adminHidden()
@@ -157,7 +157,7 @@ func (s *Server) showAdminUnits(c echo.Context, status int, errs map[string]stri
 
 // adminUnitForm reads the unit form into a change; money is typed the
 // locale's way. Field messages come back for what cannot be read.
-func (s *Server) adminUnitForm(c echo.Context, form url.Values) (units.UnitChange, map[string]string) {
+func (s *Pages) adminUnitForm(c echo.Context, form url.Values) (units.UnitChange, map[string]string) {
 	tr := adminTr(c)
 	errs := map[string]string{}
 	code, name := form.Get("code"), form.Get("name")
@@ -183,7 +183,7 @@ func (s *Server) adminUnitForm(c echo.Context, form url.Values) (units.UnitChang
 	return ch, errs
 }
 
-func (s *Server) adminCreateUnit(c echo.Context) error {
+func (s *Pages) adminCreateUnit(c echo.Context) error {
 	a := s.adminAccessFor(c)
 	if !a.Units {
 		return adminHidden()
@@ -225,13 +225,13 @@ func adminStatus(err error) int {
 	return http.StatusUnprocessableEntity
 }
 
-func (s *Server) adminUnitPage(c echo.Context) error {
+func (s *Pages) adminUnitPage(c echo.Context) error {
 	return s.showAdminUnit(c, http.StatusOK, nil, nil, "", false)
 }
 
 // showAdminUnit renders a unit's page: its settings (a form for admins) and
 // its members (with grant and revoke for those who manage them).
-func (s *Server) showAdminUnit(c echo.Context, status int, errs map[string]string, form url.Values, problem string, confirmArchive bool) error {
+func (s *Pages) showAdminUnit(c echo.Context, status int, errs map[string]string, form url.Values, problem string, confirmArchive bool) error {
 	a := s.adminAccessFor(c)
 	u, err := s.VisibleUnit(c)
 	if err != nil {
@@ -295,7 +295,7 @@ func (s *Server) showAdminUnit(c echo.Context, status int, errs map[string]strin
 	return s.render(c, status, "admin_unit", v)
 }
 
-func (s *Server) adminUpdateUnit(c echo.Context) error {
+func (s *Pages) adminUpdateUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
 		return adminHidden()
 	}
@@ -316,7 +316,7 @@ func (s *Server) adminUpdateUnit(c echo.Context) error {
 
 // adminChangeUnit applies a change to a unit in one transaction and goes
 // back to its page, or shows why the domain refused it.
-func (s *Server) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitChange, form url.Values, flashKey string) error {
+func (s *Pages) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitChange, form url.Values, flashKey string) error {
 	ctx := c.Request().Context()
 	var updated *units.Unit
 	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
@@ -336,7 +336,7 @@ func (s *Server) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitCha
 
 // adminArchiveUnit archives a unit after a confirmation: the portal's script
 // asks in the browser; without it the unit page asks first.
-func (s *Server) adminArchiveUnit(c echo.Context) error {
+func (s *Pages) adminArchiveUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
 		return adminHidden()
 	}
@@ -351,7 +351,7 @@ func (s *Server) adminArchiveUnit(c echo.Context) error {
 	return s.adminChangeUnit(c, u, units.UnitChange{Archived: &yes}, nil, "admin.units.archived")
 }
 
-func (s *Server) adminRestoreUnit(c echo.Context) error {
+func (s *Pages) adminRestoreUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
 		return adminHidden()
 	}
@@ -365,11 +365,11 @@ func (s *Server) adminRestoreUnit(c echo.Context) error {
 
 // adminMemberUnit is memberUnit for pages: 404 unless the user sees the
 // unit's members, forbidden unless they manage them.
-func (s *Server) adminMemberUnit(c echo.Context) (*units.Unit, error) {
+func (s *Pages) adminMemberUnit(c echo.Context) (*units.Unit, error) {
 	return s.MemberUnit(c, "manage")
 }
 
-func (s *Server) adminAddMember(c echo.Context) error {
+func (s *Pages) adminAddMember(c echo.Context) error {
 	u, err := s.adminMemberUnit(c)
 	if err != nil {
 		return err
@@ -409,7 +409,7 @@ func (s *Server) adminAddMember(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/units/"+httpx.FormatID(u.ID))
 }
 
-func (s *Server) adminRemoveMember(c echo.Context) error {
+func (s *Pages) adminRemoveMember(c echo.Context) error {
 	u, err := s.adminMemberUnit(c)
 	if err != nil {
 		return err

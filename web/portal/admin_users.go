@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -36,11 +36,11 @@ type adminUsersData struct {
 
 const adminUsersPageSize = 100
 
-func (s *Server) adminUsersPage(c echo.Context) error {
+func (s *Pages) adminUsersPage(c echo.Context) error {
 	return s.showAdminUsers(c, http.StatusOK, nil, url.Values{}, "", nil)
 }
 
-func (s *Server) showAdminUsers(c echo.Context, status int, errs map[string]string, form url.Values, problem string, confirm *units.User) error {
+func (s *Pages) showAdminUsers(c echo.Context, status int, errs map[string]string, form url.Values, problem string, confirm *units.User) error {
 	a := s.adminAccessFor(c)
 	if !a.Users {
 		return adminHidden()
@@ -95,7 +95,7 @@ func (s *Server) showAdminUsers(c echo.Context, status int, errs map[string]stri
 	return s.render(c, status, "admin_users", v)
 }
 
-func (s *Server) adminCreateUser(c echo.Context) error {
+func (s *Pages) adminCreateUser(c echo.Context) error {
 	if !s.adminAccessFor(c).ManageUsers {
 		return adminHidden()
 	}
@@ -133,7 +133,7 @@ func (s *Server) adminCreateUser(c echo.Context) error {
 }
 
 // adminTargetUser loads the path's user for an admin action.
-func (s *Server) adminTargetUser(c echo.Context) (*units.User, error) {
+func (s *Pages) adminTargetUser(c echo.Context) (*units.User, error) {
 	id, err := httpx.PathID(c, "id", "user")
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (s *Server) adminTargetUser(c echo.Context) (*units.User, error) {
 // adminSetDisabled disables or enables a user; disabling asks first (the
 // portal's script in the browser, otherwise the page) and ends the user's
 // sessions and tokens, which the domain does in the same transaction.
-func (s *Server) adminSetDisabled(c echo.Context, disabled bool) error {
+func (s *Pages) adminSetDisabled(c echo.Context, disabled bool) error {
 	if !s.adminAccessFor(c).ManageUsers {
 		return adminHidden()
 	}
@@ -176,13 +176,13 @@ func (s *Server) adminSetDisabled(c echo.Context, disabled bool) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/users")
 }
 
-func (s *Server) adminDisableUser(c echo.Context) error { return s.adminSetDisabled(c, true) }
-func (s *Server) adminEnableUser(c echo.Context) error  { return s.adminSetDisabled(c, false) }
+func (s *Pages) adminDisableUser(c echo.Context) error { return s.adminSetDisabled(c, true) }
+func (s *Pages) adminEnableUser(c echo.Context) error  { return s.adminSetDisabled(c, false) }
 
 // adminOrgRole grants or revokes an organisation role. The domain keeps
 // admin and finance apart and the last admin in place; its refusal is shown
 // on the page.
-func (s *Server) adminOrgRole(c echo.Context, grant bool) error {
+func (s *Pages) adminOrgRole(c echo.Context, grant bool) error {
 	if !s.adminAccessFor(c).Grants {
 		return adminHidden()
 	}
@@ -222,12 +222,12 @@ func (s *Server) adminOrgRole(c echo.Context, grant bool) error {
 	return c.Redirect(http.StatusSeeOther, "/admin/users")
 }
 
-func (s *Server) adminGrantOrgRole(c echo.Context) error  { return s.adminOrgRole(c, true) }
-func (s *Server) adminRevokeOrgRole(c echo.Context) error { return s.adminOrgRole(c, false) }
+func (s *Pages) adminGrantOrgRole(c echo.Context) error  { return s.adminOrgRole(c, true) }
+func (s *Pages) adminRevokeOrgRole(c echo.Context) error { return s.adminOrgRole(c, false) }
 
 // adminOrgRolesOf reads the organisation roles of a page of users through
 // the units store.
-func (s *Server) adminOrgRolesOf(c echo.Context, list []units.User) (map[int64][]string, error) {
+func (s *Pages) adminOrgRolesOf(c echo.Context, list []units.User) (map[int64][]string, error) {
 	out := make(map[int64][]string, len(list))
 	for _, u := range list {
 		roles, err := units.OrgRolesOf(c.Request().Context(), s.DB, u.ID)

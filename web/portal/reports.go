@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -59,7 +59,7 @@ type reportsData struct {
 // reportUnits lists the units the filters offer: every active unit, as
 // GET /units shows them to anyone; a filter narrows the figures, it never
 // widens what the reader sees.
-func (s *Server) reportUnits(c echo.Context) ([]units.Unit, error) {
+func (s *Pages) reportUnits(c echo.Context) ([]units.Unit, error) {
 	out, err := units.ListUnits(c.Request().Context(), s.DB, units.UnitFilter{Limit: 100000})
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func (s *Server) reportUnits(c echo.Context) ([]units.Unit, error) {
 // of months, with the visibility GET /reports/* applies: managers see their
 // units' rows, finance and auditors everything; anyone else gets the 404
 // page.
-func (s *Server) reportsPage(c echo.Context) error {
+func (s *Pages) reportsPage(c echo.Context) error {
 	uid := httpx.CurrentPrincipal(c).ID()
 	unitIDs, orgWide := s.Authz.UnitsWhere(uid, "report", "read")
 	if !orgWide && len(unitIDs) == 0 {

@@ -1,4 +1,4 @@
-package web
+package portal
 
 // moneyMessages are the texts of the charges, budgets, periods, disputes
 // and adjustments pages.

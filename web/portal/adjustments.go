@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -35,11 +35,11 @@ type adjustmentsData struct {
 
 // adjustmentsPage lists manual adjustments with the maker-checker queue and
 // the form to make one; auditors see the lists only.
-func (s *Server) adjustmentsPage(c echo.Context) error {
+func (s *Pages) adjustmentsPage(c echo.Context) error {
 	return s.showAdjustments(c, http.StatusOK, nil, nil, 0)
 }
 
-func (s *Server) showAdjustments(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
+func (s *Pages) showAdjustments(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
 	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
@@ -90,7 +90,7 @@ func (s *Server) showAdjustments(c echo.Context, status int, errs map[string]str
 
 // adjustmentForm makes an adjustment: it posts at once up to the approval
 // limit and waits for a second finance user above it.
-func (s *Server) adjustmentForm(c echo.Context) error {
+func (s *Pages) adjustmentForm(c echo.Context) error {
 	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}
@@ -147,7 +147,7 @@ func (s *Server) adjustmentForm(c echo.Context) error {
 
 // decideAdjustmentForm approves (a finance user other than the maker) or
 // rejects a pending adjustment.
-func (s *Server) decideAdjustmentForm(c echo.Context) error {
+func (s *Pages) decideAdjustmentForm(c echo.Context) error {
 	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
 		return notFoundPage()
 	}

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/labstack/echo/v4"
@@ -18,7 +18,7 @@ type financeAttention struct {
 // attentionPage bounds each count; the page shows "100+" when reached.
 const attentionPage = 100
 
-func (s *Server) financeAttention(c echo.Context) (*financeAttention, error) {
+func (s *Pages) financeAttention(c echo.Context) (*financeAttention, error) {
 	if !s.Authz.Can(httpx.CurrentPrincipal(c).ID(), 0, "dispute", "resolve") {
 		return nil, nil
 	}

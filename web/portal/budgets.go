@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"github.com/tiski/tiski/web/httpx"
@@ -61,11 +61,11 @@ func lastMonths(month string, n int) []string {
 
 // budgetsPage shows, per unit the user may see, the month's budget against
 // spend (posted plus committed) and spend by month.
-func (s *Server) budgetsPage(c echo.Context) error {
+func (s *Pages) budgetsPage(c echo.Context) error {
 	return s.showBudgets(c, http.StatusOK, nil, nil, 0)
 }
 
-func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
+func (s *Pages) showBudgets(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
 	list, err := s.unitsFor(c, "budget", "read")
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func (s *Server) showBudgets(c echo.Context, status int, errs map[string]string,
 
 // budgetForm sets a unit's budget for a month (PUT semantics: amount, warn
 // line and hardness replace what was there), for finance only.
-func (s *Server) budgetForm(c echo.Context) error {
+func (s *Pages) budgetForm(c echo.Context) error {
 	id, err := httpx.PathID(c, "id", "unit")
 	if err != nil {
 		return err
