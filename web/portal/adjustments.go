@@ -135,10 +135,11 @@ func (s *Pages) adjustmentForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		status, errs, ok := formFault(v.T, err, "adjustment")
+		r, ok := formFault(v.T, moneyTexts, err)
 		if !ok {
 			return err
 		}
+		status, errs := r.Status, r.at("adjustment")
 		return s.showAdjustments(c, status, errs, form, 0)
 	}
 	setFlash(c, v.T.T("flash.adjustment."+created.Status))
@@ -179,10 +180,11 @@ func (s *Pages) decideAdjustmentForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		status, errs, ok := formFault(v.T, err, "decision")
+		r, ok := formFault(v.T, moneyTexts, err)
 		if !ok {
 			return err
 		}
+		status, errs := r.Status, r.at("decision")
 		for _, msg := range errs {
 			errs["decision"] = msg // the decision form shows every refusal
 		}

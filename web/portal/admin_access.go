@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 )
 
@@ -75,43 +74,6 @@ func (a adminAccess) tabs(path string) []navItem {
 		items[i].Current = items[i].Href == path || strings.HasPrefix(path, items[i].Href+"/")
 	}
 	return items
-}
-
-// adminHidden is the answer for an admin page or object the user may not
-// see: the 404 page, never data.
-func adminHidden() error { return fault.NotFound("page") }
-
-// adminErrors turns a domain fault into messages beside the form's fields
-// in the user's language: conflicts by their code, invalid fields (outside
-// English, where the domain's own message is the most precise) by field.
-func adminErrors(locale string, err error) (map[string]string, string, bool) {
-	errs, problem, ok := formErrors(err)
-	if !ok {
-		return nil, "", false
-	}
-	fe, _ := fault.As(err)
-	translated := func(field, msg string) string {
-		if fe.Code != "" && fe.Code != "invalid" {
-			if t, ok := messages[locale]["admin.err."+fe.Code]; ok {
-				return t
-			}
-		}
-		if locale != "en" && field != "" {
-			if t, ok := messages[locale]["admin.err.invalid."+field]; ok {
-				return t
-			}
-		}
-		return msg
-	}
-	out := map[string]string{}
-	for field, msg := range errs {
-		name := strings.ReplaceAll(field, ".", "_")
-		out[name] = translated(name, msg)
-	}
-	if problem != "" {
-		problem = translated("", problem)
-	}
-	return out, problem, true
 }
 
 // adminAmount reads a price or threshold typed the locale's way (see

@@ -79,7 +79,7 @@ func (s *Pages) adminServicesPage(c echo.Context) error {
 func (s *Pages) showAdminServices(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
 	a := s.adminAccessFor(c)
 	if !a.SeesServices {
-		return adminHidden()
+		return notFoundPage()
 	}
 	ctx := c.Request().Context()
 	list, err := catalog.ListServices(ctx, s.DB, catalog.ServiceFilter{IncludeInactive: true, Limit: 100000})
@@ -156,7 +156,7 @@ func adminSLAForm(tr translator, form url.Values, errs map[string]string) (first
 func (s *Pages) adminCreateService(c echo.Context) error {
 	a := s.adminAccessFor(c)
 	if !a.ServicesOrg && len(a.ServiceUnits) == 0 {
-		return adminHidden()
+		return notFoundPage()
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -190,11 +190,12 @@ func (s *Pages) adminCreateService(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		errs, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminServices(c, adminStatus(err), errs, form, problem)
+		return s.showAdminServices(c, r.Status, errs, form, problem)
 	}
 	setFlash(c, tr.T("admin.services.created", created.Code))
 	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(created.ID))
@@ -215,7 +216,7 @@ func (s *Pages) adminVisibleService(c echo.Context) (*catalog.Service, bool, err
 	a := s.adminAccessFor(c)
 	manage := a.managesServices(svc.ProviderUnitID)
 	if !manage && !a.Units {
-		return nil, false, adminHidden()
+		return nil, false, notFoundPage()
 	}
 	return svc, manage, nil
 }
@@ -282,7 +283,7 @@ func (s *Pages) adminUpdateService(c echo.Context) error {
 		return err
 	}
 	if !manage {
-		return adminHidden()
+		return notFoundPage()
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -306,11 +307,12 @@ func (s *Pages) adminUpdateService(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		errs, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminService(c, adminStatus(err), errs, form, problem)
+		return s.showAdminService(c, r.Status, errs, form, problem)
 	}
 	setFlash(c, tr.T("admin.services.saved", svc.Code))
 	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(svc.ID))
@@ -324,7 +326,7 @@ func (s *Pages) adminAddRate(c echo.Context) error {
 		return err
 	}
 	if !manage {
-		return adminHidden()
+		return notFoundPage()
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -344,11 +346,12 @@ func (s *Pages) adminAddRate(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		errs, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminService(c, adminStatus(err), errs, form, problem)
+		return s.showAdminService(c, r.Status, errs, form, problem)
 	}
 	setFlash(c, tr.T("admin.services.rate_added", adminTranslatorFor(c, s).Money(price), adminDate(tr.locale, rate.EffectiveFrom)))
 	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(svc.ID))

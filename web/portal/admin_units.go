@@ -117,7 +117,7 @@ func (s *Pages) adminUnitsPage(c echo.Context) error {
 func (s *Pages) showAdminUnits(c echo.Context, status int, errs map[string]string, form url.Values, problem string) error {
 	a := s.adminAccessFor(c)
 	if !a.SeesUnitsPage {
-		return adminHidden()
+		return notFoundPage()
 	}
 	if !a.Units && !a.MembersOrg && len(a.MemberUnits) == 0 {
 		// Nothing to show here: go where the user's admin work is.
@@ -186,7 +186,7 @@ func (s *Pages) adminUnitForm(c echo.Context, form url.Values) (units.UnitChange
 func (s *Pages) adminCreateUnit(c echo.Context) error {
 	a := s.adminAccessFor(c)
 	if !a.Units {
-		return adminHidden()
+		return notFoundPage()
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -205,24 +205,15 @@ func (s *Pages) adminCreateUnit(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		errs, problem, ok := adminErrors(localeFor(c), err)
+		r, ok := formFault(translator{locale: localeFor(c)}, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminUnits(c, adminStatus(err), errs, form, problem)
+		return s.showAdminUnits(c, r.Status, errs, form, problem)
 	}
 	setFlash(c, adminTr(c).T("admin.units.created", created.Code))
 	return c.Redirect(http.StatusSeeOther, "/admin/units")
-}
-
-// adminStatus is the status a refused form answers with.
-func adminStatus(err error) int {
-	if fe, ok := fault.As(err); ok {
-		if st, ok := httpx.FaultStatus(fe); ok {
-			return st
-		}
-	}
-	return http.StatusUnprocessableEntity
 }
 
 func (s *Pages) adminUnitPage(c echo.Context) error {
@@ -297,7 +288,7 @@ func (s *Pages) showAdminUnit(c echo.Context, status int, errs map[string]string
 
 func (s *Pages) adminUpdateUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
-		return adminHidden()
+		return notFoundPage()
 	}
 	u, err := s.VisibleUnit(c)
 	if err != nil {
@@ -324,11 +315,12 @@ func (s *Pages) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitChan
 		return err
 	})
 	if err != nil {
-		errs, problem, ok := adminErrors(localeFor(c), err)
+		r, ok := formFault(translator{locale: localeFor(c)}, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminUnit(c, adminStatus(err), errs, form, problem, false)
+		return s.showAdminUnit(c, r.Status, errs, form, problem, false)
 	}
 	setFlash(c, adminTr(c).T(flashKey, updated.Code))
 	return c.Redirect(http.StatusSeeOther, "/admin/units/"+httpx.FormatID(u.ID))
@@ -338,7 +330,7 @@ func (s *Pages) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitChan
 // asks in the browser; without it the unit page asks first.
 func (s *Pages) adminArchiveUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
-		return adminHidden()
+		return notFoundPage()
 	}
 	u, err := s.VisibleUnit(c)
 	if err != nil {
@@ -353,7 +345,7 @@ func (s *Pages) adminArchiveUnit(c echo.Context) error {
 
 func (s *Pages) adminRestoreUnit(c echo.Context) error {
 	if !s.adminAccessFor(c).Units {
-		return adminHidden()
+		return notFoundPage()
 	}
 	u, err := s.VisibleUnit(c)
 	if err != nil {
@@ -381,11 +373,12 @@ func (s *Pages) adminAddMember(c echo.Context) error {
 	tr := adminTr(c)
 	role := form.Get("role")
 	refuse := func(err error) error {
-		errs, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminUnit(c, adminStatus(err), errs, form, problem, false)
+		return s.showAdminUnit(c, r.Status, errs, form, problem, false)
 	}
 	ctx := c.Request().Context()
 	target, err := units.GetUserByEmail(ctx, s.DB, form.Get("email"))
@@ -421,11 +414,12 @@ func (s *Pages) adminRemoveMember(c echo.Context) error {
 		return fault.NotFound("grant")
 	}
 	refuse := func(err error) error {
-		errs, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminUnit(c, adminStatus(err), errs, nil, problem, false)
+		return s.showAdminUnit(c, r.Status, errs, nil, problem, false)
 	}
 	if err := s.CheckManagerGrant(c, role); err != nil {
 		return s.showAdminUnit(c, http.StatusForbidden, nil, nil, tr.T("admin.err.manager_role"), false)

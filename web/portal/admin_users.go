@@ -43,7 +43,7 @@ func (s *Pages) adminUsersPage(c echo.Context) error {
 func (s *Pages) showAdminUsers(c echo.Context, status int, errs map[string]string, form url.Values, problem string, confirm *units.User) error {
 	a := s.adminAccessFor(c)
 	if !a.Users {
-		return adminHidden()
+		return notFoundPage()
 	}
 	ctx := c.Request().Context()
 	q := strings.TrimSpace(c.QueryParam("q"))
@@ -97,7 +97,7 @@ func (s *Pages) showAdminUsers(c echo.Context, status int, errs map[string]strin
 
 func (s *Pages) adminCreateUser(c echo.Context) error {
 	if !s.adminAccessFor(c).ManageUsers {
-		return adminHidden()
+		return notFoundPage()
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -105,11 +105,12 @@ func (s *Pages) adminCreateUser(c echo.Context) error {
 	}
 	tr := adminTr(c)
 	refuse := func(err error) error {
-		errs, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminUsers(c, adminStatus(err), errs, form, problem, nil)
+		return s.showAdminUsers(c, r.Status, errs, form, problem, nil)
 	}
 	u := units.User{Email: strings.TrimSpace(form.Get("email")), Name: form.Get("name"), Locale: form.Get("locale")}
 	if pw := form.Get("password"); pw != "" {
@@ -146,7 +147,7 @@ func (s *Pages) adminTargetUser(c echo.Context) (*units.User, error) {
 // sessions and tokens, which the domain does in the same transaction.
 func (s *Pages) adminSetDisabled(c echo.Context, disabled bool) error {
 	if !s.adminAccessFor(c).ManageUsers {
-		return adminHidden()
+		return notFoundPage()
 	}
 	target, err := s.adminTargetUser(c)
 	if err != nil {
@@ -162,11 +163,12 @@ func (s *Pages) adminSetDisabled(c echo.Context, disabled bool) error {
 		return err
 	})
 	if err != nil {
-		_, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		problem := r.Problem
 		if !ok {
 			return err
 		}
-		return s.showAdminUsers(c, adminStatus(err), nil, url.Values{}, problem, nil)
+		return s.showAdminUsers(c, r.Status, nil, url.Values{}, problem, nil)
 	}
 	key := "admin.users.enabled"
 	if disabled {
@@ -184,7 +186,7 @@ func (s *Pages) adminEnableUser(c echo.Context) error  { return s.adminSetDisabl
 // on the page.
 func (s *Pages) adminOrgRole(c echo.Context, grant bool) error {
 	if !s.adminAccessFor(c).Grants {
-		return adminHidden()
+		return notFoundPage()
 	}
 	target, err := s.adminTargetUser(c)
 	if err != nil {
@@ -205,14 +207,15 @@ func (s *Pages) adminOrgRole(c echo.Context, grant bool) error {
 		if fault.Is(err, fault.KindNotFound) {
 			err = fault.Conflict("no_grant", "the user does not hold %s", role)
 		}
-		_, problem, ok := adminErrors(tr.locale, err)
+		r, ok := formFault(tr, adminTexts, err)
+		problem := r.Problem
 		if !ok {
 			return err
 		}
 		if problem == "" {
 			problem = err.Error()
 		}
-		return s.showAdminUsers(c, adminStatus(err), nil, url.Values{}, problem, nil)
+		return s.showAdminUsers(c, r.Status, nil, url.Values{}, problem, nil)
 	}
 	key := "admin.users.revoked"
 	if grant {

@@ -198,10 +198,11 @@ func (s *Pages) budgetForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		status, errs, ok := formFault(v.T, err, "budget")
+		r, ok := formFault(v.T, moneyTexts, err)
 		if !ok {
 			return err
 		}
+		status, errs := r.Status, r.at("budget")
 		return s.showBudgets(c, status, errs, form, id)
 	}
 	setFlash(c, v.T.T("flash.budget", month))

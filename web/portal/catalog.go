@@ -190,13 +190,14 @@ func (s *Pages) orderForm(c echo.Context) error {
 }
 
 func (s *Pages) refusedOrder(c echo.Context, err error, form url.Values) error {
-	errs, problem, ok := formErrors(err)
+	r, ok := formFault(translator{locale: localeFor(c)}, requestTexts, err)
+	errs, problem := r.Errors, r.Problem
 	if !ok {
 		return err
 	}
 	for field, msg := range errs {
-		if strings.HasPrefix(field, "fields.") {
-			errs["field_"+strings.TrimPrefix(field, "fields.")] = msg
+		if strings.HasPrefix(field, "fields_") {
+			errs["field_"+strings.TrimPrefix(field, "fields_")] = msg
 		}
 	}
 	return s.showService(c, http.StatusUnprocessableEntity, errs, form, problem)

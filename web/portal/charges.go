@@ -274,10 +274,11 @@ func (s *Pages) disputeForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		status, errs, ok := formFault(v.T, err, "dispute")
+		r, ok := formFault(v.T, moneyTexts, err)
 		if !ok {
 			return err
 		}
+		status, errs := r.Status, r.at("dispute")
 		return s.showCharge(c, status, errs, form)
 	}
 	setFlash(c, v.T.T("flash.disputed", httpx.FormatID(ch.ID)))

@@ -151,10 +151,11 @@ func (s *Pages) settleForm(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		status, errs, ok := formFault(v.T, err, "dispute")
+		r, ok := formFault(v.T, moneyTexts, err)
 		if !ok {
 			return err
 		}
+		status, errs := r.Status, r.at("dispute")
 		if msg, ok := errs["credit_minor"]; ok { // the form's field is the typed amount
 			errs = map[string]string{"credit": msg}
 		}

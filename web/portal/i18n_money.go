@@ -5,7 +5,6 @@ package portal
 var moneyMessages = catalogue{
 	"en": {
 		"money.all": "All", "money.filter": "Show", "money.next": "Next page",
-		"money.confirm.title": "Please confirm", "money.confirm.yes": "Yes, go ahead", "money.confirm.no": "Go back",
 		"money.err.month":                "Give a month as YYYY-MM, such as 2026-11.",
 		"money.err.choice":               "Choose one of the options.",
 		"money.err.amount":               "Type an amount such as %s.",
@@ -80,7 +79,6 @@ var moneyMessages = catalogue{
 	},
 	"fi": {
 		"money.all": "Kaikki", "money.filter": "Näytä", "money.next": "Seuraava sivu",
-		"money.confirm.title": "Vahvista", "money.confirm.yes": "Kyllä, jatka", "money.confirm.no": "Takaisin",
 		"money.err.month":                "Anna kuukausi muodossa VVVV-KK, esimerkiksi 2026-11.",
 		"money.err.choice":               "Valitse yksi vaihtoehdoista.",
 		"money.err.amount":               "Kirjoita summa muodossa %s.",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/tiski/tiski/web/httpx"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/billing"
-	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
 )
@@ -165,75 +163,6 @@ func formAmount(locale string, minor int64, currency string) string {
 	return out
 }
 
-// faultMessage translates the domain faults the money forms expect; any
-// other fault keeps the domain's own message.
-func faultMessage(tr translator, err error) (field, msg string, ok bool) {
-	fe, isFault := fault.As(err)
-	if !isFault || fe.Kind == fault.KindNotFound {
-		return "", "", false
-	}
-	field, _ = fe.Details["field"].(string)
-	key := "money.err." + fe.Code
-	if fe.Code == "invalid" && field != "" {
-		key = "money.err.field." + field
-	}
-	if _, known := messages["en"][key]; known {
-		return field, tr.T(key), true
-	}
-	return field, fe.Message, true
-}
-
-// formFault is a refused money form: the HTTP status and the message beside
-// the field the fault names, or beside fallback when it names none. ok is
-// false for what is no form's business (not found, or not a fault at all).
-func formFault(tr translator, err error, fallback string) (status int, errs map[string]string, ok bool) {
-	field, msg, ok := faultMessage(tr, err)
-	if !ok {
-		return 0, nil, false
-	}
-	if field == "" {
-		field = fallback
-	}
-	status, _ = httpx.FaultStatus(err)
-	return status, map[string]string{field: msg}, true
-}
-
-// confirmPage asks before a money form posts when the portal's script did
-// not (data-confirm adds confirm=yes): it repeats the form's fields.
-type confirmPage struct {
-	Action   string
-	Question string
-	Back     string
-	Fields   []confirmField
-}
-
-type confirmField struct{ Name, Value string }
-
-// needConfirm renders the confirmation page unless the form says yes.
-func (s *Pages) needConfirm(c echo.Context, form url.Values, question, back string) (bool, error) {
-	if form.Get("confirm") == "yes" {
-		return false, nil
-	}
-	data := confirmPage{Action: c.Request().URL.Path, Back: safeNext(back)}
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		if k != "csrf_token" && k != "confirm" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range form[k] {
-			data.Fields = append(data.Fields, confirmField{k, v})
-		}
-	}
-	v := s.newView(c, "", data)
-	v.Title = v.T.T("money.confirm.title")
-	data.Question = v.T.T(question)
-	v.Data = data
-	return true, s.render(c, http.StatusOK, "moneyconfirm", v)
-}
-
 // backTo is where a money form returns: the page it came from, if local.
 func backTo(form url.Values, fallback string) string {
 	if b := form.Get("back"); b != "" {
@@ -241,9 +170,6 @@ func backTo(form url.Values, fallback string) string {
 	}
 	return fallback
 }
-
-// notFoundPage is what a user without the page's permission sees.
-func notFoundPage() error { return fault.NotFound("page") }
 
 func moneyOf(minor int64, currency string) money.Money {
 	return money.Money{Minor: minor, Currency: currency}

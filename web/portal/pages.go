@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/catalog"
-	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
 )
 
@@ -245,21 +244,6 @@ func (s *Pages) renderErrorPage(c echo.Context, status int, message string) erro
 		v.Title, v.Problem = v.T.T("error.title"), message
 	}
 	return s.render(c, status, "error", v)
-}
-
-// formErrors turns a domain fault into messages beside the form's fields.
-// What the user may not see or do is no form message: not found is the 404
-// page, forbidden the 403 page with its reason.
-func formErrors(err error) (map[string]string, string, bool) {
-	fe, ok := fault.As(err)
-	if !ok || fe.Kind == fault.KindNotFound || fe.Kind == fault.KindForbidden {
-		return nil, "", false
-	}
-	field, _ := fe.Details["field"].(string)
-	if field == "" {
-		return map[string]string{}, fe.Message, true
-	}
-	return map[string]string{field: fe.Message}, "", true
 }
 
 // safeNext accepts only a local path to return to after signing in.

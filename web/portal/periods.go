@@ -112,8 +112,8 @@ func (s *Pages) periodForm(c echo.Context) error {
 			ids, _ := fe.Details["dispute_ids"].([]int64)
 			return s.showPeriods(c, status, v.T.T("periods.blocked", month, len(ids)), ids, month)
 		}
-		_, msg, _ := faultMessage(v.T, err)
-		return s.showPeriods(c, status, msg, nil, "")
+		r, _ := formFault(v.T, moneyTexts, err)
+		return s.showPeriods(c, status, r.message(), nil, "")
 	}
 	setFlash(c, v.T.T("flash.period."+action, month))
 	return c.Redirect(http.StatusSeeOther, "/finance/periods")

@@ -76,7 +76,7 @@ func (s *Pages) reportsPage(c echo.Context) error {
 	uid := httpx.CurrentPrincipal(c).ID()
 	unitIDs, orgWide := s.Authz.UnitsWhere(uid, "report", "read")
 	if !orgWide && len(unitIDs) == 0 {
-		return adminHidden()
+		return notFoundPage()
 	}
 	scope := reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}
 	loc := s.Location
@@ -123,7 +123,8 @@ func (s *Pages) reportsPage(c echo.Context) error {
 	v.Title = v.T.T("reports.title")
 	v.Form = form
 	if err != nil {
-		errs, problem, ok := adminErrors(v.Locale, err)
+		r, ok := formFault(v.T, adminTexts, err)
+		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}

@@ -220,10 +220,10 @@ func (s *Pages) actForm(c echo.Context) error {
 	}
 	action := form.Get("action")
 	version, _ := strconv.ParseInt(form.Get("version"), 10, 64)
-	if needsConfirmation[action] && form.Get("confirm") != "yes" {
-		v := s.newView(c, "", map[string]string{"ID": httpx.FormatID(id), "Action": action, "Version": form.Get("version"), "Note": form.Get("note")})
-		v.Title = v.T.T("action." + action)
-		return s.render(c, http.StatusOK, "confirm", v)
+	if needsConfirmation[action] {
+		if asked, err := s.needConfirm(c, form, "confirm."+action, "/requests/"+httpx.FormatID(id)); asked || err != nil {
+			return err
+		}
 	}
 	a := requests.Action{Name: action, Version: version, Note: form.Get("note")}
 	if action == "assign" {
@@ -233,7 +233,8 @@ func (s *Pages) actForm(c echo.Context) error {
 		if fe, ok := fault.As(err); ok && fe.Code == "stale_version" {
 			return s.showRequest(c, http.StatusConflict, true, nil, url.Values{}, "")
 		}
-		if errs, problem, ok := formErrors(err); ok {
+		if r, ok := formFault(translator{locale: localeFor(c)}, requestTexts, err); ok {
+			errs, problem := r.Errors, r.Problem
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
 		}
 		return err
@@ -259,7 +260,8 @@ func (s *Pages) requestForm(c echo.Context, flashKey, anchor string,
 	ctx, v, now := c.Request().Context(), s.Viewer(c), time.Now().UTC()
 	err = s.DB.InTx(ctx, func(tx bun.Tx) error { return do(ctx, tx, v, id, form, now) })
 	if err != nil {
-		if errs, problem, ok := formErrors(err); ok {
+		if r, ok := formFault(translator{locale: localeFor(c)}, requestTexts, err); ok {
+			errs, problem := r.Errors, r.Problem
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
 		}
 		return err
