@@ -1,6 +1,7 @@
-package web_test
+package api_test
 
 import (
+	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"testing"
 
@@ -10,21 +11,21 @@ import (
 
 func TestUnitCalendar(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
-		path := "/api/v1/units/" + id(f.units["IT"]) + "/calendar"
-		member := f.login("mktmember")
-		res := member.call("GET", path, nil)
-		if res.status != http.StatusOK || res.json["custom"] != false || res.json["time_zone"] != "Europe/Helsinki" {
-			t.Fatalf("default calendar = %d %s", res.status, res.body)
+		f := webtest.NewFixture(t, d)
+		path := "/api/v1/units/" + webtest.ID(f.Units["IT"]) + "/calendar"
+		member := f.Login("mktmember")
+		res := member.Call("GET", path, nil)
+		if res.Status != http.StatusOK || res.JSON["custom"] != false || res.JSON["time_zone"] != "Europe/Helsinki" {
+			t.Fatalf("default calendar = %d %s", res.Status, res.Body)
 		}
 		good := map[string]any{"time_zone": "Europe/Helsinki", "preset": "fi", "holidays": []string{"2026-12-31"},
 			"hours": []map[string]any{{"weekday": 1, "start": "08:00", "end": "12:00"}, {"weekday": 1, "start": "13:00", "end": "17:00"}}}
 		for _, who := range []string{"mktmember", "itagent", "finance", "admin"} {
-			if res := f.login(who).call("PUT", path, good); res.status != http.StatusForbidden {
-				t.Errorf("PUT by %s = %d", who, res.status)
+			if res := f.Login(who).Call("PUT", path, good); res.Status != http.StatusForbidden {
+				t.Errorf("PUT by %s = %d", who, res.Status)
 			}
 		}
-		manager := f.login("itmgr")
+		manager := f.Login("itmgr")
 		bad := []map[string]any{
 			{"time_zone": "Europe/Helsinki", "hours": []map[string]any{}},
 			{"time_zone": "Mars/Olympus", "hours": good["hours"]},
@@ -35,19 +36,19 @@ func TestUnitCalendar(t *testing.T) {
 			{"time_zone": "Europe/Helsinki", "hours": good["hours"], "preset": "se"},
 		}
 		for i, body := range bad {
-			if res := manager.call("PUT", path, body); res.status != http.StatusUnprocessableEntity {
-				t.Errorf("bad calendar %d = %d %s", i, res.status, res.body)
+			if res := manager.Call("PUT", path, body); res.Status != http.StatusUnprocessableEntity {
+				t.Errorf("bad calendar %d = %d %s", i, res.Status, res.Body)
 			}
 		}
-		if f.count("unit_calendars") != 0 {
+		if f.Count("unit_calendars") != 0 {
 			t.Fatal("a refused calendar was stored")
 		}
-		if res := manager.call("PUT", path, good); res.status != http.StatusOK {
-			t.Fatalf("PUT = %d %s", res.status, res.body)
+		if res := manager.Call("PUT", path, good); res.Status != http.StatusOK {
+			t.Fatalf("PUT = %d %s", res.Status, res.Body)
 		}
-		res = member.call("GET", path, nil)
-		if res.json["custom"] != true || res.json["preset"] != "fi" {
-			t.Fatalf("stored calendar = %s", res.body)
+		res = member.Call("GET", path, nil)
+		if res.JSON["custom"] != true || res.JSON["preset"] != "fi" {
+			t.Fatalf("stored calendar = %s", res.Body)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package web_test
+package api_test
 
 import (
 	"archive/zip"
@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/tiski/tiski/web/webtest"
 	"image"
 	"image/color"
 	"image/png"
@@ -32,41 +33,41 @@ import (
 // Its server accepts bodies up to 16 MB so uploads meet the attachment
 // limit rather than the general body limit.
 type workDesk struct {
-	*fixture
-	as      map[string]*client
+	*webtest.Fixture
+	as      map[string]*webtest.Client
 	service string
 }
 
 func newWorkDesk(t *testing.T, d *db.DB) *workDesk {
 	t.Helper()
-	f := newFixture(t, d)
-	w := &workDesk{fixture: f, as: map[string]*client{}}
-	for _, p := range personas {
-		w.as[p.name] = f.login(p.name)
+	f := webtest.NewFixture(t, d)
+	w := &workDesk{Fixture: f, as: map[string]*webtest.Client{}}
+	for _, p := range webtest.Personas {
+		w.as[p.Name] = f.Login(p.Name)
 	}
 	admin := w.as["admin"]
 	for _, p := range []struct{ name, unit, role string }{
 		{"mktmgr", "MKT", "manager"}, {"mktmember2", "MKT", "member"}, {"sdagent", "IT-SD", "agent"},
 	} {
-		res := admin.call("POST", "/api/v1/users", map[string]any{"email": p.name + "@example.org", "name": p.name, "password": testPassword})
-		if res.status != http.StatusCreated {
-			t.Fatalf("create %s: %d %s", p.name, res.status, res.body)
+		res := admin.Call("POST", "/api/v1/users", map[string]any{"email": p.name + "@example.org", "name": p.name, "password": webtest.TestPassword})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", p.name, res.Status, res.Body)
 		}
-		f.users[p.name] = mustID(t, res.str("id"))
-		res = admin.call("POST", "/api/v1/units/"+id(f.units[p.unit])+"/members", map[string]any{"user_id": res.str("id"), "role": p.role})
-		if res.status != http.StatusCreated {
-			t.Fatalf("grant %s: %d %s", p.name, res.status, res.body)
+		f.Users[p.name] = mustID(t, res.Str("id"))
+		res = admin.Call("POST", "/api/v1/units/"+webtest.ID(f.Units[p.unit])+"/members", map[string]any{"user_id": res.Str("id"), "role": p.role})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("grant %s: %d %s", p.name, res.Status, res.Body)
 		}
-		w.as[p.name] = f.login(p.name)
+		w.as[p.name] = f.Login(p.name)
 	}
-	res := w.as["itmgr"].call("POST", "/api/v1/services", map[string]any{
-		"provider_unit_id": id(f.units["IT"]), "code": "SUPPORT", "name": "Desk-side support", "pricing_model": "fixed",
+	res := w.as["itmgr"].Call("POST", "/api/v1/services", map[string]any{
+		"provider_unit_id": webtest.ID(f.Units["IT"]), "code": "SUPPORT", "name": "Desk-side support", "pricing_model": "fixed",
 		"approval_policy": "never", "price": map[string]any{"amount_minor": 5000, "currency": "EUR"},
 		"sla": map[string]any{"first_response_minutes": 60, "resolution_minutes": 480}})
-	if res.status != http.StatusCreated {
-		t.Fatalf("create service: %d %s", res.status, res.body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create service: %d %s", res.Status, res.Body)
 	}
-	w.service = res.str("id")
+	w.service = res.Str("id")
 	return w
 }
 
@@ -81,46 +82,46 @@ func mustID(t *testing.T, s string) int64 {
 
 // orderWork files a request as mktmember for MKT; it is open at once.
 func (w *workDesk) orderWork(title string) string {
-	w.t.Helper()
-	res := w.as["mktmember"].call("POST", "/api/v1/requests", map[string]any{
-		"service_id": w.service, "consumer_unit_id": id(w.units["MKT"]), "title": title})
-	if res.status != http.StatusCreated || res.str("status") != "open" {
-		w.t.Fatalf("order: %d %s", res.status, res.body)
+	w.T.Helper()
+	res := w.as["mktmember"].Call("POST", "/api/v1/requests", map[string]any{
+		"service_id": w.service, "consumer_unit_id": webtest.ID(w.Units["MKT"]), "title": title})
+	if res.Status != http.StatusCreated || res.Str("status") != "open" {
+		w.T.Fatalf("order: %d %s", res.Status, res.Body)
 	}
-	return res.str("id")
+	return res.Str("id")
 }
 
 // move takes each action in turn as the named person, with the version of
 // the moment, and fails the test unless each succeeds.
 func (w *workDesk) move(as, rid string, actions ...string) {
-	w.t.Helper()
+	w.T.Helper()
 	for _, action := range actions {
-		res := w.as[as].call("POST", "/api/v1/requests/"+rid+"/actions",
-			map[string]any{"action": action, "version": w.request(as, rid).json["version"]})
-		if res.status != http.StatusOK {
-			w.t.Fatalf("%s %s: %d %s", as, action, res.status, res.body)
+		res := w.as[as].Call("POST", "/api/v1/requests/"+rid+"/actions",
+			map[string]any{"action": action, "version": w.request(as, rid).JSON["version"]})
+		if res.Status != http.StatusOK {
+			w.T.Fatalf("%s %s: %d %s", as, action, res.Status, res.Body)
 		}
 	}
 }
 
-func (w *workDesk) request(as, rid string) response {
-	w.t.Helper()
-	res := w.as[as].call("GET", "/api/v1/requests/"+rid, nil)
-	if res.status != http.StatusOK {
-		w.t.Fatalf("get request as %s: %d %s", as, res.status, res.body)
+func (w *workDesk) request(as, rid string) webtest.Response {
+	w.T.Helper()
+	res := w.as[as].Call("GET", "/api/v1/requests/"+rid, nil)
+	if res.Status != http.StatusOK {
+		w.T.Fatalf("get request as %s: %d %s", as, res.Status, res.Body)
 	}
 	return res
 }
 
 // actions lists the actions of a request's timeline as the person sees it.
 func (w *workDesk) actions(as, rid string) []string {
-	w.t.Helper()
-	res := w.as[as].call("GET", "/api/v1/requests/"+rid+"/events", nil)
-	if res.status != http.StatusOK {
-		w.t.Fatalf("events as %s: %d %s", as, res.status, res.body)
+	w.T.Helper()
+	res := w.as[as].Call("GET", "/api/v1/requests/"+rid+"/events", nil)
+	if res.Status != http.StatusOK {
+		w.T.Fatalf("events as %s: %d %s", as, res.Status, res.Body)
 	}
 	var out []string
-	for _, e := range res.items() {
+	for _, e := range res.Items() {
 		out = append(out, e["action"].(string))
 	}
 	return out
@@ -130,17 +131,17 @@ func (w *workDesk) actions(as, rid string) []string {
 func (w *workDesk) rowCounts() map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"request_comments", "request_attachments", "attachment_contents", "time_entries", "request_feedback", "request_events"} {
-		out[table] = w.count(table)
+		out[table] = w.Count(table)
 	}
 	return out
 }
 
 func (w *workDesk) assertNothingWritten(before map[string]int, what string) {
-	w.t.Helper()
+	w.T.Helper()
 	after := w.rowCounts()
 	for table, n := range before {
 		if after[table] != n {
-			w.t.Errorf("%s: %s went from %d to %d rows", what, table, n, after[table])
+			w.T.Errorf("%s: %s went from %d to %d rows", what, table, n, after[table])
 		}
 	}
 }
@@ -148,13 +149,13 @@ func (w *workDesk) assertNothingWritten(before map[string]int, what string) {
 // upload posts one file part with the given Content-Disposition filename
 // parameter written as is (so it may hold what a browser would not send),
 // plus any form fields.
-func (w *workDesk) upload(as, rid, filenameParam string, content []byte, fields map[string]string) response {
-	w.t.Helper()
+func (w *workDesk) upload(as, rid, filenameParam string, content []byte, fields map[string]string) webtest.Response {
+	w.T.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for k, v := range fields {
 		if err := mw.WriteField(k, v); err != nil {
-			w.t.Fatal(err)
+			w.T.Fatal(err)
 		}
 	}
 	h := textproto.MIMEHeader{}
@@ -162,32 +163,32 @@ func (w *workDesk) upload(as, rid, filenameParam string, content []byte, fields 
 	h.Set("Content-Type", "application/octet-stream")
 	part, err := mw.CreatePart(h)
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	part.Write(content)
 	mw.Close()
-	req, err := http.NewRequest("POST", w.srv.URL+"/api/v1/requests/"+rid+"/attachments", &body)
+	req, err := http.NewRequest("POST", w.Srv.URL+"/api/v1/requests/"+rid+"/attachments", &body)
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return w.as[as].send(req)
+	return w.as[as].Send(req)
 }
 
-func (w *workDesk) download(as, path string) response {
-	w.t.Helper()
-	req, err := http.NewRequest("GET", w.srv.URL+path, nil)
+func (w *workDesk) download(as, path string) webtest.Response {
+	w.T.Helper()
+	req, err := http.NewRequest("GET", w.Srv.URL+path, nil)
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
-	return w.as[as].send(req)
+	return w.as[as].Send(req)
 }
 
 func (w *workDesk) firstRespondedAt(rid string) *time.Time {
-	w.t.Helper()
+	w.T.Helper()
 	var at *time.Time
-	if err := w.d.NewRaw("SELECT first_responded_at FROM requests WHERE id = ?", mustID(w.t, rid)).Scan(context.Background(), &at); err != nil {
-		w.t.Fatal(err)
+	if err := w.DB.NewRaw("SELECT first_responded_at FROM requests WHERE id = ?", mustID(w.T, rid)).Scan(context.Background(), &at); err != nil {
+		w.T.Fatal(err)
 	}
 	return at
 }
@@ -205,9 +206,9 @@ func pngBytes(t *testing.T) []byte {
 
 const pdfBytes = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
-func commentBodies(res response) []string {
+func commentBodies(res webtest.Response) []string {
 	var out []string
-	for _, c := range res.items() {
+	for _, c := range res.Items() {
 		out = append(out, c["body"].(string))
 	}
 	return out
@@ -220,14 +221,14 @@ func TestCommentMarkdownIsRenderedAndSanitized(t *testing.T) {
 		body := "**Jammed** again, see [the manual](https://example.org/manual).\n\n" +
 			"<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[click me](javascript:alert(3)) " +
 			`<a href="javascript:alert(4)">raw</a>`
-		res := w.as["mktmember"].call("POST", "/api/v1/requests/"+rid+"/comments", map[string]any{"body": body})
-		if res.status != http.StatusCreated {
-			t.Fatalf("comment: %d %s", res.status, res.body)
+		res := w.as["mktmember"].Call("POST", "/api/v1/requests/"+rid+"/comments", map[string]any{"body": body})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("comment: %d %s", res.Status, res.Body)
 		}
-		html := res.str("body_html")
-		if res.str("body") != body || res.json["internal"] != false || res.str("request_id") != rid ||
-			res.str("author_id") != id(w.users["mktmember"]) || res.str("id") == "" || res.str("created_at") == "" {
-			t.Errorf("comment = %s", res.body)
+		html := res.Str("body_html")
+		if res.Str("body") != body || res.JSON["internal"] != false || res.Str("request_id") != rid ||
+			res.Str("author_id") != webtest.ID(w.Users["mktmember"]) || res.Str("id") == "" || res.Str("created_at") == "" {
+			t.Errorf("comment = %s", res.Body)
 		}
 		if !strings.Contains(html, "<strong>Jammed</strong>") {
 			t.Errorf("markdown not rendered: %s", html)
@@ -240,9 +241,9 @@ func TestCommentMarkdownIsRenderedAndSanitized(t *testing.T) {
 				t.Errorf("body_html keeps %q: %s", bad, html)
 			}
 		}
-		list := w.as["itagent"].call("GET", "/api/v1/requests/"+rid+"/comments", nil)
-		if list.status != http.StatusOK || len(list.items()) != 1 || list.items()[0]["body_html"] != html {
-			t.Errorf("comments list = %d %s", list.status, list.body)
+		list := w.as["itagent"].Call("GET", "/api/v1/requests/"+rid+"/comments", nil)
+		if list.Status != http.StatusOK || len(list.Items()) != 1 || list.Items()[0]["body_html"] != html {
+			t.Errorf("comments list = %d %s", list.Status, list.Body)
 		}
 
 		before := w.rowCounts()
@@ -258,14 +259,14 @@ func TestCommentMarkdownIsRenderedAndSanitized(t *testing.T) {
 			{"invalid UTF-8", []byte("{\"body\": \"\xff\xfe\"}"), 400},
 			{"unknown field", map[string]any{"body": "hi", "public": true}, 400},
 		} {
-			if res := w.as["mktmember"].call("POST", "/api/v1/requests/"+rid+"/comments", tc.body); res.status != tc.want {
-				t.Errorf("%s: %d, want %d (%s)", tc.name, res.status, tc.want, res.body)
+			if res := w.as["mktmember"].Call("POST", "/api/v1/requests/"+rid+"/comments", tc.body); res.Status != tc.want {
+				t.Errorf("%s: %d, want %d (%s)", tc.name, res.Status, tc.want, res.Body)
 			}
 		}
 		w.assertNothingWritten(before, "refused comments")
-		if res := w.as["mktmember"].call("POST", "/api/v1/requests/"+rid+"/comments",
-			map[string]any{"body": strings.Repeat("ä", 20000)}); res.status != http.StatusCreated {
-			t.Errorf("20000 characters: %d", res.status)
+		if res := w.as["mktmember"].Call("POST", "/api/v1/requests/"+rid+"/comments",
+			map[string]any{"body": strings.Repeat("ä", 20000)}); res.Status != http.StatusCreated {
+			t.Errorf("20000 characters: %d", res.Status)
 		}
 	})
 }
@@ -276,32 +277,32 @@ func TestInternalCommentsStayOnTheProviderSide(t *testing.T) {
 		rid := w.orderWork("New starter laptop")
 		path := "/api/v1/requests/" + rid + "/comments"
 
-		res := w.as["itagent"].call("POST", path, map[string]any{"body": "Vendor is slow, do not promise Friday", "internal": true})
-		if res.status != http.StatusCreated || res.json["internal"] != true {
-			t.Fatalf("internal comment by agent: %d %s", res.status, res.body)
+		res := w.as["itagent"].Call("POST", path, map[string]any{"body": "Vendor is slow, do not promise Friday", "internal": true})
+		if res.Status != http.StatusCreated || res.JSON["internal"] != true {
+			t.Fatalf("internal comment by agent: %d %s", res.Status, res.Body)
 		}
 		if w.firstRespondedAt(rid) != nil {
 			t.Error("an internal note counted as the first response")
 		}
-		if res := w.as["itagent"].call("POST", path, map[string]any{"body": "On it."}); res.status != http.StatusCreated {
-			t.Fatalf("public comment by agent: %d %s", res.status, res.body)
+		if res := w.as["itagent"].Call("POST", path, map[string]any{"body": "On it."}); res.Status != http.StatusCreated {
+			t.Fatalf("public comment by agent: %d %s", res.Status, res.Body)
 		}
 		if w.firstRespondedAt(rid) == nil {
 			t.Error("the agent's first public comment did not set first_responded_at")
 		}
-		if res := w.as["mktmgr"].call("POST", path, map[string]any{"body": "Please hurry, they start Monday."}); res.status != http.StatusCreated {
-			t.Fatalf("public comment by consumer manager: %d %s", res.status, res.body)
+		if res := w.as["mktmgr"].Call("POST", path, map[string]any{"body": "Please hurry, they start Monday."}); res.Status != http.StatusCreated {
+			t.Fatalf("public comment by consumer manager: %d %s", res.Status, res.Body)
 		}
 
 		before := w.rowCounts()
 		for _, who := range []string{"mktmember", "mktmgr", "auditor", "finance", "itmgr"} {
-			if res := w.as[who].call("POST", path, map[string]any{"body": "psst", "internal": true}); res.status != http.StatusForbidden {
-				t.Errorf("internal comment by %s: %d %s", who, res.status, res.body)
+			if res := w.as[who].Call("POST", path, map[string]any{"body": "psst", "internal": true}); res.Status != http.StatusForbidden {
+				t.Errorf("internal comment by %s: %d %s", who, res.Status, res.Body)
 			}
 		}
 		for _, who := range []string{"auditor", "finance", "admin"} {
-			if res := w.as[who].call("POST", path, map[string]any{"body": "looks fine"}); res.status != http.StatusForbidden {
-				t.Errorf("public comment by %s: %d %s", who, res.status, res.body)
+			if res := w.as[who].Call("POST", path, map[string]any{"body": "looks fine"}); res.Status != http.StatusForbidden {
+				t.Errorf("public comment by %s: %d %s", who, res.Status, res.Body)
 			}
 		}
 		w.assertNothingWritten(before, "refused comments")
@@ -309,9 +310,9 @@ func TestInternalCommentsStayOnTheProviderSide(t *testing.T) {
 		public := []string{"On it.", "Please hurry, they start Monday."}
 		all := []string{"Vendor is slow, do not promise Friday", "On it.", "Please hurry, they start Monday."}
 		for who, want := range map[string][]string{"mktmember": public, "mktmgr": public, "itagent": all, "itmgr": all, "auditor": all} {
-			res := w.as[who].call("GET", path, nil)
-			if res.status != http.StatusOK || fmt.Sprint(commentBodies(res)) != fmt.Sprint(want) {
-				t.Errorf("comments seen by %s = %d %v, want %v", who, res.status, commentBodies(res), want)
+			res := w.as[who].Call("GET", path, nil)
+			if res.Status != http.StatusOK || fmt.Sprint(commentBodies(res)) != fmt.Sprint(want) {
+				t.Errorf("comments seen by %s = %d %v, want %v", who, res.Status, commentBodies(res), want)
 			}
 			comments := 0
 			for _, a := range w.actions(who, rid) {
@@ -333,33 +334,33 @@ func TestRequesterReplyResumesWaitingRequest(t *testing.T) {
 		w.move("itagent", rid, "start", "wait")
 		path := "/api/v1/requests/" + rid + "/comments"
 		// Others' comments leave it waiting.
-		w.as["itagent"].call("POST", path, map[string]any{"body": "Which client version?"})
-		w.as["mktmgr"].call("POST", path, map[string]any{"body": "I'll ask them."})
-		w.as["mktmember"].call("POST", path, map[string]any{"body": "(internal attempt)", "internal": true})
+		w.as["itagent"].Call("POST", path, map[string]any{"body": "Which client version?"})
+		w.as["mktmgr"].Call("POST", path, map[string]any{"body": "I'll ask them."})
+		w.as["mktmember"].Call("POST", path, map[string]any{"body": "(internal attempt)", "internal": true})
 		waiting := w.request("mktmember", rid)
-		if waiting.str("status") != "waiting_on_customer" {
-			t.Fatalf("status before the reply = %s", waiting.str("status"))
+		if waiting.Str("status") != "waiting_on_customer" {
+			t.Fatalf("status before the reply = %s", waiting.Str("status"))
 		}
-		res := w.as["mktmember"].call("POST", path, map[string]any{"body": "Version 5.2, on Windows."})
-		if res.status != http.StatusCreated {
-			t.Fatalf("reply: %d %s", res.status, res.body)
+		res := w.as["mktmember"].Call("POST", path, map[string]any{"body": "Version 5.2, on Windows."})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("reply: %d %s", res.Status, res.Body)
 		}
 		after := w.request("mktmember", rid)
-		if after.str("status") != "in_progress" || after.json["version"].(float64) != waiting.json["version"].(float64)+1 {
-			t.Errorf("after the reply: status %s version %v (was %v)", after.str("status"), after.json["version"], waiting.json["version"])
+		if after.Str("status") != "in_progress" || after.JSON["version"].(float64) != waiting.JSON["version"].(float64)+1 {
+			t.Errorf("after the reply: status %s version %v (was %v)", after.Str("status"), after.JSON["version"], waiting.JSON["version"])
 		}
-		events := w.as["itagent"].call("GET", "/api/v1/requests/"+rid+"/events", nil).items()
+		events := w.as["itagent"].Call("GET", "/api/v1/requests/"+rid+"/events", nil).Items()
 		last := events[len(events)-1]
 		if last["action"] != "resume" || last["note"] != "customer replied" || last["from_status"] != "waiting_on_customer" ||
-			last["to_status"] != "in_progress" || last["actor_id"] != id(w.users["mktmember"]) {
+			last["to_status"] != "in_progress" || last["actor_id"] != webtest.ID(w.Users["mktmember"]) {
 			t.Errorf("last event = %v", last)
 		}
 		// A reply on a request that is not waiting changes nothing.
-		if res := w.as["mktmember"].call("POST", path, map[string]any{"body": "Thanks!"}); res.status != http.StatusCreated {
-			t.Fatalf("second reply: %d", res.status)
+		if res := w.as["mktmember"].Call("POST", path, map[string]any{"body": "Thanks!"}); res.Status != http.StatusCreated {
+			t.Fatalf("second reply: %d", res.Status)
 		}
-		if again := w.request("mktmember", rid); again.json["version"] != after.json["version"] {
-			t.Errorf("a reply to a working request bumped the version to %v", again.json["version"])
+		if again := w.request("mktmember", rid); again.JSON["version"] != after.JSON["version"] {
+			t.Errorf("a reply to a working request bumped the version to %v", again.JSON["version"])
 		}
 	})
 }
@@ -372,39 +373,39 @@ func TestAttachmentsRoundTripAndRefusals(t *testing.T) {
 		pic := pngBytes(t)
 
 		res := w.upload("mktmember", rid, `filename="screen shot.pdf"`, pic, nil)
-		if res.status != http.StatusCreated {
-			t.Fatalf("upload: %d %s", res.status, res.body)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("upload: %d %s", res.Status, res.Body)
 		}
 		sum := sha256.Sum256(pic)
-		if res.str("content_type") != "image/png" || res.str("filename") != "screen shot.pdf" ||
-			res.json["size_bytes"] != float64(len(pic)) || res.str("sha256") != hex.EncodeToString(sum[:]) ||
-			res.json["internal"] != false || res.str("uploader_id") != id(w.users["mktmember"]) {
-			t.Errorf("uploaded = %s", res.body)
+		if res.Str("content_type") != "image/png" || res.Str("filename") != "screen shot.pdf" ||
+			res.JSON["size_bytes"] != float64(len(pic)) || res.Str("sha256") != hex.EncodeToString(sum[:]) ||
+			res.JSON["internal"] != false || res.Str("uploader_id") != webtest.ID(w.Users["mktmember"]) {
+			t.Errorf("uploaded = %s", res.Body)
 		}
-		got := w.download("itagent", base+"/"+res.str("id"))
-		if got.status != http.StatusOK || !bytes.Equal(got.body, pic) {
-			t.Fatalf("download: %d, %d bytes, identical %v", got.status, len(got.body), bytes.Equal(got.body, pic))
+		got := w.download("itagent", base+"/"+res.Str("id"))
+		if got.Status != http.StatusOK || !bytes.Equal(got.Body, pic) {
+			t.Fatalf("download: %d, %d bytes, identical %v", got.Status, len(got.Body), bytes.Equal(got.Body, pic))
 		}
 		for header, want := range map[string]string{
 			"Content-Type":           "image/png",
 			"Content-Disposition":    "attachment; filename*=UTF-8''screen%20shot.pdf",
 			"X-Content-Type-Options": "nosniff",
 		} {
-			if got.header.Get(header) != want {
-				t.Errorf("%s = %q, want %q", header, got.header.Get(header), want)
+			if got.Header.Get(header) != want {
+				t.Errorf("%s = %q, want %q", header, got.Header.Get(header), want)
 			}
 		}
 		res = w.upload("mktmember", rid, `filename*=UTF-8''raportti%20%C3%A4%3B%22x%22.pdf`, []byte(pdfBytes), nil)
-		if res.status != http.StatusCreated || res.str("content_type") != "application/pdf" || res.str("filename") != `raportti ä;"x".pdf` {
-			t.Fatalf("pdf upload: %d %s", res.status, res.body)
+		if res.Status != http.StatusCreated || res.Str("content_type") != "application/pdf" || res.Str("filename") != `raportti ä;"x".pdf` {
+			t.Fatalf("pdf upload: %d %s", res.Status, res.Body)
 		}
-		got = w.download("mktmember", base+"/"+res.str("id"))
-		if cd := got.header.Get("Content-Disposition"); cd != "attachment; filename*=UTF-8''raportti%20%C3%A4%3B%22x%22.pdf" {
+		got = w.download("mktmember", base+"/"+res.Str("id"))
+		if cd := got.Header.Get("Content-Disposition"); cd != "attachment; filename*=UTF-8''raportti%20%C3%A4%3B%22x%22.pdf" {
 			t.Errorf("Content-Disposition = %q", cd)
 		}
 		res = w.upload("mktmember", rid, `filename="notes.txt"`, []byte("Serial number: 12345\nBought: 2024\n"), nil)
-		if res.status != http.StatusCreated || res.str("content_type") != "text/plain; charset=utf-8" {
-			t.Errorf("text upload: %d %s", res.status, res.body)
+		if res.Status != http.StatusCreated || res.Str("content_type") != "text/plain; charset=utf-8" {
+			t.Errorf("text upload: %d %s", res.Status, res.Body)
 		}
 
 		limit := web.DefaultAttachmentLimit
@@ -435,39 +436,39 @@ func TestAttachmentsRoundTripAndRefusals(t *testing.T) {
 			{"by the auditor", "auditor", `filename="x.pdf"`, []byte(pdfBytes), nil, 403, "forbidden"},
 		} {
 			res := w.upload(tc.who, rid, tc.filename, tc.content, tc.fields)
-			if res.status != tc.want || res.errorCode() != tc.code {
-				t.Errorf("%s: %d %s, want %d %s", tc.name, res.status, res.errorCode(), tc.want, tc.code)
+			if res.Status != tc.want || res.ErrorCode() != tc.code {
+				t.Errorf("%s: %d %s, want %d %s", tc.name, res.Status, res.ErrorCode(), tc.want, tc.code)
 			}
 		}
-		if res := w.upload("mktmember", rid, `filename="`+strings.Repeat("a", 196)+`.pdf"`, []byte(pdfBytes), nil); res.status != http.StatusCreated {
-			t.Errorf("a 200-character name: %d %s", res.status, res.body)
+		if res := w.upload("mktmember", rid, `filename="`+strings.Repeat("a", 196)+`.pdf"`, []byte(pdfBytes), nil); res.Status != http.StatusCreated {
+			t.Errorf("a 200-character name: %d %s", res.Status, res.Body)
 		}
 		delete(before, "request_attachments")
 		delete(before, "attachment_contents")
 		delete(before, "request_events")
 		w.assertNothingWritten(before, "refused uploads")
-		if n := w.count("request_attachments"); n != 4 {
+		if n := w.Count("request_attachments"); n != 4 {
 			t.Errorf("request_attachments = %d rows, want 4", n)
 		}
-		if n := w.count("attachment_contents"); n != 4 {
+		if n := w.Count("attachment_contents"); n != 4 {
 			t.Errorf("attachment_contents = %d rows, want 4", n)
 		}
-		asJSON := w.as["mktmember"].call("POST", base, map[string]any{"file": "x"})
-		if asJSON.status != http.StatusUnsupportedMediaType {
-			t.Errorf("JSON upload: %d %s", asJSON.status, asJSON.body)
+		asJSON := w.as["mktmember"].Call("POST", base, map[string]any{"file": "x"})
+		if asJSON.Status != http.StatusUnsupportedMediaType {
+			t.Errorf("JSON upload: %d %s", asJSON.Status, asJSON.Body)
 		}
 
 		internal := w.upload("itagent", rid, `filename="quote.pdf"`, []byte(pdfBytes), map[string]string{"internal": "true"})
-		if internal.status != http.StatusCreated || internal.json["internal"] != true {
-			t.Fatalf("internal upload by agent: %d %s", internal.status, internal.body)
+		if internal.Status != http.StatusCreated || internal.JSON["internal"] != true {
+			t.Fatalf("internal upload by agent: %d %s", internal.Status, internal.Body)
 		}
 		for who, want := range map[string]int{"mktmember": 4, "mktmgr": 4, "itagent": 5, "auditor": 5} {
-			res := w.as[who].call("GET", base, nil)
-			if res.status != http.StatusOK || len(res.items()) != want {
-				t.Errorf("attachments seen by %s = %d, %d items, want %d", who, res.status, len(res.items()), want)
+			res := w.as[who].Call("GET", base, nil)
+			if res.Status != http.StatusOK || len(res.Items()) != want {
+				t.Errorf("attachments seen by %s = %d, %d items, want %d", who, res.Status, len(res.Items()), want)
 			}
-			if got := w.download(who, base+"/"+internal.str("id")); (got.status == http.StatusOK) != (want == 5) {
-				t.Errorf("internal download by %s = %d", who, got.status)
+			if got := w.download(who, base+"/"+internal.Str("id")); (got.Status == http.StatusOK) != (want == 5) {
+				t.Errorf("internal download by %s = %d", who, got.Status)
 			}
 			attaches := 0
 			for _, a := range w.actions(who, rid) {
@@ -479,8 +480,8 @@ func TestAttachmentsRoundTripAndRefusals(t *testing.T) {
 				t.Errorf("attach events seen by %s = %d, want %d", who, attaches, want)
 			}
 		}
-		if got := w.download("itagent", base+"/999999"); got.status != http.StatusNotFound {
-			t.Errorf("missing attachment = %d", got.status)
+		if got := w.download("itagent", base+"/999999"); got.Status != http.StatusNotFound {
+			t.Errorf("missing attachment = %d", got.Status)
 		}
 
 		for _, tc := range []struct {
@@ -497,22 +498,22 @@ func TestAttachmentsRoundTripAndRefusals(t *testing.T) {
 			{"zip", zipBytes(t, "setup.exe"), ""},
 		} {
 			res := w.upload("mktmember", rid, `filename="file.`+tc.name+`"`, tc.content, nil)
-			if tc.want == "" && (res.status != http.StatusUnprocessableEntity || res.errorCode() != "unsupported_file_type") {
-				t.Errorf("%s: %d %s, want it refused", tc.name, res.status, res.body)
+			if tc.want == "" && (res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != "unsupported_file_type") {
+				t.Errorf("%s: %d %s, want it refused", tc.name, res.Status, res.Body)
 			}
-			if tc.want != "" && (res.status != http.StatusCreated || res.str("content_type") != tc.want) {
-				t.Errorf("%s: %d %s", tc.name, res.status, res.body)
+			if tc.want != "" && (res.Status != http.StatusCreated || res.Str("content_type") != tc.want) {
+				t.Errorf("%s: %d %s", tc.name, res.Status, res.Body)
 			}
 		}
 
 		// A portal form sends the CSRF token as a form field beside the file.
 		agent := w.as["itagent"]
-		token := agent.csrf
-		agent.csrf = ""
+		token := agent.CSRF
+		agent.CSRF = ""
 		res = w.upload("itagent", rid, `filename="form.txt"`, []byte("sent from the portal\n"), map[string]string{"csrf_token": token})
-		agent.csrf = token
-		if res.status != http.StatusCreated || res.str("filename") != "form.txt" {
-			t.Errorf("upload with the CSRF token in the form: %d %s", res.status, res.body)
+		agent.CSRF = token
+		if res.Status != http.StatusCreated || res.Str("filename") != "form.txt" {
+			t.Errorf("upload with the CSRF token in the form: %d %s", res.Status, res.Body)
 		}
 	})
 }
@@ -554,15 +555,15 @@ func TestTimeEntries(t *testing.T) {
 		}
 		today := time.Now().In(helsinki)
 
-		res := w.as["itagent"].call("POST", path, map[string]any{"minutes": 90, "date": today.Format("2006-01-02"), "note": "cabling"})
-		if res.status != http.StatusCreated || res.json["billable"] != true || res.json["minutes"] != float64(90) ||
-			res.str("date") != today.Format("2006-01-02") || res.str("agent_id") != id(w.users["itagent"]) || res.str("note") != "cabling" {
-			t.Fatalf("log time: %d %s", res.status, res.body)
+		res := w.as["itagent"].Call("POST", path, map[string]any{"minutes": 90, "date": today.Format("2006-01-02"), "note": "cabling"})
+		if res.Status != http.StatusCreated || res.JSON["billable"] != true || res.JSON["minutes"] != float64(90) ||
+			res.Str("date") != today.Format("2006-01-02") || res.Str("agent_id") != webtest.ID(w.Users["itagent"]) || res.Str("note") != "cabling" {
+			t.Fatalf("log time: %d %s", res.Status, res.Body)
 		}
 		yesterday := today.AddDate(0, 0, -1).Format("2006-01-02")
-		res = w.as["itagent"].call("POST", path, map[string]any{"minutes": 1440, "date": yesterday, "billable": false})
-		if res.status != http.StatusCreated || res.json["billable"] != false {
-			t.Fatalf("log non-billable time: %d %s", res.status, res.body)
+		res = w.as["itagent"].Call("POST", path, map[string]any{"minutes": 1440, "date": yesterday, "billable": false})
+		if res.Status != http.StatusCreated || res.JSON["billable"] != false {
+			t.Fatalf("log non-billable time: %d %s", res.Status, res.Body)
 		}
 
 		before := w.rowCounts()
@@ -586,16 +587,16 @@ func TestTimeEntries(t *testing.T) {
 			{"by the provider manager", "itmgr", map[string]any{"minutes": 30, "date": yesterday}, 403},
 			{"by the auditor", "auditor", map[string]any{"minutes": 30, "date": yesterday}, 403},
 		} {
-			if res := w.as[tc.who].call("POST", path, tc.body); res.status != tc.want {
-				t.Errorf("%s: %d, want %d (%s)", tc.name, res.status, tc.want, res.body)
+			if res := w.as[tc.who].Call("POST", path, tc.body); res.Status != tc.want {
+				t.Errorf("%s: %d, want %d (%s)", tc.name, res.Status, tc.want, res.Body)
 			}
 		}
 		w.assertNothingWritten(before, "refused time entries")
 
 		for who, want := range map[string]int{"itagent": 200, "itmgr": 200, "mktmgr": 200, "auditor": 200, "finance": 200, "mktmember": 403} {
-			res := w.as[who].call("GET", path, nil)
-			if res.status != want || (want == 200 && len(res.items()) != 2) {
-				t.Errorf("time entries seen by %s = %d %s", who, res.status, res.body)
+			res := w.as[who].Call("GET", path, nil)
+			if res.Status != want || (want == 200 && len(res.Items()) != 2) {
+				t.Errorf("time entries seen by %s = %d %s", who, res.Status, res.Body)
 			}
 		}
 		for who, want := range map[string]bool{"itagent": true, "mktmember": false, "mktmgr": false} {
@@ -611,9 +612,9 @@ func TestTimeEntries(t *testing.T) {
 		cancelled := w.orderWork("Never mind")
 		w.move("mktmember", cancelled, "cancel")
 		before = w.rowCounts()
-		res = w.as["itagent"].call("POST", "/api/v1/requests/"+cancelled+"/time-entries", map[string]any{"minutes": 10, "date": yesterday})
-		if res.status != http.StatusConflict || res.errorCode() != "request_final" {
-			t.Errorf("time on a cancelled request: %d %s", res.status, res.body)
+		res = w.as["itagent"].Call("POST", "/api/v1/requests/"+cancelled+"/time-entries", map[string]any{"minutes": 10, "date": yesterday})
+		if res.Status != http.StatusConflict || res.ErrorCode() != "request_final" {
+			t.Errorf("time on a cancelled request: %d %s", res.Status, res.Body)
 		}
 		w.assertNothingWritten(before, "time on a cancelled request")
 	})
@@ -625,12 +626,12 @@ func TestFeedbackOnceByTheRequester(t *testing.T) {
 		rid := w.orderWork("Keyboard missing keys")
 		path := "/api/v1/requests/" + rid + "/feedback"
 		before := w.rowCounts()
-		if res := w.as["mktmember"].call("POST", path, map[string]any{"rating": 5}); res.status != http.StatusConflict || res.errorCode() != "not_resolved" {
-			t.Errorf("feedback on an open request: %d %s", res.status, res.body)
+		if res := w.as["mktmember"].Call("POST", path, map[string]any{"rating": 5}); res.Status != http.StatusConflict || res.ErrorCode() != "not_resolved" {
+			t.Errorf("feedback on an open request: %d %s", res.Status, res.Body)
 		}
 		w.move("itagent", rid, "start", "resolve")
-		if res := w.as["itagent"].call("GET", path, nil); res.status != http.StatusNotFound {
-			t.Errorf("feedback before any: %d", res.status)
+		if res := w.as["itagent"].Call("GET", path, nil); res.Status != http.StatusNotFound {
+			t.Errorf("feedback before any: %d", res.Status)
 		}
 		for _, tc := range []struct {
 			name, who string
@@ -644,8 +645,8 @@ func TestFeedbackOnceByTheRequester(t *testing.T) {
 			{"by the consumer manager", "mktmgr", map[string]any{"rating": 5}, 403},
 			{"by the auditor", "auditor", map[string]any{"rating": 5}, 403},
 		} {
-			if res := w.as[tc.who].call("POST", path, tc.body); res.status != tc.want {
-				t.Errorf("%s: %d, want %d (%s)", tc.name, res.status, tc.want, res.body)
+			if res := w.as[tc.who].Call("POST", path, tc.body); res.Status != tc.want {
+				t.Errorf("%s: %d, want %d (%s)", tc.name, res.Status, tc.want, res.Body)
 			}
 		}
 		after := w.rowCounts()
@@ -656,24 +657,24 @@ func TestFeedbackOnceByTheRequester(t *testing.T) {
 			}
 		}
 
-		res := w.as["mktmember"].call("POST", path, map[string]any{"rating": 4, "comment": "Quick, thanks"})
-		if res.status != http.StatusCreated || res.json["rating"] != float64(4) || res.str("comment") != "Quick, thanks" {
-			t.Fatalf("feedback: %d %s", res.status, res.body)
+		res := w.as["mktmember"].Call("POST", path, map[string]any{"rating": 4, "comment": "Quick, thanks"})
+		if res.Status != http.StatusCreated || res.JSON["rating"] != float64(4) || res.Str("comment") != "Quick, thanks" {
+			t.Fatalf("feedback: %d %s", res.Status, res.Body)
 		}
-		if res := w.as["mktmember"].call("POST", path, map[string]any{"rating": 1}); res.status != http.StatusConflict || res.errorCode() != "already_rated" {
-			t.Errorf("second feedback: %d %s", res.status, res.body)
+		if res := w.as["mktmember"].Call("POST", path, map[string]any{"rating": 1}); res.Status != http.StatusConflict || res.ErrorCode() != "already_rated" {
+			t.Errorf("second feedback: %d %s", res.Status, res.Body)
 		}
 		w.move("mktmember", rid, "close")
-		if res := w.as["mktmember"].call("POST", path, map[string]any{"rating": 2}); res.status != http.StatusConflict {
-			t.Errorf("feedback after close: %d %s", res.status, res.body)
+		if res := w.as["mktmember"].Call("POST", path, map[string]any{"rating": 2}); res.Status != http.StatusConflict {
+			t.Errorf("feedback after close: %d %s", res.Status, res.Body)
 		}
-		if n := w.count("request_feedback"); n != 1 {
+		if n := w.Count("request_feedback"); n != 1 {
 			t.Errorf("request_feedback = %d rows", n)
 		}
 		for _, who := range []string{"mktmember", "mktmgr", "itagent", "itmgr", "auditor"} {
-			res := w.as[who].call("GET", path, nil)
-			if res.status != http.StatusOK || res.json["rating"] != float64(4) || res.str("author_id") != id(w.users["mktmember"]) {
-				t.Errorf("feedback seen by %s = %d %s", who, res.status, res.body)
+			res := w.as[who].Call("GET", path, nil)
+			if res.Status != http.StatusOK || res.JSON["rating"] != float64(4) || res.Str("author_id") != webtest.ID(w.Users["mktmember"]) {
+				t.Errorf("feedback seen by %s = %d %s", who, res.Status, res.Body)
 			}
 		}
 		found := false
@@ -692,12 +693,12 @@ func TestOutsidersFindNoWork(t *testing.T) {
 		rid := w.orderWork("Headset")
 		base := "/api/v1/requests/" + rid
 		up := w.upload("mktmember", rid, `filename="spec.pdf"`, []byte(pdfBytes), nil)
-		if up.status != http.StatusCreated {
-			t.Fatalf("upload: %d %s", up.status, up.body)
+		if up.Status != http.StatusCreated {
+			t.Fatalf("upload: %d %s", up.Status, up.Body)
 		}
 		w.move("itagent", rid, "start", "resolve")
-		if res := w.as["mktmember"].call("POST", base+"/feedback", map[string]any{"rating": 5}); res.status != http.StatusCreated {
-			t.Fatalf("feedback: %d", res.status)
+		if res := w.as["mktmember"].Call("POST", base+"/feedback", map[string]any{"rating": 5}); res.Status != http.StatusCreated {
+			t.Fatalf("feedback: %d", res.Status)
 		}
 		yesterday := time.Now().AddDate(0, 0, -2).Format("2006-01-02")
 		before := w.rowCounts()
@@ -709,18 +710,18 @@ func TestOutsidersFindNoWork(t *testing.T) {
 				{"GET", base + "/comments", nil},
 				{"POST", base + "/comments", map[string]any{"body": "hello"}},
 				{"GET", base + "/attachments", nil},
-				{"GET", base + "/attachments/" + up.str("id"), nil},
+				{"GET", base + "/attachments/" + up.Str("id"), nil},
 				{"GET", base + "/time-entries", nil},
 				{"POST", base + "/time-entries", map[string]any{"minutes": 5, "date": yesterday}},
 				{"GET", base + "/feedback", nil},
 				{"POST", base + "/feedback", map[string]any{"rating": 1}},
 			} {
-				if res := w.as[who].call(call.method, call.path, call.body); res.status != http.StatusNotFound {
-					t.Errorf("%s %s as %s = %d, want 404", call.method, call.path, who, res.status)
+				if res := w.as[who].Call(call.method, call.path, call.body); res.Status != http.StatusNotFound {
+					t.Errorf("%s %s as %s = %d, want 404", call.method, call.path, who, res.Status)
 				}
 			}
-			if res := w.upload(who, rid, `filename="x.pdf"`, []byte(pdfBytes), nil); res.status != http.StatusNotFound {
-				t.Errorf("upload as %s = %d, want 404", who, res.status)
+			if res := w.upload(who, rid, `filename="x.pdf"`, []byte(pdfBytes), nil); res.Status != http.StatusNotFound {
+				t.Errorf("upload as %s = %d, want 404", who, res.Status)
 			}
 		}
 		w.assertNothingWritten(before, "outsiders")

@@ -1,9 +1,10 @@
-package web_test
+package api_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -28,16 +29,16 @@ const statementFormulaTitle = `=HYPERLINK("http://evil.example","open me")`
 // bought laptops from IT in November 2026, and one of the charges was
 // credited in part. mktmgr manages MKT.
 type statementDesk struct {
-	*fixture
-	as      map[string]*client
+	*webtest.Fixture
+	as      map[string]*webtest.Client
 	charges []billing.Charge
 }
 
 func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 	t.Helper()
-	k := &statementDesk{fixture: newFixture(t, d), as: map[string]*client{}}
+	k := &statementDesk{Fixture: webtest.NewFixture(t, d), as: map[string]*webtest.Client{}}
 	ctx := context.Background()
-	hash, err := auth.HashPassword(testPassword, cheapHash)
+	hash, err := auth.HashPassword(webtest.TestPassword, webtest.CheapHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +47,8 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 		if err != nil {
 			return err
 		}
-		k.users["mktmgr"] = u.ID
-		_, err = units.GrantUnitRole(ctx, tx, 0, k.units["MKT"], u.ID, "manager")
+		k.Users["mktmgr"] = u.ID
+		_, err = units.GrantUnitRole(ctx, tx, 0, k.Units["MKT"], u.ID, "manager")
 		return err
 	})
 	if err != nil {
@@ -55,7 +56,7 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 	}
 	var service, rate int64
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		svc, r, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: k.units["IT"], Code: "LAPTOP", Name: "Laptop",
+		svc, r, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: k.Units["IT"], Code: "LAPTOP", Name: "Laptop",
 			PricingModel: "per_unit", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600},
 			nil, catalog.Rate{PriceMinor: 120000, Currency: "EUR", EffectiveFrom: "2026-01-01"})
 		service, rate = svc.ID, r.ID
@@ -66,8 +67,8 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 	}
 	at := time.Date(2026, 11, 12, 10, 0, 0, 0, time.UTC)
 	for i, title := range []string{statementFormulaTitle, "Laptops for the new team"} {
-		r := &requests.Request{ServiceID: service, ConsumerUnitID: k.units["MKT"], ProviderUnitID: k.units["IT"],
-			RequesterID: k.users["mktmember"], CreatedBy: k.users["mktmember"], Title: title, Quantity: "2", FieldsJSON: "{}",
+		r := &requests.Request{ServiceID: service, ConsumerUnitID: k.Units["MKT"], ProviderUnitID: k.Units["IT"],
+			RequesterID: k.Users["mktmember"], CreatedBy: k.Users["mktmember"], Title: title, Quantity: "2", FieldsJSON: "{}",
 			Channel: "portal", Status: requests.Resolved, Version: 1, RateID: rate, PricingModel: "per_unit",
 			UnitPriceMinor: 120000, Currency: "EUR", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600, CreatedAt: at, UpdatedAt: at}
 		if _, err := d.NewInsert().Model(r).Returning("id").Exec(ctx); err != nil {
@@ -77,7 +78,7 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 			charges, err := billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: r.ID, Number: requests.Number(r.ID),
 				Title: title, ConsumerUnitID: r.ConsumerUnitID, ProviderUnitID: r.ProviderUnitID, ServiceID: service, RateID: rate,
 				PricingModel: "per_unit", Quantity: "2", UnitPriceMinor: 120000, Currency: "EUR",
-				ResolvedAt: at.Add(time.Duration(i) * time.Hour), ActorID: k.users["itagent"]}, "Europe/Helsinki")
+				ResolvedAt: at.Add(time.Duration(i) * time.Hour), ActorID: k.Users["itagent"]}, "Europe/Helsinki")
 			k.charges = append(k.charges, charges...)
 			return err
 		})
@@ -86,39 +87,39 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 		}
 	}
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		dispute, err := billing.RaiseDispute(ctx, tx, k.users["mktmgr"], k.charges[1].ID, "one laptop came back", at)
+		dispute, err := billing.RaiseDispute(ctx, tx, k.Users["mktmgr"], k.charges[1].ID, "one laptop came back", at)
 		if err != nil {
 			return err
 		}
-		_, err = billing.SettleDispute(ctx, tx, k.users["finance"], dispute.ID, "accept", 120000, "returned", "Europe/Helsinki", at)
+		_, err = billing.SettleDispute(ctx, tx, k.Users["finance"], dispute.ID, "accept", 120000, "returned", "Europe/Helsinki", at)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range append([]string{"mktmgr"}, statementPersonaNames()...) {
-		k.as[p] = k.login(p)
+		k.as[p] = k.Login(p)
 	}
 	return k
 }
 
 func statementPersonaNames() []string {
 	var names []string
-	for _, p := range personas {
-		names = append(names, p.name)
+	for _, p := range webtest.Personas {
+		names = append(names, p.Name)
 	}
 	return names
 }
 
-func (k *statementDesk) get(as, path string) response {
-	k.t.Helper()
-	return k.as[as].call("GET", path, nil)
+func (k *statementDesk) get(as, path string) webtest.Response {
+	k.T.Helper()
+	return k.as[as].Call("GET", path, nil)
 }
 
 func TestStatementAccess(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newStatementDesk(t, d)
-		mkt, it := id(k.units["MKT"]), id(k.units["IT"])
+		mkt, it := webtest.ID(k.Units["MKT"]), webtest.ID(k.Units["IT"])
 		cases := []struct {
 			path   string
 			status map[string]int // persona → status; everyone else gets the default
@@ -139,13 +140,13 @@ func TestStatementAccess(t *testing.T) {
 				if !ok {
 					want = tc.other
 				}
-				if res := k.get(as, tc.path); res.status != want {
-					t.Errorf("%s GET %s = %d, want %d: %s", as, tc.path, res.status, want, res.body)
+				if res := k.get(as, tc.path); res.Status != want {
+					t.Errorf("%s GET %s = %d, want %d: %s", as, tc.path, res.Status, want, res.Body)
 				}
 			}
 		}
-		if res := newClient(t, k.srv.URL).call("GET", "/api/v1/units/"+mkt+"/statements/2026-11.csv", nil); res.status != http.StatusUnauthorized {
-			t.Errorf("anonymous statement = %d", res.status)
+		if res := webtest.NewClient(t, k.Srv.URL).Call("GET", "/api/v1/units/"+mkt+"/statements/2026-11.csv", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("anonymous statement = %d", res.Status)
 		}
 		for path, want := range map[string]int{
 			"/api/v1/units/" + mkt + "/statements/2026-13":     422,
@@ -158,9 +159,9 @@ func TestStatementAccess(t *testing.T) {
 			"/api/v1/exports/journal/2026-13.csv":              422,
 		} {
 			res := k.get("finance", path)
-			if res.status != want || res.errorCode() == "" || res.header.Get("Content-Disposition") != "" {
-				t.Errorf("finance GET %s = %d %q (disposition %q), want %d", path, res.status, res.body,
-					res.header.Get("Content-Disposition"), want)
+			if res.Status != want || res.ErrorCode() == "" || res.Header.Get("Content-Disposition") != "" {
+				t.Errorf("finance GET %s = %d %q (disposition %q), want %d", path, res.Status, res.Body,
+					res.Header.Get("Content-Disposition"), want)
 			}
 		}
 	})
@@ -169,20 +170,20 @@ func TestStatementAccess(t *testing.T) {
 func TestStatementFormatsOverHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newStatementDesk(t, d)
-		mkt := id(k.units["MKT"])
+		mkt := webtest.ID(k.Units["MKT"])
 
 		res := k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11")
-		if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") ||
-			res.str("unit_id") != mkt || res.str("unit_code") != "MKT" || res.str("month") != "2026-11" || res.str("period_status") != "open" {
-			t.Fatalf("JSON statement: %d %s", res.status, res.body)
+		if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
+			res.Str("unit_id") != mkt || res.Str("unit_code") != "MKT" || res.Str("month") != "2026-11" || res.Str("period_status") != "open" {
+			t.Fatalf("JSON statement: %d %s", res.Status, res.Body)
 		}
-		lines, _ := res.json["lines"].([]any)
+		lines, _ := res.JSON["lines"].([]any)
 		if len(lines) != 2 {
 			t.Fatalf("lines = %v", lines)
 		}
 		first, _ := lines[0].(map[string]any)
 		second, _ := lines[1].(map[string]any)
-		if first["title"] != statementFormulaTitle || first["charge_id"] != id(k.charges[0].ID) || first["dispute"] != nil ||
+		if first["title"] != statementFormulaTitle || first["charge_id"] != webtest.ID(k.charges[0].ID) || first["dispute"] != nil ||
 			first["service_code"] != "LAPTOP" || first["quantity"] != "2" || first["status"] != "posted" ||
 			first["request_number"] != requests.Number(*k.charges[0].RequestID) || statementMinor(first["amount"]) != 240000 ||
 			statementMinor(first["unit_price"]) != 120000 {
@@ -193,17 +194,17 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 			statementMinor(second["net"]) != 120000 {
 			t.Errorf("second line = %v", second)
 		}
-		totals, _ := res.json["totals"].(map[string]any)
+		totals, _ := res.JSON["totals"].(map[string]any)
 		if statementMinor(totals["charged"]) != 480000 || statementMinor(totals["credited"]) != 120000 || statementMinor(totals["net"]) != 360000 {
 			t.Errorf("totals = %v", totals)
 		}
 
 		res = k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11.csv")
-		if res.header.Get("Content-Type") != "text/csv; charset=utf-8" ||
-			res.header.Get("Content-Disposition") != `attachment; filename="statement-MKT-2026-11.csv"` {
-			t.Fatalf("CSV headers: %v", res.header)
+		if res.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+			res.Header.Get("Content-Disposition") != `attachment; filename="statement-MKT-2026-11.csv"` {
+			t.Fatalf("CSV headers: %v", res.Header)
 		}
-		records, err := csv.NewReader(bytes.NewReader(res.body)).ReadAll()
+		records, err := csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
 		if err != nil || len(records) != 4 {
 			t.Fatalf("CSV: %v %q", err, records)
 		}
@@ -218,11 +219,11 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 		}
 
 		res = k.get("finance", "/api/v1/units/"+mkt+"/statements/2026-11.xlsx")
-		if res.header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
-			res.header.Get("Content-Disposition") != `attachment; filename="statement-MKT-2026-11.xlsx"` {
-			t.Fatalf("XLSX headers: %v", res.header)
+		if res.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+			res.Header.Get("Content-Disposition") != `attachment; filename="statement-MKT-2026-11.xlsx"` {
+			t.Fatalf("XLSX headers: %v", res.Header)
 		}
-		f, err := excelize.OpenReader(bytes.NewReader(res.body))
+		f, err := excelize.OpenReader(bytes.NewReader(res.Body))
 		if err != nil {
 			t.Fatalf("XLSX does not open: %v", err)
 		}
@@ -232,22 +233,22 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 			t.Errorf("XLSX rows = %q, %v", rows, err)
 		}
 
-		res = k.get("itmgr", "/api/v1/units/"+id(k.units["IT"])+"/recovery/2026-11.csv")
-		if res.status != 200 || res.header.Get("Content-Disposition") != `attachment; filename="recovery-IT-2026-11.csv"` {
-			t.Fatalf("recovery CSV: %d %v", res.status, res.header)
+		res = k.get("itmgr", "/api/v1/units/"+webtest.ID(k.Units["IT"])+"/recovery/2026-11.csv")
+		if res.Status != 200 || res.Header.Get("Content-Disposition") != `attachment; filename="recovery-IT-2026-11.csv"` {
+			t.Fatalf("recovery CSV: %d %v", res.Status, res.Header)
 		}
-		res = k.get("itmgr", "/api/v1/units/"+id(k.units["IT"])+"/recovery/2026-11")
-		totals, _ = res.json["totals"].(map[string]any)
+		res = k.get("itmgr", "/api/v1/units/"+webtest.ID(k.Units["IT"])+"/recovery/2026-11")
+		totals, _ = res.JSON["totals"].(map[string]any)
 		if statementMinor(totals["recovered"]) != 360000 {
 			t.Errorf("recovery totals = %v", totals)
 		}
 
 		res = k.get("auditor", "/api/v1/exports/journal/2026-11.csv")
-		if res.status != 200 || res.header.Get("Content-Type") != "text/csv; charset=utf-8" ||
-			res.header.Get("Content-Disposition") != `attachment; filename="journal-2026-11.csv"` {
-			t.Fatalf("journal: %d %v", res.status, res.header)
+		if res.Status != 200 || res.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+			res.Header.Get("Content-Disposition") != `attachment; filename="journal-2026-11.csv"` {
+			t.Fatalf("journal: %d %v", res.Status, res.Header)
 		}
-		records, err = csv.NewReader(bytes.NewReader(res.body)).ReadAll()
+		records, err = csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
 		if err != nil || len(records) != 1+3*2 || strings.Join(records[0], ",") != "date,entry_id,account,debit,credit,currency,memo" {
 			t.Fatalf("journal CSV: %v %q", err, records)
 		}

@@ -1,25 +1,16 @@
-package web_test
+package api_test
 
 import (
 	"encoding/csv"
+	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 )
-
-// reportRange spans the month before to the month after today, so a request
-// resolved now is inside it even across a month boundary.
-func reportRange() string {
-	loc, _ := time.LoadLocation("Europe/Helsinki")
-	now := time.Now().In(loc)
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
-	return "from=" + first.AddDate(0, -1, 0).Format("2006-01") + "&to=" + first.AddDate(0, 1, 0).Format("2006-01")
-}
 
 func codesOf(rows []any, key string) []string {
 	var codes []string
@@ -32,29 +23,29 @@ func codesOf(rows []any, key string) []string {
 
 func TestReportsFollowVisibility(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		k := newChargeDesk(t, d)
+		k := webtest.NewChargeDesk(t, d)
 		// IT's service named like a formula, ordered by MKT and fulfilled.
-		if res := k.as["itmgr"].call("PATCH", "/api/v1/services/"+k.svc["NEVER"], map[string]any{"name": "=SUM(A1:A9)"}); res.status != http.StatusOK {
-			t.Fatalf("rename: %d %s", res.status, res.body)
+		if res := k.As["itmgr"].Call("PATCH", "/api/v1/services/"+k.Svc["NEVER"], map[string]any{"name": "=SUM(A1:A9)"}); res.Status != http.StatusOK {
+			t.Fatalf("rename: %d %s", res.Status, res.Body)
 		}
-		rid := k.order("mktmember", "MKT", "NEVER", "Cables").str("id")
-		k.fulfil(rid)
-		query := "?" + reportRange()
+		rid := k.Order("mktmember", "MKT", "NEVER", "Cables").Str("id")
+		k.Fulfil(rid)
+		query := "?" + webtest.ReportRange()
 
-		quality := func(as string) response {
+		quality := func(as string) webtest.Response {
 			t.Helper()
-			res := k.as[as].call("GET", "/api/v1/reports/quality"+query, nil)
-			if res.status != http.StatusOK {
-				t.Fatalf("quality as %s: %d %s", as, res.status, res.body)
+			res := k.As[as].Call("GET", "/api/v1/reports/quality"+query, nil)
+			if res.Status != http.StatusOK {
+				t.Fatalf("quality as %s: %d %s", as, res.Status, res.Body)
 			}
 			return res
 		}
 		// Finance sees IT as provider and MKT as consumer.
 		res := quality("finance")
-		providers, _ := res.json["providers"].([]any)
-		consumers, _ := res.json["consumers"].([]any)
+		providers, _ := res.JSON["providers"].([]any)
+		consumers, _ := res.JSON["consumers"].([]any)
 		if !slices.Equal(codesOf(providers, "provider_unit"), []string{"IT"}) || !slices.Equal(codesOf(consumers, "consumer_unit"), []string{"MKT"}) {
-			t.Fatalf("finance sees %s", res.body)
+			t.Fatalf("finance sees %s", res.Body)
 		}
 		it := providers[0].(map[string]any)
 		if it["resolved"] != 1.0 || it["received"] != 1.0 || it["cost_per_request"].(map[string]any)["amount_minor"] != 5000.0 ||
@@ -69,23 +60,23 @@ func TestReportsFollowVisibility(t *testing.T) {
 			"hrmgr":  {nil, nil},
 		} {
 			res := quality(as)
-			providers, _ := res.json["providers"].([]any)
-			services, _ := res.json["services"].([]any)
-			consumers, _ := res.json["consumers"].([]any)
+			providers, _ := res.JSON["providers"].([]any)
+			services, _ := res.JSON["services"].([]any)
+			consumers, _ := res.JSON["consumers"].([]any)
 			if !slices.Equal(codesOf(providers, "provider_unit"), want[0]) || !slices.Equal(codesOf(services, "provider_unit"), want[0]) ||
 				!slices.Equal(codesOf(consumers, "consumer_unit"), want[1]) {
-				t.Errorf("%s sees %s", as, res.body)
+				t.Errorf("%s sees %s", as, res.Body)
 			}
-			spend := k.as[as].call("GET", "/api/v1/reports/spend"+query, nil)
-			if n := len(spend.items()); spend.status != http.StatusOK || (n == 1) != (as != "hrmgr") {
-				t.Errorf("%s spend: %d %s", as, spend.status, spend.body)
+			spend := k.As[as].Call("GET", "/api/v1/reports/spend"+query, nil)
+			if n := len(spend.Items()); spend.Status != http.StatusOK || (n == 1) != (as != "hrmgr") {
+				t.Errorf("%s spend: %d %s", as, spend.Status, spend.Body)
 			}
 		}
 		// Members, agents and people without roles have no report:read.
 		for _, as := range []string{"mktmember", "itagent", "nobody"} {
 			for _, path := range []string{"/api/v1/reports/quality", "/api/v1/reports/spend.csv"} {
-				if res := k.as[as].call("GET", path+query, nil); res.status != http.StatusForbidden {
-					t.Errorf("%s %s = %d", as, path, res.status)
+				if res := k.As[as].Call("GET", path+query, nil); res.Status != http.StatusForbidden {
+					t.Errorf("%s %s = %d", as, path, res.Status)
 				}
 			}
 		}
@@ -94,20 +85,20 @@ func TestReportsFollowVisibility(t *testing.T) {
 
 func TestReportFiles(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		k := newChargeDesk(t, d)
-		if res := k.as["itmgr"].call("PATCH", "/api/v1/services/"+k.svc["NEVER"], map[string]any{"name": "=SUM(A1:A9)"}); res.status != http.StatusOK {
-			t.Fatalf("rename: %d %s", res.status, res.body)
+		k := webtest.NewChargeDesk(t, d)
+		if res := k.As["itmgr"].Call("PATCH", "/api/v1/services/"+k.Svc["NEVER"], map[string]any{"name": "=SUM(A1:A9)"}); res.Status != http.StatusOK {
+			t.Fatalf("rename: %d %s", res.Status, res.Body)
 		}
-		k.fulfil(k.order("mktmember", "MKT", "NEVER", "Cables").str("id"))
-		query := "?" + reportRange()
+		k.Fulfil(k.Order("mktmember", "MKT", "NEVER", "Cables").Str("id"))
+		query := "?" + webtest.ReportRange()
 		read := func(path string) [][]string {
 			t.Helper()
-			res := k.as["finance"].call("GET", path+query, nil)
-			if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") ||
-				!strings.Contains(res.header.Get("Content-Disposition"), "attachment") {
-				t.Fatalf("%s: %d %v %s", path, res.status, res.header, res.body)
+			res := k.As["finance"].Call("GET", path+query, nil)
+			if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
+				!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+				t.Fatalf("%s: %d %v %s", path, res.Status, res.Header, res.Body)
 			}
-			rows, err := csv.NewReader(strings.NewReader(string(res.body))).ReadAll()
+			rows, err := csv.NewReader(strings.NewReader(string(res.Body))).ReadAll()
 			if err != nil {
 				t.Fatalf("%s does not parse: %v", path, err)
 			}
@@ -134,17 +125,17 @@ func TestReportFiles(t *testing.T) {
 
 func TestReportParameters(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
-	k := newChargeDesk(t, d)
+	k := webtest.NewChargeDesk(t, d)
 	for _, q := range []string{"month=2026-13", "month=11-2026", "from=2025-01&to=2027-01", "from=2026-12&to=2026-11",
 		"from=2026-11", "month=2026-11&from=2026-11&to=2026-11", "month=2026-11&provider_unit_id=abc", "month=2026-11&consumer_unit_id=-1"} {
 		for _, path := range []string{"/api/v1/reports/quality", "/api/v1/reports/spend.csv"} {
-			if res := k.as["finance"].call("GET", path+"?"+q, nil); res.status != http.StatusUnprocessableEntity {
-				t.Errorf("%s?%s = %d %s", path, q, res.status, res.body)
+			if res := k.As["finance"].Call("GET", path+"?"+q, nil); res.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s?%s = %d %s", path, q, res.Status, res.Body)
 			}
 		}
 	}
-	res := k.as["finance"].call("GET", "/api/v1/reports/quality?from=2025-01&to=2026-12", nil)
-	if res.status != http.StatusOK || res.str("from") != "2025-01" || res.str("to") != "2026-12" {
-		t.Fatalf("24 months: %d %s", res.status, res.body)
+	res := k.As["finance"].Call("GET", "/api/v1/reports/quality?from=2025-01&to=2026-12", nil)
+	if res.Status != http.StatusOK || res.Str("from") != "2025-01" || res.Str("to") != "2026-12" {
+		t.Fatalf("24 months: %d %s", res.Status, res.Body)
 	}
 }

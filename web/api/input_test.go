@@ -1,6 +1,7 @@
-package web_test
+package api_test
 
 import (
+	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,9 +14,9 @@ import (
 // checks the status, the error envelope, and that no row was written.
 func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
-		admin := f.login("admin")
-		it, itsd := id(f.units["IT"]), id(f.units["IT-SD"])
+		f := webtest.NewFixture(t, d)
+		admin := f.Login("admin")
+		it, itsd := webtest.ID(f.Units["IT"]), webtest.ID(f.Units["IT-SD"])
 		cases := []struct {
 			name, method, path string
 			body               any
@@ -54,70 +55,70 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			{"bad locale", "POST", "/api/v1/users", map[string]any{"email": "x@example.org", "name": "X", "locale": "sv"}, "", 422, "invalid"},
 			{"short password", "POST", "/api/v1/users", map[string]any{"email": "x@example.org", "name": "X", "password": "abc"}, "", 422, "invalid"},
 			{"grant to nobody", "POST", "/api/v1/grants", map[string]any{"user_id": "999999", "role": "auditor"}, "", 422, "invalid"},
-			{"member role unknown", "POST", "/api/v1/units/" + it + "/members", map[string]any{"user_id": id(f.users["nobody"]), "role": "boss"}, "", 422, "invalid"},
+			{"member role unknown", "POST", "/api/v1/units/" + it + "/members", map[string]any{"user_id": webtest.ID(f.Users["nobody"]), "role": "boss"}, "", 422, "invalid"},
 			{"limit too big", "GET", "/api/v1/units?limit=500", nil, "", 422, "invalid"},
 			{"limit not a number", "GET", "/api/v1/units?limit=ten", nil, "", 422, "invalid"},
 			{"tampered cursor", "GET", "/api/v1/units?cursor=eyJrIjoidW5pdHMiLCJhIjozfQ.AAAA", nil, "", 422, "invalid"},
 		}
-		unitsBefore, usersBefore, grantsBefore := f.count("units"), f.count("users"), f.count("unit_roles")+f.count("org_roles")
+		unitsBefore, usersBefore, grantsBefore := f.Count("units"), f.Count("users"), f.Count("unit_roles")+f.Count("org_roles")
 		for _, tc := range cases {
-			var res response
+			var res webtest.Response
 			if tc.contentType != "" {
-				req, _ := http.NewRequest(tc.method, f.srv.URL+tc.path, strings.NewReader(string(tc.body.([]byte))))
+				req, _ := http.NewRequest(tc.method, f.Srv.URL+tc.path, strings.NewReader(string(tc.body.([]byte))))
 				req.Header.Set("Content-Type", tc.contentType)
-				res = admin.send(req)
+				res = admin.Send(req)
 			} else {
-				res = admin.call(tc.method, tc.path, tc.body)
+				res = admin.Call(tc.method, tc.path, tc.body)
 			}
-			if res.status != tc.status || res.errorCode() != tc.code {
-				t.Errorf("%s: got %d %s, want %d %s", tc.name, res.status, res.body, tc.status, tc.code)
+			if res.Status != tc.status || res.ErrorCode() != tc.code {
+				t.Errorf("%s: got %d %s, want %d %s", tc.name, res.Status, res.Body, tc.status, tc.code)
 			}
-			if e, _ := res.json["error"].(map[string]any); e == nil || e["message"] == "" {
-				t.Errorf("%s: no error envelope in %s", tc.name, res.body)
+			if e, _ := res.JSON["error"].(map[string]any); e == nil || e["message"] == "" {
+				t.Errorf("%s: no error envelope in %s", tc.name, res.Body)
 			}
 		}
-		if f.count("units") != unitsBefore || f.count("users") != usersBefore || f.count("unit_roles")+f.count("org_roles") != grantsBefore {
+		if f.Count("units") != unitsBefore || f.Count("users") != usersBefore || f.Count("unit_roles")+f.Count("org_roles") != grantsBefore {
 			t.Fatal("refused input changed the database")
 		}
-		unit := admin.call("GET", "/api/v1/units/"+it, nil)
-		if unit.json["parent_id"] != id(f.units["GROUP"]) || unit.json["archived"] != false {
-			t.Fatalf("IT changed after refused updates: %s", unit.body)
+		unit := admin.Call("GET", "/api/v1/units/"+it, nil)
+		if unit.JSON["parent_id"] != webtest.ID(f.Units["GROUP"]) || unit.JSON["archived"] != false {
+			t.Fatalf("IT changed after refused updates: %s", unit.Body)
 		}
 	})
 }
 
 func TestCursorFromAnotherListIsRefused(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
-	f := newFixture(t, d)
-	admin := f.login("admin")
-	users := admin.call("GET", "/api/v1/users?limit=2", nil)
-	next, _ := users.json["next_cursor"].(string)
+	f := webtest.NewFixture(t, d)
+	admin := f.Login("admin")
+	users := admin.Call("GET", "/api/v1/users?limit=2", nil)
+	next, _ := users.JSON["next_cursor"].(string)
 	if next == "" {
-		t.Fatalf("no next cursor: %s", users.body)
+		t.Fatalf("no next cursor: %s", users.Body)
 	}
-	if res := admin.call("GET", "/api/v1/units?cursor="+next, nil); res.status != http.StatusUnprocessableEntity {
-		t.Fatalf("users cursor on units = %d", res.status)
+	if res := admin.Call("GET", "/api/v1/units?cursor="+next, nil); res.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("users cursor on units = %d", res.Status)
 	}
 }
 
 func TestUnitsPageThroughWithCursors(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
-		admin := f.login("admin")
+		f := webtest.NewFixture(t, d)
+		admin := f.Login("admin")
 		for _, code := range []string{"P1", "P2", "P3", "P4", "P5"} {
-			if res := admin.call("POST", "/api/v1/units", map[string]any{"code": code, "name": code}); res.status != http.StatusCreated {
-				t.Fatal(res.status, string(res.body))
+			if res := admin.Call("POST", "/api/v1/units", map[string]any{"code": code, "name": code}); res.Status != http.StatusCreated {
+				t.Fatal(res.Status, string(res.Body))
 			}
 		}
 		seen := map[string]bool{}
 		path, pages := "/api/v1/units?limit=4", 0
 		for path != "" {
-			res := admin.call("GET", path, nil)
-			if res.status != http.StatusOK {
-				t.Fatalf("%s = %d %s", path, res.status, res.body)
+			res := admin.Call("GET", path, nil)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%s = %d %s", path, res.Status, res.Body)
 			}
 			pages++
-			for _, u := range res.items() {
+			for _, u := range res.Items() {
 				code := u["code"].(string)
 				if seen[code] {
 					t.Fatalf("unit %s seen twice", code)
@@ -125,7 +126,7 @@ func TestUnitsPageThroughWithCursors(t *testing.T) {
 				seen[code] = true
 			}
 			path = ""
-			if next, _ := res.json["next_cursor"].(string); next != "" {
+			if next, _ := res.JSON["next_cursor"].(string); next != "" {
 				path = "/api/v1/units?limit=4&cursor=" + next
 			}
 		}
@@ -137,38 +138,38 @@ func TestUnitsPageThroughWithCursors(t *testing.T) {
 
 func TestArchivedUnitsAreHiddenFromStaff(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
-		admin := f.login("admin")
-		res := admin.call("POST", "/api/v1/units", map[string]any{"code": "OLD", "name": "Old unit", "parent_id": id(f.units["MKT"])})
-		if res.status != http.StatusCreated {
-			t.Fatal(res.status, string(res.body))
+		f := webtest.NewFixture(t, d)
+		admin := f.Login("admin")
+		res := admin.Call("POST", "/api/v1/units", map[string]any{"code": "OLD", "name": "Old unit", "parent_id": webtest.ID(f.Units["MKT"])})
+		if res.Status != http.StatusCreated {
+			t.Fatal(res.Status, string(res.Body))
 		}
-		oldID := res.str("id")
-		if res := admin.call("PATCH", "/api/v1/units/"+oldID, map[string]any{"archived": true}); res.status != http.StatusOK || res.json["archived"] != true {
-			t.Fatalf("archive = %d %s", res.status, res.body)
+		oldID := res.Str("id")
+		if res := admin.Call("PATCH", "/api/v1/units/"+oldID, map[string]any{"archived": true}); res.Status != http.StatusOK || res.JSON["archived"] != true {
+			t.Fatalf("archive = %d %s", res.Status, res.Body)
 		}
-		member := f.login("mktmember")
-		if res := member.call("GET", "/api/v1/units/"+oldID, nil); res.status != http.StatusNotFound {
-			t.Fatalf("member reading an archived unit = %d", res.status)
+		member := f.Login("mktmember")
+		if res := member.Call("GET", "/api/v1/units/"+oldID, nil); res.Status != http.StatusNotFound {
+			t.Fatalf("member reading an archived unit = %d", res.Status)
 		}
-		for _, u := range member.call("GET", "/api/v1/units", nil).items() {
+		for _, u := range member.Call("GET", "/api/v1/units", nil).Items() {
 			if u["code"] == "OLD" {
 				t.Fatal("archived unit listed to a member")
 			}
 		}
-		if res := f.login("auditor").call("GET", "/api/v1/units/"+oldID, nil); res.status != http.StatusOK {
-			t.Fatalf("auditor reading an archived unit = %d", res.status)
+		if res := f.Login("auditor").Call("GET", "/api/v1/units/"+oldID, nil); res.Status != http.StatusOK {
+			t.Fatalf("auditor reading an archived unit = %d", res.Status)
 		}
-		if res := admin.call("POST", "/api/v1/units", map[string]any{"code": "NEW", "name": "N", "parent_id": oldID}); res.status != http.StatusUnprocessableEntity {
-			t.Fatalf("child of an archived unit = %d", res.status)
+		if res := admin.Call("POST", "/api/v1/units", map[string]any{"code": "NEW", "name": "N", "parent_id": oldID}); res.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("child of an archived unit = %d", res.Status)
 		}
 	})
 }
 
 func TestErrorEnvelopeForRoutingErrors(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
-	f := newFixture(t, d)
-	admin := f.login("admin")
+	f := webtest.NewFixture(t, d)
+	admin := f.Login("admin")
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -179,17 +180,17 @@ func TestErrorEnvelopeForRoutingErrors(t *testing.T) {
 		{"DELETE", "/api/v1/units", 405, "method_not_allowed"},
 		{"GET", "/api/v1/units/abc", 404, "not_found"},
 	} {
-		res := admin.call(tc.method, tc.path, nil)
-		if res.status != tc.status || res.errorCode() != tc.code {
-			t.Errorf("%s %s = %d %s, want %d %s", tc.method, tc.path, res.status, res.body, tc.status, tc.code)
+		res := admin.Call(tc.method, tc.path, nil)
+		if res.Status != tc.status || res.ErrorCode() != tc.code {
+			t.Errorf("%s %s = %d %s, want %d %s", tc.method, tc.path, res.Status, res.Body, tc.status, tc.code)
 		}
 	}
-	anon := newClient(t, f.srv.URL)
-	if res := anon.call("GET", "/api/v1/units", nil); res.status != http.StatusUnauthorized || res.errorCode() != "unauthorized" {
-		t.Fatalf("anonymous = %d %s", res.status, res.body)
+	anon := webtest.NewClient(t, f.Srv.URL)
+	if res := anon.Call("GET", "/api/v1/units", nil); res.Status != http.StatusUnauthorized || res.ErrorCode() != "unauthorized" {
+		t.Fatalf("anonymous = %d %s", res.Status, res.Body)
 	}
-	anon.bearer = "tsk_not-a-real-token"
-	if res := anon.call("GET", "/api/v1/units", nil); res.status != http.StatusUnauthorized {
-		t.Fatalf("bad token = %d", res.status)
+	anon.Bearer = "tsk_not-a-real-token"
+	if res := anon.Call("GET", "/api/v1/units", nil); res.Status != http.StatusUnauthorized {
+		t.Fatalf("bad token = %d", res.Status)
 	}
 }
