@@ -87,7 +87,7 @@ func (s *Handlers) visibleUserID(c echo.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if id != httpx.CurrentPrincipal(c).ID() && !s.Allowed(c, 0, "user", "read") {
+	if id != httpx.CurrentPrincipal(c).ID() && !s.Allowed(c, httpx.OrgWide, "user", "read") {
 		return 0, fault.NotFound("user")
 	}
 	return id, nil
@@ -117,7 +117,7 @@ func (s *Handlers) updateUser(c echo.Context) error {
 		return err
 	}
 	me := httpx.CurrentPrincipal(c)
-	admin := s.Allowed(c, 0, "user", "manage")
+	admin := s.Allowed(c, httpx.OrgWide, "user", "manage")
 	if !admin && (body.Email != nil || body.Disabled != nil) {
 		return fault.Forbidden("only an admin changes e-mail addresses or disables users")
 	}

@@ -114,7 +114,7 @@ func safeMethod(m string) bool {
 func (k *Kit) Need(obj, act string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !k.Allowed(c, 0, obj, act) {
+			if !k.Allowed(c, OrgWide, obj, act) {
 				return fault.Forbidden("your roles do not allow %s:%s", obj, act)
 			}
 			return next(c)

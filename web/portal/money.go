@@ -20,12 +20,6 @@ import (
 // maxMoneyRows is how many rows a money page lists at once.
 const maxMoneyRows = 50
 
-// orgCan reports whether the signed-in user holds obj:act organisation-wide
-// (finance, auditor), as opposed to only in some units.
-func (s *Pages) orgCan(c echo.Context, obj, act string) bool {
-	return s.Authz.Can(httpx.CurrentPrincipal(c).ID(), 0, obj, act)
-}
-
 // thisMonth is the current month in the organisation's time zone.
 func (s *Pages) thisMonth() string { return billing.MonthOf(time.Now(), s.Location) }
 
