@@ -2,12 +2,12 @@ package web_test
 
 import (
 	"fmt"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"testing"
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // TestPermissionTableOverAPI signs in as every persona and walks the

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // metrics is one server's Prometheus registry: HTTP traffic, the database

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/web"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // TestGrantRevokedInOneProcessDeniesInAnother runs two servers, each with its

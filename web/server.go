@@ -6,8 +6,6 @@ package web
 import (
 	"context"
 	"errors"
-	"github.com/tiski/tiski/web/api"
-	"github.com/tiski/tiski/web/portal"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -20,7 +18,9 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/api"
 	"github.com/tiski/tiski/web/httpx"
+	"github.com/tiski/tiski/web/portal"
 )
 
 // Config holds the web layer's settings.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"slices"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 type adjustmentJSON struct {

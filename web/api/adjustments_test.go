@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // adjustmentLimitMinor is the approval limit the adjustment tests' server

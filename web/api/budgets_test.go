@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func TestBudgetsWhoMaySeeAndSet(t *testing.T) {

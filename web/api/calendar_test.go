@@ -1,12 +1,12 @@
 package api_test
 
 import (
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"testing"
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func TestUnitCalendar(t *testing.T) {

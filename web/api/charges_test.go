@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/tiski/tiski/web/webtest"
 	"math/big"
 	"net/http"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func minorOf(v any) int64 {

@@ -1,13 +1,13 @@
 package api_test
 
 import (
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // TestBadInputIsRefusedAndWritesNothing sends each kind of bad input and

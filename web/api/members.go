@@ -1,13 +1,13 @@
 package api
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 type memberJSON struct {

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"encoding/csv"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func codesOf(rows []any, key string) []string {

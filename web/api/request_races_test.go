@@ -3,7 +3,6 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // together runs n calls at once, released by one signal, and returns their

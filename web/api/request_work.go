@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // The work around a request: its conversation, files, time and feedback.

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/tiski/tiski/web/webtest"
 	"image"
 	"image/color"
 	"image/png"
@@ -21,6 +20,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/web"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // workDesk is the harness organisation with one IT service and the people

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/tiski/tiski/web/httpx"
 	"io"
 	"net/http"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 type requestSLAJSON struct {

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func jsonInt(r webtest.Response, key string) int64 {

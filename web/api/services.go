@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -10,6 +9,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 type slaJSON struct {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // TestServiceCatalogOverAPI creates services in each pricing model and

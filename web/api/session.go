@@ -1,13 +1,13 @@
 package api
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 type loginBody struct {

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func TestSessionCookieAndCSRF(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tiski/tiski/web/httpx"
 	"io"
 	"net/http"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 const (

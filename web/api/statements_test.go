@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 const statementFormulaTitle = `=HYPERLINK("http://evil.example","open me")`

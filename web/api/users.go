@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 type userJSON struct {

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // adjustmentRow is an adjustment as the page lists it.

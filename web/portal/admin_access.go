@@ -1,12 +1,12 @@
 package portal
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // adminAccess is what the signed-in user may do on the admin pages, read

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // adminServiceRow is a service in the services list.

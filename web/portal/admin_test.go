@@ -2,7 +2,6 @@ package portal_test
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // admUnit reads a unit by code straight from the database.

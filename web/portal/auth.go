@@ -2,7 +2,6 @@ package portal
 
 import (
 	"errors"
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // signedIn admits a portal request or sends the browser to the login page

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // historyMonths is how many months the spend chart shows.

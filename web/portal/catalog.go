@@ -2,7 +2,6 @@ package portal
 
 import (
 	"encoding/json"
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // serviceCard is a service as the catalog shows it.

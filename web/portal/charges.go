@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 var chargeStatuses = []string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // disputeRow is a dispute with its charge, as the queue shows it.

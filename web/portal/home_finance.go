@@ -2,9 +2,9 @@ package portal
 
 import (
 	"github.com/labstack/echo/v4"
-	"github.com/tiski/tiski/web/httpx"
 
 	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // financeAttention is what waits for finance: open disputes, months in

@@ -2,13 +2,13 @@ package portal
 
 import (
 	"fmt"
-	"github.com/tiski/tiski/web/httpx"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // messages holds every portal text in English and Finnish, gathered from

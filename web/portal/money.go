@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"fmt"
-	"github.com/tiski/tiski/web/httpx"
 	"net/url"
 	"sort"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // maxMoneyRows is how many rows a money page lists at once.

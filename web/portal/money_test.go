@@ -2,7 +2,6 @@ package portal_test
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // moneyDesk is the charge desk with one fulfilled MKT order of €1,234.56

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"github.com/tiski/tiski/web/httpx"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // The templates are the layout, the partials every page may use, and one

@@ -1,7 +1,6 @@
 package portal_test
 
 import (
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func TestPortalSignInAndOut(t *testing.T) {

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 type periodsData struct {

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/reports"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // reportQualityRow is one provider unit's or service's quality figures,

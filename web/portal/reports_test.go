@@ -2,7 +2,6 @@ package portal_test
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/webtest"
 	"html"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/reports"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // rptRow returns the cells of the table row whose header cell is label.

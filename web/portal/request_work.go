@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"errors"
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // requestWork is the request page's files and time: what is there and what

@@ -1,7 +1,6 @@
 package portal_test
 
 import (
-	"github.com/tiski/tiski/web/webtest"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func TestPortalFilesAndTime(t *testing.T) {

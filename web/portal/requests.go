@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"github.com/tiski/tiski/web/httpx"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // requestRow is a request as lists show it.

@@ -2,14 +2,16 @@ package webtest
 
 import (
 	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/units"
-	"github.com/uptrace/bun"
-	"net/http"
-	"testing"
-	"time"
 )
 
 const ChargeZone = "Europe/Helsinki"

@@ -7,12 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/tiski/tiski/auth"
-	"github.com/tiski/tiski/db"
-	"github.com/tiski/tiski/policies"
-	"github.com/tiski/tiski/units"
-	"github.com/tiski/tiski/web"
-	"github.com/uptrace/bun"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +15,14 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/auth"
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web"
 )
 
 // TestPassword is every fixture user's password; hashes use cheap argon2

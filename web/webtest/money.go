@@ -2,9 +2,10 @@ package webtest
 
 import (
 	"context"
-	"github.com/tiski/tiski/billing"
 	"testing"
 	"time"
+
+	"github.com/tiski/tiski/billing"
 )
 
 func (f *Fixture) AdjustmentBody(amount any, reason string) map[string]any {

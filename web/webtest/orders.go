@@ -2,16 +2,18 @@ package webtest
 
 import (
 	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
-	"github.com/uptrace/bun"
-	"net/http"
-	"net/url"
-	"testing"
-	"time"
 )
 
 // OrderDesk is the fixture organisation with the people and services the request
