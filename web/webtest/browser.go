@@ -38,12 +38,14 @@ type Browser struct {
 	CSRF string
 }
 
+// Page is a portal answer: status, redirect target and body.
 type Page struct {
 	Status   int
 	Location string
 	Body     string
 }
 
+// NewBrowser is a browser with a cookie jar that does not follow redirects.
 func NewBrowser(t *testing.T, base string) *Browser {
 	jar, _ := cookiejar.New(nil)
 	return &Browser{T: t, Base: base, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -53,6 +55,7 @@ func NewBrowser(t *testing.T, base string) *Browser {
 
 var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
+// Get loads a page.
 func (b *Browser) Get(path string) Page {
 	b.T.Helper()
 	req, _ := http.NewRequest("GET", b.Base+path, nil)
@@ -60,6 +63,7 @@ func (b *Browser) Get(path string) Page {
 	return b.Do(req)
 }
 
+// Post submits a form with the CSRF token of the last page.
 func (b *Browser) Post(path string, form url.Values) Page {
 	b.T.Helper()
 	if b.CSRF != "" && form.Get("csrf_token") == "" {
@@ -71,6 +75,7 @@ func (b *Browser) Post(path string, form url.Values) Page {
 	return b.Do(req)
 }
 
+// Do sends req and keeps the CSRF token the page carries.
 func (b *Browser) Do(req *http.Request) Page {
 	b.T.Helper()
 	res, err := b.HTTP.Do(req)
@@ -86,6 +91,7 @@ func (b *Browser) Do(req *http.Request) Page {
 	return p
 }
 
+// SignIn signs a persona in through the login form.
 func (f *Fixture) SignIn(name string) *Browser {
 	f.T.Helper()
 	b := NewBrowser(f.T, f.Srv.URL)

@@ -14,6 +14,7 @@ import (
 	"github.com/tiski/tiski/units"
 )
 
+// ChargeZone is the charge desk organisation's time zone.
 const ChargeZone = "Europe/Helsinki"
 
 // ChargeDesk is the order desk plus HR, a unit that neither orders from nor
@@ -23,6 +24,7 @@ type ChargeDesk struct {
 	*OrderDesk
 }
 
+// NewChargeDesk builds the charge desk over d.
 func NewChargeDesk(t *testing.T, d *db.DB) *ChargeDesk {
 	t.Helper()
 	k := &ChargeDesk{NewOrderDesk(t, d)}
@@ -128,6 +130,7 @@ func (k *ChargeDesk) ChargesOf(rid string) []map[string]any {
 	return out
 }
 
+// MustVerify fails the test unless the books verify.
 func (k *ChargeDesk) MustVerify() {
 	k.T.Helper()
 	breaches, err := billing.Verify(context.Background(), k.DB)
@@ -146,6 +149,7 @@ func (k *ChargeDesk) CountWhere(table, where string, args ...any) int {
 	return int(n)
 }
 
+// Balance is the sum of the unit's postings.
 func (k *ChargeDesk) Balance(unit string) int64 {
 	k.T.Helper()
 	var sum int64
@@ -157,6 +161,7 @@ func (k *ChargeDesk) Balance(unit string) int64 {
 	return sum
 }
 
+// ChargeLocation is ChargeZone as a location.
 func ChargeLocation(t *testing.T) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(ChargeZone)

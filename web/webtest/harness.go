@@ -29,6 +29,7 @@ import (
 // costs so the suite stays quick under -race.
 const TestPassword = "correct horse battery"
 
+// CheapHash are argon2 costs that keep the suite quick under -race.
 var CheapHash = auth.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
 // Fixture is a small organisation behind a real HTTP server:
@@ -59,6 +60,7 @@ var Personas = []struct {
 	{Name: "nobody"},
 }
 
+// NewFixture builds the organisation and its personas over d, behind a fresh server.
 func NewFixture(t *testing.T, d *db.DB) *Fixture {
 	t.Helper()
 	f := &Fixture{T: t, DB: d, Units: map[string]int64{}, Users: map[string]int64{}}
@@ -147,6 +149,7 @@ type Client struct {
 	Bearer string
 }
 
+// NewClient is an API caller with a cookie jar.
 func NewClient(t *testing.T, base string) *Client {
 	jar, _ := cookiejar.New(nil)
 	return &Client{T: t, Base: base, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
@@ -164,6 +167,7 @@ func (f *Fixture) Login(name string) *Client {
 	return c
 }
 
+// Response is an API answer, its body decoded when it is JSON.
 type Response struct {
 	Status int
 	Header http.Header
@@ -171,17 +175,20 @@ type Response struct {
 	JSON   map[string]any
 }
 
+// Str is a string field of the answer.
 func (r Response) Str(key string) string {
 	s, _ := r.JSON[key].(string)
 	return s
 }
 
+// ErrorCode is the error envelope's code.
 func (r Response) ErrorCode() string {
 	e, _ := r.JSON["error"].(map[string]any)
 	s, _ := e["code"].(string)
 	return s
 }
 
+// Items are the rows of a list answer.
 func (r Response) Items() []map[string]any {
 	raw, _ := r.JSON["items"].([]any)
 	out := make([]map[string]any, len(raw))
@@ -216,6 +223,7 @@ func (c *Client) Call(method, path string, body any) Response {
 	return c.Send(req)
 }
 
+// Send sends req with the client's credentials.
 func (c *Client) Send(req *http.Request) Response {
 	c.T.Helper()
 	if c.CSRF != "" {
@@ -235,6 +243,7 @@ func (c *Client) Send(req *http.Request) Response {
 	return out
 }
 
+// Count is the number of rows in table.
 func (f *Fixture) Count(table string) int {
 	f.T.Helper()
 	n, err := f.DB.NewSelect().Table(table).Count(context.Background())
@@ -244,4 +253,5 @@ func (f *Fixture) Count(table string) int {
 	return int(n)
 }
 
+// ID is an id as the API writes it.
 func ID(n int64) string { return strconv.FormatInt(n, 10) }

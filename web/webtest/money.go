@@ -8,6 +8,7 @@ import (
 	"github.com/tiski/tiski/billing"
 )
 
+// AdjustmentBody is an adjustment from MKT to IT.
 func (f *Fixture) AdjustmentBody(amount any, reason string) map[string]any {
 	return map[string]any{"debit_unit_id": ID(f.Units["MKT"]), "credit_unit_id": ID(f.Units["IT"]), "amount": amount,
 		"month": "2026-10", "reason": reason}
@@ -36,6 +37,7 @@ func BudgetMonth(t *testing.T) string {
 	return billing.MonthOf(time.Now(), loc)
 }
 
+// BudgetPath is the API path of a unit's budget for month.
 func BudgetPath(unitID int64, month string) string {
 	return "/api/v1/units/" + ID(unitID) + "/budgets/" + month
 }

@@ -36,6 +36,7 @@ var deskExtraPeople = []struct{ name, unit, role string }{
 	{"mktmgr", "MKT", "manager"}, {"mktmember2", "MKT", "member"}, {"itsdmember", "IT-SD", "member"},
 }
 
+// NewOrderDesk is the fixture with services to order and more people signed in.
 func NewOrderDesk(t *testing.T, d *db.DB) *OrderDesk {
 	t.Helper()
 	f := NewFixture(t, d)
@@ -97,6 +98,7 @@ func NewOrderDesk(t *testing.T, d *db.DB) *OrderDesk {
 	return k
 }
 
+// EUR is an amount in euro cents as the API writes it.
 func EUR(minor int64) map[string]any { return map[string]any{"amount_minor": minor, "currency": "EUR"} }
 
 // File posts a request as the named person.

@@ -15,6 +15,7 @@ type RaceResult struct {
 	Err    error
 }
 
+// Code is the error envelope's code of a raced call.
 func (r RaceResult) Code() string {
 	e, _ := r.JSON["error"].(map[string]any)
 	s, _ := e["code"].(string)
