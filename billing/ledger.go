@@ -135,6 +135,11 @@ func Post(ctx context.Context, tx bun.Tx, e Entry, now time.Time) (*JournalEntry
 			return nil, false, fmt.Errorf("post %s: %w", e.Key, err)
 		}
 	}
+	// The seal closes the entry to further postings; the database accepts
+	// it only for balanced postings and refuses to commit an entry without.
+	if _, err := tx.NewRaw("INSERT INTO journal_entry_seals (entry_id) VALUES (?)", je.ID).Exec(ctx); err != nil {
+		return nil, false, fmt.Errorf("seal %s: %w", e.Key, err)
+	}
 	return je, true, nil
 }
 

@@ -333,18 +333,25 @@ func TestExportsStream(t *testing.T) {
 				`INSERT INTO postings (entry_id, account_id, amount_minor, currency)
 				 SELECT e.id, a.id, -(1000 + e.id), 'EUR' FROM journal_entries e, accounts a
 				 WHERE e.idempotency_key LIKE 'bulk:%' AND a.unit_id = ?`,
+				`INSERT INTO journal_entry_seals (entry_id) SELECT id FROM journal_entries WHERE idempotency_key LIKE 'bulk:%'`,
 				`INSERT INTO charges (source_key, request_id, consumer_unit_id, provider_unit_id, service_id, rate_id, period,
 				   quantity, unit_price_minor, amount_minor, currency, status, showback, entry_id, description, created_at)
 				 SELECT e.idempotency_key, ?, ?, ?, ?, ?, '2026-11', '1', 1000 + e.id, 1000 + e.id, 'EUR', 'posted', FALSE, e.id,
 				   '+bulk charge', e.created_at
 				 FROM journal_entries e WHERE e.idempotency_key LIKE 'bulk:%'`,
 			}
-			args := [][]any{{n, november}, {m.consumer}, {m.provider},
+			args := [][]any{{n, november}, {m.consumer}, {m.provider}, nil,
 				{*first.RequestID, m.consumer, m.provider, m.service, m.rate}}
-			for i, q := range bulk {
-				if _, err := d.NewRaw(q, args[i]...).Exec(ctx); err != nil {
-					t.Fatalf("bulk insert %d: %v", i, err)
+			// One transaction: an entry commits only sealed, with its postings.
+			if err := d.InTx(ctx, func(tx bun.Tx) error {
+				for i, q := range bulk {
+					if _, err := tx.NewRaw(q, args[i]...).Exec(ctx); err != nil {
+						return fmt.Errorf("bulk insert %d: %w", i, err)
+					}
 				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
 			}
 
 			exports := []struct {

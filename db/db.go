@@ -104,6 +104,10 @@ func parseURL(raw string) (Engine, string, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "busy_timeout(15000)")
 		q.Add("_pragma", "synchronous(NORMAL)")
+		// INSERT OR REPLACE deletes the row it replaces; only with recursive
+		// triggers does that deletion fire the DELETE triggers that keep
+		// the ledger, the audit trail and settled money rows unchanged.
+		q.Add("_pragma", "recursive_triggers(1)")
 		q.Set("_txlock", "immediate")
 		q.Set("_time_format", "sqlite")
 		return SQLite, "file:" + path + "?" + q.Encode(), nil

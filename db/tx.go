@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // InTx runs fn in one write transaction and commits it when fn returns nil.
@@ -23,7 +25,7 @@ func (d *DB) InTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 		err = d.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
 			return fn(tx)
 		})
-		if err == nil || !retryable(err) {
+		if err == nil || !IsRetryable(err) {
 			return err
 		}
 		select {
@@ -35,23 +37,27 @@ func (d *DB) InTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	return fmt.Errorf("transaction kept conflicting after %d attempts: %w", attempts, err)
 }
 
-func retryable(err error) bool {
+// IsRetryable reports whether err means the transaction lost a race and
+// would succeed if run again: on PostgreSQL a serialization failure or a
+// deadlock, on SQLite a busy database (also after the busy timeout, and
+// BUSY_SNAPSHOT when a WAL reader's snapshot went stale before it wrote).
+func IsRetryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "40001" || pgErr.Code == "40P01"
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+	return sqliteCode(err)&0xff == sqlite3.SQLITE_BUSY
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint failure on
-// either engine.
+// either engine (a primary key counts: PostgreSQL reports it as 23505 too).
 func IsUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23505"
 	}
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	code := sqliteCode(err)
+	return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
 // IsForeignKeyViolation reports whether err is a foreign-key failure on either
@@ -61,7 +67,18 @@ func IsForeignKeyViolation(err error) bool {
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23503"
 	}
-	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// sqliteCode is the extended result code of a SQLite error (the driver
+// turns extended codes on for every connection), or 0 for any other error.
+// The primary code is its low byte.
+func sqliteCode(err error) int {
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &sqliteErr) {
+		return sqliteErr.Code()
+	}
+	return 0
 }
 
 // EscapeLike escapes LIKE wildcards so user text matches literally; use it

@@ -19,10 +19,12 @@ import (
 // Password is every demo user's password.
 const Password = "tiski-demo"
 
-// Currency and TimeZone are the demo organisation's settings.
+// Currency and TimeZone are the demo organisation's settings, and
+// HolidayPreset the public holidays of its units' business calendars.
 const (
-	Currency = "EUR"
-	TimeZone = "Europe/Helsinki"
+	Currency      = "EUR"
+	TimeZone      = "Europe/Helsinki"
+	HolidayPreset = "fi"
 )
 
 type unitSeed struct {
@@ -94,10 +96,16 @@ func load(ctx context.Context, d *db.DB, params auth.HashParams, now time.Time) 
 	if err != nil {
 		return err
 	}
+	// The organisation first: the units' calendars, the SLA clocks and
+	// the months the history is charged to all run on its time zone.
+	org, err := organisation(ctx, d)
+	if err != nil {
+		return err
+	}
 	err = d.InTx(ctx, func(tx bun.Tx) error {
 		unitIDs := map[string]int64{}
 		for _, seed := range unitSeeds {
-			id, err := ensureUnit(ctx, tx, seed, unitIDs)
+			id, err := ensureUnit(ctx, tx, seed, unitIDs, org.TimeZone, now)
 			if err != nil {
 				return err
 			}
@@ -113,10 +121,6 @@ func load(ctx context.Context, d *db.DB, params auth.HashParams, now time.Time) 
 	if err != nil {
 		return err
 	}
-	org, err := organisation(ctx, d)
-	if err != nil {
-		return err
-	}
 	if err := loadCatalog(ctx, d, org, now); err != nil {
 		return err
 	}
@@ -126,7 +130,9 @@ func load(ctx context.Context, d *db.DB, params auth.HashParams, now time.Time) 
 	return loadBooks(ctx, d, org, now)
 }
 
-func ensureUnit(ctx context.Context, tx bun.Tx, seed unitSeed, ids map[string]int64) (int64, error) {
+// ensureUnit creates the unit of seed unless it exists, with office hours
+// and Finnish public holidays as its business calendar.
+func ensureUnit(ctx context.Context, tx bun.Tx, seed unitSeed, ids map[string]int64, timeZone string, now time.Time) (int64, error) {
 	existing, err := units.GetUnitByCode(ctx, tx, seed.Code)
 	if err == nil {
 		return existing.ID, nil
@@ -143,6 +149,11 @@ func ensureUnit(ctx context.Context, tx bun.Tx, seed unitSeed, ids map[string]in
 	created, err := units.CreateUnit(ctx, tx, 0, u)
 	if err != nil {
 		return 0, fmt.Errorf("demo unit %s: %w", seed.Code, err)
+	}
+	cal := units.DefaultCalendar(timeZone)
+	cal.Preset = HolidayPreset
+	if err := units.SetCalendar(ctx, tx, 0, created.ID, cal, now); err != nil {
+		return 0, fmt.Errorf("demo calendar of %s: %w", seed.Code, err)
 	}
 	return created.ID, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
@@ -308,18 +307,12 @@ func (s *requestSeeder) file(ctx context.Context, p plan) error {
 		if name == "assign" {
 			a.AssigneeID = userID
 		}
-		if r, err = requests.Act(ctx, s.tx, s.viewer(userID), r.ID, a, t); err != nil {
+		// Act posts the charge of a resolution, as it does for the server.
+		if r, err = requests.Act(ctx, s.tx, s.viewer(userID), s.org, r.ID, a, t); err != nil {
 			return err
 		}
-		switch name {
-		case "start":
+		if name == "start" {
 			startedAt = t
-		case "resolve":
-			// As the server does: the charge posts in the resolving
-			// transaction.
-			if _, err := billing.ChargeFulfilment(ctx, s.tx, r.Fulfilment(t, userID), s.org.TimeZone); err != nil {
-				return fmt.Errorf("charge: %w", err)
-			}
 		}
 		return nil
 	}

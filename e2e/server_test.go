@@ -193,7 +193,8 @@ func (s *server) setUpOrganisation() org {
 		if p.unit != "" {
 			s.api(admin, "POST", "/units/"+o.units[p.unit]+"/members", map[string]any{"user_id": o.users[p.key], "role": p.role}, http.StatusCreated)
 		} else {
-			s.api(admin, "POST", "/grants", map[string]any{"user_id": o.users[p.key], "role": p.role}, http.StatusCreated)
+			// A money role takes two people; the operator on the server is the second.
+			s.run("", "grant", "--email", p.key+"@journey.example", "--role", p.role)
 		}
 	}
 	itManager := s.token("juha@journey.example")

@@ -135,16 +135,8 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 				_, err = requests.GiveFeedback(ctx, tx, k.viewer(s.who), r.ID, s.rating, "", s.at)
 				return err
 			}
-			if r, err = requests.Act(ctx, tx, k.viewer(s.who), r.ID, requests.Action{Name: s.action, Version: r.Version}, s.at); err != nil {
-				return err
-			}
-			if s.action != "resolve" {
-				return nil
-			}
-			_, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: r.ID, Number: r.Number(), Title: r.Title,
-				ConsumerUnitID: r.ConsumerUnitID, ProviderUnitID: r.ProviderUnitID, ServiceID: r.ServiceID, RateID: r.RateID,
-				PricingModel: r.PricingModel, Quantity: r.Quantity, UnitPriceMinor: r.UnitPriceMinor, Currency: r.Currency,
-				ResolvedAt: s.at, ActorID: s.who}, zone)
+			// Act posts the charge of a resolution.
+			r, err = requests.Act(ctx, tx, k.viewer(s.who), requests.Org{Currency: "EUR", TimeZone: zone}, r.ID, requests.Action{Name: s.action, Version: r.Version}, s.at)
 			return err
 		})
 		if err != nil {

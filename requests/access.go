@@ -22,7 +22,7 @@ type Viewer struct {
 type party int
 
 const (
-	asRequester      party = 1 << iota // filed it, or it was filed for them
+	asRequester      party = 1 << iota // filed it for themself, or it was filed for them
 	asApprover                         // request:approve in the consumer unit (its managers, inherited)
 	asCanceller                        // request:cancel in the consumer unit
 	asWorker                           // request:work in the provider unit (its agents)
@@ -55,6 +55,21 @@ func (v Viewer) partiesOf(r *Request) party {
 		}
 	}
 	return p
+}
+
+// fourEyes returns why the viewer cannot be the second pair of eyes on r,
+// or nil when they are: they requested it, or they filed it for the
+// requester (r.CreatedBy is whoever submitted it). The filer is no party
+// of its own: filing for someone else gives no right to see or move the
+// request later.
+func (v Viewer) fourEyes(r *Request) error {
+	switch v.UserID {
+	case r.RequesterID:
+		return fault.Forbidden("nobody approves or rejects their own request").With("reason", "requester")
+	case r.CreatedBy:
+		return fault.Forbidden("nobody approves or rejects an order they filed for someone else").With("reason", "filer")
+	}
+	return nil
 }
 
 // SeesInternal reports whether the viewer is on the provider side (or reads

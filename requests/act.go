@@ -8,6 +8,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
 )
 
@@ -19,12 +21,31 @@ type Action struct {
 	AssigneeID int64 // for assign; 0 unassigns
 }
 
+// Perform runs one lifecycle action in its own transaction: the operation
+// behind the API's POST /requests/{id}/actions and the portal's action
+// buttons. Resolving posts the charge in that transaction (see Act), so a
+// request is resolved and charged, or neither.
+func Perform(ctx context.Context, d *db.DB, v Viewer, org Org, id int64, a Action, now time.Time) (*Request, error) {
+	var r *Request
+	err := d.InTx(ctx, func(tx bun.Tx) (err error) {
+		r, err = Act(ctx, tx, v, org, id, a, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // Act applies a lifecycle action inside tx. It checks, in order, that the
 // viewer may see the request (else not found), that the action exists, that
 // the version is current (else a stale conflict), that the state allows it
 // and that the viewer is on a side allowed to take it. The update is
 // conditional on the version, so of many concurrent callers one wins.
-func Act(ctx context.Context, tx bun.Tx, v Viewer, id int64, a Action, now time.Time) (*Request, error) {
+// Resolving posts the request's charge in tx (org gives the time zone that
+// picks the period): whoever resolves, a request is never resolved
+// without its charge, and a charge that cannot post undoes the resolution.
+func Act(ctx context.Context, tx bun.Tx, v Viewer, org Org, id int64, a Action, now time.Time) (*Request, error) {
 	r, err := Get(ctx, tx, v, id)
 	if err != nil {
 		return nil, err
@@ -44,8 +65,10 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, id int64, a Action, now time.
 			With("status", string(r.Status))
 	}
 	parties := v.partiesOf(r)
-	if t.NotByRequester && parties&asRequester != 0 {
-		return nil, fault.Forbidden("nobody approves or rejects their own request")
+	if t.NotByRequesterOrFiler {
+		if err := v.fourEyes(r); err != nil {
+			return nil, err
+		}
 	}
 	if parties&t.By == 0 {
 		return nil, fault.Forbidden("you may not %s this request", a.Name)
@@ -100,6 +123,9 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, id int64, a Action, now time.
 	if a.Name == "resolve" {
 		if err := recordResolution(ctx, tx, r, now); err != nil {
 			return nil, err
+		}
+		if _, err := billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), org.TimeZone); err != nil {
+			return nil, fmt.Errorf("charge request %d: %w", r.ID, err)
 		}
 	}
 	ev := Event{RequestID: r.ID, At: now, ActorID: actorPtr(v.UserID), Action: a.Name, FromStatus: statusPtr(before), Note: note}

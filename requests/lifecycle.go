@@ -19,17 +19,19 @@ type Transition struct {
 	From   []Status
 	To     Status // empty: the status stays (assign)
 	By     party
-	// NotByRequester forbids the requester, whatever else they are: nobody
-	// approves their own request.
-	NotByRequester bool
+	// NotByRequesterOrFiler forbids the requester and whoever filed the
+	// order for them, whatever else they are: nobody approves or rejects an
+	// order they requested or filed (an agent who manages the ordering unit
+	// logs a phone order for a member, then approves it himself).
+	NotByRequesterOrFiler bool
 	// WithinReopenWindow limits the action to ReopenWindow after resolution.
 	WithinReopenWindow bool
 }
 
 // Lifecycle is the state machine of DESIGN.md, as data.
 var Lifecycle = []Transition{
-	{Action: "approve", From: []Status{PendingApproval}, To: Open, By: asApprover, NotByRequester: true},
-	{Action: "reject", From: []Status{PendingApproval}, To: Rejected, By: asApprover, NotByRequester: true},
+	{Action: "approve", From: []Status{PendingApproval}, To: Open, By: asApprover, NotByRequesterOrFiler: true},
+	{Action: "reject", From: []Status{PendingApproval}, To: Rejected, By: asApprover, NotByRequesterOrFiler: true},
 	{Action: "assign", From: []Status{Open, InProgress, WaitingOnCustomer}, By: asDispatcher},
 	{Action: "start", From: []Status{Open}, To: InProgress, By: asWorker},
 	{Action: "wait", From: []Status{InProgress}, To: WaitingOnCustomer, By: asWorker},
@@ -88,8 +90,8 @@ func LifecycleMarkdown() string {
 			}
 		}
 		whoText := strings.Join(who, " or ")
-		if t.NotByRequester {
-			whoText += ", never the requester"
+		if t.NotByRequesterOrFiler {
+			whoText += ", never the requester nor whoever filed it"
 		}
 		if t.WithinReopenWindow {
 			whoText += fmt.Sprintf(", within %d days of resolution", int(ReopenWindow.Hours()/24))
@@ -108,7 +110,7 @@ func (v Viewer) AllowedActions(r *Request, now time.Time) []string {
 		if !slices.Contains(t.From, r.Status) || parties&t.By == 0 {
 			continue
 		}
-		if t.NotByRequester && parties&asRequester != 0 {
+		if t.NotByRequesterOrFiler && v.fourEyes(r) != nil {
 			continue
 		}
 		if t.WithinReopenWindow && r.ResolvedAt != nil && now.Sub(*r.ResolvedAt) > ReopenWindow {

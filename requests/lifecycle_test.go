@@ -82,6 +82,7 @@ func TestLifecycleTableIsWellFormed(t *testing.T) {
 // service from IT; member files, agent works.
 type desk struct {
 	d       *db.DB
+	org     requests.Org
 	authz   *policies.Authorizer
 	service int64
 	mkt     int64
@@ -92,9 +93,9 @@ type desk struct {
 func newDesk(t *testing.T, d *db.DB) *desk {
 	t.Helper()
 	ctx := context.Background()
-	k := &desk{d: d}
+	k := &desk{d: d, org: requests.Org{Currency: "EUR", TimeZone: "Europe/Helsinki"}}
 	err := d.InTx(ctx, func(tx bun.Tx) error {
-		if _, err := units.EnsureOrganisation(ctx, tx, "EUR", "Europe/Helsinki"); err != nil {
+		if _, err := units.EnsureOrganisation(ctx, tx, k.org.Currency, k.org.TimeZone); err != nil {
 			return err
 		}
 		it, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "IT", Name: "IT"})
@@ -150,13 +151,13 @@ func (k *desk) resolvedAt(t *testing.T, at time.Time) *requests.Request {
 	ctx := context.Background()
 	var r *requests.Request
 	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(k.member), requests.Org{Currency: "EUR", TimeZone: "UTC"},
+		r, err = requests.Submit(ctx, tx, k.viewer(k.member), k.org,
 			requests.Order{ServiceID: k.service, ConsumerUnitID: k.mkt, Title: "Laptop"}, at.Add(-time.Hour))
 		if err != nil {
 			return err
 		}
 		for _, a := range []string{"start", "resolve"} {
-			if r, err = requests.Act(ctx, tx, k.viewer(k.agent), r.ID, requests.Action{Name: a, Version: r.Version}, at); err != nil {
+			if r, err = requests.Act(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: a, Version: r.Version}, at); err != nil {
 				return err
 			}
 		}
@@ -174,7 +175,7 @@ func (k *desk) resolvedAt(t *testing.T, at time.Time) *requests.Request {
 func (k *desk) act(ctx context.Context, userID, id int64, a requests.Action, now time.Time) (*requests.Request, error) {
 	var r *requests.Request
 	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Act(ctx, tx, k.viewer(userID), id, a, now)
+		r, err = requests.Act(ctx, tx, k.viewer(userID), k.org, id, a, now)
 		return err
 	})
 	return r, err

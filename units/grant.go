@@ -12,10 +12,12 @@ import (
 	"github.com/tiski/tiski/fault"
 )
 
-// Roles a user holds in one unit, and roles a user holds organisation-wide.
+// Roles a user holds in one unit, roles a user holds organisation-wide, and
+// the organisation roles over money, which two people grant.
 var (
-	UnitRoles = []string{"member", "agent", "manager"}
-	OrgRoles  = []string{"finance", "auditor", "admin"}
+	UnitRoles  = []string{"member", "agent", "manager"}
+	OrgRoles   = []string{"finance", "auditor", "admin"}
+	MoneyRoles = []string{"finance", "auditor"}
 )
 
 // UnitRole is a role held by a user in one unit.
@@ -55,6 +57,9 @@ func GrantUnitRole(ctx context.Context, tx bun.Tx, actorID, unitID, userID int64
 		return nil, invalidUser(err)
 	}
 	g := &UnitRole{UserID: userID, UnitID: unitID, Role: role, GrantedBy: actorRef(actorID), GrantedAt: time.Now().UTC()}
+	if err := refuseSelfGrant(actorID, userID, g); err != nil {
+		return nil, err
+	}
 	// ON CONFLICT keeps the transaction usable (PostgreSQL aborts it on a
 	// failed insert), so a caller may treat "already granted" as fine.
 	res, err := tx.NewInsert().Model(g).On("CONFLICT DO NOTHING").Exec(ctx)
@@ -102,36 +107,91 @@ func ListMembers(ctx context.Context, idb bun.IDB, unitID int64) ([]Member, erro
 	return members, nil
 }
 
-// GrantOrgRole gives userID an organisation-wide role. Admin and finance are
-// never held together: whoever runs the system does not also move money.
-func GrantOrgRole(ctx context.Context, tx bun.Tx, actorID, userID int64, role string) (*OrgRole, error) {
+// OrgGrant is what GrantOrgRole did: granted the role at once, or, for a
+// money role asked for by a person, opened a proposal that waits for a
+// finance user's confirmation.
+type OrgGrant struct {
+	Role     *OrgRole       // the grant, when the role was granted
+	Proposal *GrantProposal // the proposal, when the grant waits for a second person
+}
+
+// GrantOrgRole gives userID an organisation-wide role. actorID 0 is the
+// operator on the server (`tiski grant`, the demo), who counts as the second
+// person and grants any role at once. A person grants admin at once, but a
+// money role (finance, auditor) only proposes; ConfirmGrant grants it. Nobody
+// grants a role to themselves, and admin never sits with a money role on one
+// user.
+func GrantOrgRole(ctx context.Context, tx bun.Tx, actorID, userID int64, role string) (*OrgGrant, error) {
 	if !slices.Contains(OrgRoles, role) {
 		return nil, fault.Invalid("role", "role must be one of finance, auditor, admin")
 	}
 	if _, err := GetUser(ctx, tx, userID); err != nil {
 		return nil, invalidUser(err)
 	}
-	// Lock the user's row (a no-op write) so two concurrent grants cannot
-	// both pass the segregation check on PostgreSQL.
-	if _, err := tx.NewUpdate().Table("users").Set("updated_at = updated_at").Where("id = ?", userID).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("lock user %d: %w", userID, err)
-	}
-	held, err := OrgRolesOf(ctx, tx, userID)
-	if err != nil {
+	g := &OrgRole{UserID: userID, Role: role, GrantedBy: actorRef(actorID), GrantedAt: time.Now().UTC()}
+	if err := refuseSelfGrant(actorID, userID, g); err != nil {
 		return nil, err
 	}
-	if (role == "admin" && slices.Contains(held, "finance")) || (role == "finance" && slices.Contains(held, "admin")) {
-		return nil, fault.Conflict("segregation_of_duties", "admin and finance cannot be held by the same user")
+	if err := checkApart(ctx, tx, actorID, g); err != nil {
+		return nil, err
 	}
-	g := &OrgRole{UserID: userID, Role: role, GrantedBy: actorRef(actorID), GrantedAt: time.Now().UTC()}
+	if actorID != 0 && slices.Contains(MoneyRoles, role) {
+		p, err := proposeGrant(ctx, tx, actorID, g)
+		if err != nil {
+			return nil, err
+		}
+		return &OrgGrant{Proposal: p}, nil
+	}
+	if err := insertOrgRole(ctx, tx, actorID, g); err != nil {
+		return nil, err
+	}
+	return &OrgGrant{Role: g}, nil
+}
+
+// apart lists, for each organisation role, the roles never held with it on
+// one user: whoever runs the system neither moves nor audits money.
+var apart = map[string][]string{"admin": {"finance", "auditor"}, "finance": {"admin"}, "auditor": {"admin"}}
+
+// checkApart locks the grantee's row (a no-op write, so two concurrent grants
+// cannot both pass on PostgreSQL) and refuses a role that must not sit with
+// one the user holds.
+func checkApart(ctx context.Context, tx bun.Tx, actorID int64, g *OrgRole) error {
+	if _, err := tx.NewUpdate().Table("users").Set("updated_at = updated_at").Where("id = ?", g.UserID).Exec(ctx); err != nil {
+		return fmt.Errorf("lock user %d: %w", g.UserID, err)
+	}
+	held, err := OrgRolesOf(ctx, tx, g.UserID)
+	if err != nil {
+		return err
+	}
+	for _, other := range apart[g.Role] {
+		if slices.Contains(held, other) {
+			return refuse(actorID, "grant", grantObjectID(g), "grant", g,
+				fault.Conflict("segregation_of_duties", "%s and %s cannot be held by the same user", g.Role, other).With("reason", "segregation_of_duties"))
+		}
+	}
+	return nil
+}
+
+// refuseSelfGrant keeps anyone from granting a role to themselves; the
+// operator (actor 0) is nobody's self.
+func refuseSelfGrant(actorID, userID int64, g any) error {
+	if actorID == 0 || actorID != userID {
+		return nil
+	}
+	return refuse(actorID, "grant", grantObjectID(g), "grant", g,
+		forbidden("self_grant", "nobody grants a role to themselves; another person must grant it"))
+}
+
+// insertOrgRole stores the grant and records it.
+func insertOrgRole(ctx context.Context, tx bun.Tx, actorID int64, g *OrgRole) error {
 	res, err := tx.NewInsert().Model(g).On("CONFLICT DO NOTHING").Exec(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("grant %s: %w", role, err)
+		return fmt.Errorf("grant %s: %w", g.Role, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, fault.Conflict("already_granted", "the user already holds %s", role)
+		return fault.Conflict("already_granted", "the user already holds %s", g.Role)
 	}
-	return g, recordGrant(ctx, tx, actorID, "grant", g)
+	return recordGrant(ctx, tx, actorID, "grant", g)
 }
 
 // RevokeOrgRole takes an organisation-wide role away. The last enabled admin
@@ -180,15 +240,18 @@ func UnitRolesOf(ctx context.Context, idb bun.IDB, userID int64) ([]UnitRole, er
 	return roles, nil
 }
 
-func recordGrant(ctx context.Context, tx bun.Tx, actorID int64, action string, g any) error {
-	var objectID string
+func grantObjectID(g any) string {
 	switch g := g.(type) {
 	case *UnitRole:
-		objectID = fmt.Sprintf("%d/%d/%s", g.UnitID, g.UserID, g.Role)
+		return fmt.Sprintf("%d/%d/%s", g.UnitID, g.UserID, g.Role)
 	case *OrgRole:
-		objectID = fmt.Sprintf("org/%d/%s", g.UserID, g.Role)
+		return fmt.Sprintf("org/%d/%s", g.UserID, g.Role)
 	}
-	change := audit.Change{ActorID: actorID, ObjectType: "grant", ObjectID: objectID, Action: action}
+	return ""
+}
+
+func recordGrant(ctx context.Context, tx bun.Tx, actorID int64, action string, g any) error {
+	change := audit.Change{ActorID: actorID, ObjectType: "grant", ObjectID: grantObjectID(g), Action: action}
 	if action == "grant" {
 		change.After = g
 	} else {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,12 +73,19 @@ func CreateUser(ctx context.Context, tx bun.Tx, actorID int64, u User) (*User, e
 	return &u, nil
 }
 
-// UpdateUser applies change. Disabling a user ends their sessions and
+// UpdateUser applies change. Only the user (or the operator, actorID 0)
+// sets the password of a user who holds or is proposed for a money role.
+// Disabling a user ends their sessions and
 // revokes their API tokens in the same transaction.
 func UpdateUser(ctx context.Context, tx bun.Tx, actorID, id int64, change UserChange) (*User, error) {
 	before, err := GetUser(ctx, tx, id)
 	if err != nil {
 		return nil, err
+	}
+	if change.PasswordHash != nil && actorID != 0 && actorID != id {
+		if err := refuseMoneyRolePassword(ctx, tx, actorID, before); err != nil {
+			return nil, err
+		}
 	}
 	u := *before
 	if change.Email != nil {
@@ -129,6 +137,35 @@ func UpdateUser(ctx context.Context, tx bun.Tx, actorID, id int64, change UserCh
 		return nil, err
 	}
 	return &u, nil
+}
+
+// refuseMoneyRolePassword keeps an admin from taking over a money role by
+// setting its holder's password: such a user resets their own. The row lock
+// orders the check with a concurrent grant.
+func refuseMoneyRolePassword(ctx context.Context, tx bun.Tx, actorID int64, u *User) error {
+	if _, err := tx.NewUpdate().Table("users").Set("updated_at = updated_at").Where("id = ?", u.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("lock user %d: %w", u.ID, err)
+	}
+	held, err := OrgRolesOf(ctx, tx, u.ID)
+	if err != nil {
+		return err
+	}
+	var proposed []string
+	if err := tx.NewSelect().Table("grant_proposals").Column("role").
+		Where("user_id = ? AND status = ?", u.ID, ProposalPending).Scan(ctx, &proposed); err != nil {
+		return fmt.Errorf("proposed roles of user %d: %w", u.ID, err)
+	}
+	var roles []string
+	for _, r := range append(held, proposed...) {
+		if slices.Contains(MoneyRoles, r) {
+			roles = append(roles, r)
+		}
+	}
+	if len(roles) == 0 {
+		return nil
+	}
+	return refuse(actorID, "user", strconv.FormatInt(u.ID, 10), "set_password", u,
+		forbidden("money_role_password", "a user with the %s role sets their own password; the operator can print them a reset link (tiski user reset-password)", roles[0]))
 }
 
 // EndAccess deletes every session of the user and revokes every API token.

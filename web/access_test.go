@@ -55,9 +55,9 @@ func TestPermissionTableOverAPI(t *testing.T) {
 			{method: "PATCH", path: "/api/v1/users/" + webtest.ID(f.Users["mktmember"]), body: func() any { return map[string]any{"locale": "fi"} },
 				want: map[string]int{"admin": 200, "mktmember": 200}, other: 404},
 			{method: "POST", path: "/api/v1/grants",
-				body: func() any { return map[string]any{"user_id": webtest.ID(f.Users["nobody"]), "role": "auditor"} },
+				body: func() any { return map[string]any{"user_id": webtest.ID(f.Users["nobody"]), "role": "admin"} },
 				want: map[string]int{"admin": 201}, other: 403},
-			{method: "DELETE", path: "/api/v1/grants?role=auditor&user_id=" + webtest.ID(f.Users["nobody"]),
+			{method: "DELETE", path: "/api/v1/grants?role=admin&user_id=" + webtest.ID(f.Users["nobody"]),
 				want: map[string]int{"admin": 204}, other: 403},
 		}
 		order := []string{"nobody", "mktmember", "itagent", "auditor", "finance", "itmgr", "groupmgr", "admin"}
@@ -131,8 +131,12 @@ func TestOrgGrantRules(t *testing.T) {
 			t.Fatalf("admin to a finance user = %d %s", res.Status, res.Body)
 		}
 		res = admin.Call("POST", "/api/v1/grants", map[string]any{"user_id": webtest.ID(f.Users["admin"]), "role": "finance"})
-		if res.Status != http.StatusConflict {
-			t.Fatalf("finance to an admin = %d %s", res.Status, res.Body)
+		if res.Status != http.StatusForbidden {
+			t.Fatalf("finance to oneself = %d %s", res.Status, res.Body)
+		}
+		res = admin.Call("POST", "/api/v1/grants", map[string]any{"user_id": webtest.ID(f.Users["nobody"]), "role": "auditor"})
+		if res.Status != http.StatusAccepted || res.JSON["status"] != "proposed" || len(f.OrgRoles("nobody")) != 0 {
+			t.Fatalf("a money role is proposed, not granted: %d %s", res.Status, res.Body)
 		}
 		res = admin.Call("DELETE", "/api/v1/grants", map[string]any{"user_id": webtest.ID(f.Users["admin"]), "role": "admin"})
 		if res.Status != http.StatusConflict || res.ErrorCode() != "last_admin" {

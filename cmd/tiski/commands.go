@@ -39,7 +39,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d, _, err := openDatabase(ctx, *dbURL, quietLog(stderr))
+	d, _, err := openDemoDatabase(ctx, *dbURL, quietLog(stderr))
 	if err != nil {
 		return err
 	}

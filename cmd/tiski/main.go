@@ -23,6 +23,9 @@ Usage:
   tiski migrate [--db URL]                         apply database migrations
   tiski demo [--db URL]                            load the demo organisation
   tiski user add --email E --name N [--admin] [--password-stdin]
+  tiski user reset-password --email E              print a one-time password reset link
+  tiski grant --email E --role finance|auditor|admin
+                                                   grant an organisation role at once
   tiski token create --email E [--name LABEL]      print a new API token once
   tiski billing run YYYY-MM                        charge subscriptions for a month (idempotent)
   tiski period close YYYY-MM                       close an accounting month
@@ -60,11 +63,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "user":
+		if len(rest) > 0 && rest[0] == "reset-password" {
+			return cmdUserResetPassword(ctx, rest[1:], stdout, stderr)
+		}
 		if len(rest) == 0 || rest[0] != "add" {
-			fmt.Fprint(stderr, "usage: tiski user add --email E --name N [--admin] [--password-stdin]\n")
-			return errors.New(`"tiski user" needs the subcommand add`)
+			fmt.Fprint(stderr, "usage: tiski user add --email E --name N [--admin] [--password-stdin]\n       tiski user reset-password --email E\n")
+			return errors.New(`"tiski user" needs the subcommand add or reset-password`)
 		}
 		return cmdUserAdd(ctx, rest[1:], stdin, stdout, stderr)
+	case "grant":
+		return cmdGrant(ctx, rest, stdout, stderr)
 	case "token":
 		if len(rest) == 0 || rest[0] != "create" {
 			fmt.Fprint(stderr, "usage: tiski token create --email E [--name LABEL]\n")

@@ -103,6 +103,7 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	if !strings.Contains(out.String(), demo.People[0].Email) {
 		t.Fatalf("--demo did not print the logins:\n%s", out.String())
 	}
+	checkHelsinkiDemo(t, dbtest.OpenURL(t, url))
 
 	body, writer := io.Pipe()
 	answered := make(chan int, 1)
@@ -167,19 +168,14 @@ func TestBooksCommands(t *testing.T) {
 	if _, err := runCmd(t, "", "billing", "run", "April", "--db", url); err == nil {
 		t.Fatal("a bad month was accepted")
 	}
-	// A tampered ledger makes verify fail and name the broken invariant.
-	d := dbtest.OpenURL(t, url)
-	ctx := context.Background()
-	for _, stmt := range []string{
+	// A ledger tampered with behind Tiski's back makes verify fail and name
+	// the broken invariant.
+	dbtest.Tamper(t, dbtest.OpenURL(t, url),
 		"INSERT INTO units (code, name, created_at, updated_at) VALUES ('A', 'A', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
 		"INSERT INTO accounts (unit_id, created_at) VALUES (1, CURRENT_TIMESTAMP)",
 		"INSERT INTO journal_entries (idempotency_key, period, entry_date, kind, created_at) VALUES ('k', '2026-05', '2026-05-01', 'adjustment', CURRENT_TIMESTAMP)",
 		"INSERT INTO postings (entry_id, account_id, amount_minor, currency) VALUES (1, 1, 100, 'EUR')",
-	} {
-		if _, err := d.ExecContext(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	out, err := runCmd(t, "", "verify", "--db", url)
 	if err == nil || !strings.Contains(out, "BROKEN entries balance") || !strings.Contains(out, "BROKEN trial balance is zero") {
 		t.Fatalf("verify on broken books: %v\n%s", err, out)

@@ -42,7 +42,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
 	}
-	d, org, err := openDatabase(ctx, *dbURL, log)
+	open := openDatabase
+	if *loadDemo {
+		open = openDemoDatabase
+	}
+	d, org, err := open(ctx, *dbURL, log)
 	if err != nil {
 		return err
 	}

@@ -7,10 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/db"
 )
@@ -98,4 +101,58 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Tamper runs statements the way someone with the database owner's rights
+// could behind Tiski's back, past the triggers and foreign keys that guard
+// the books (PostgreSQL: in replica mode no trigger fires; SQLite: every
+// trigger is dropped and created again in the same transaction, with foreign
+// keys off), so that a test can show `tiski verify` names what the guards
+// would have refused.
+func Tamper(t testing.TB, d *db.DB, statements ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
+	defer conn.Close()
+	if d.Engine == db.SQLite {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			t.Fatalf("tamper: %v", err)
+		}
+		defer conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+	}
+	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var triggers []struct {
+			Name string `bun:"name"`
+			SQL  string `bun:"sql"`
+		}
+		if d.Engine == db.Postgres {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+				return err
+			}
+		} else if err := tx.NewRaw("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").Scan(ctx, &triggers); err != nil {
+			return err
+		}
+		for _, trg := range triggers {
+			if _, err := tx.ExecContext(ctx, "DROP TRIGGER "+trg.Name); err != nil {
+				return err
+			}
+		}
+		for _, stmt := range statements {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("%s: %w", stmt, err)
+			}
+		}
+		for _, trg := range triggers {
+			if _, err := tx.ExecContext(ctx, trg.SQL); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
 }

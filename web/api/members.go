@@ -55,7 +55,7 @@ func (s *Handlers) addMember(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+	err = units.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := units.GrantUnitRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, userID, body.Role)
 		return err
 	})
@@ -92,9 +92,13 @@ func (s *Handlers) removeMember(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// orgGrantJSON is a grant (status "granted", 201) or, for a money role, a
+// proposal waiting for a finance user (status "proposed", 202).
 type orgGrantJSON struct {
-	UserID string `json:"user_id"`
-	Role   string `json:"role"`
+	UserID     string `json:"user_id"`
+	Role       string `json:"role"`
+	Status     string `json:"status"`
+	ProposalID string `json:"proposal_id,omitempty"`
 }
 
 func (s *Handlers) grantOrgRole(c echo.Context) error {
@@ -107,14 +111,18 @@ func (s *Handlers) grantOrgRole(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
-		_, err := units.GrantOrgRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), userID, body.Role)
+	var g *units.OrgGrant
+	err = units.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
+		g, err = units.GrantOrgRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), userID, body.Role)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, orgGrantJSON{UserID: httpx.FormatID(userID), Role: body.Role})
+	if g.Proposal != nil {
+		return c.JSON(http.StatusAccepted, orgGrantJSON{UserID: httpx.FormatID(userID), Role: body.Role, Status: "proposed", ProposalID: httpx.FormatID(g.Proposal.ID)})
+	}
+	return c.JSON(http.StatusCreated, orgGrantJSON{UserID: httpx.FormatID(userID), Role: body.Role, Status: "granted"})
 }
 
 // revokeOrgRole takes the grant from a JSON body or from ?user_id=&role=,

@@ -134,7 +134,7 @@ func (s *Handlers) updateUser(c echo.Context) error {
 	}
 	var updated *units.User
 	ctx := c.Request().Context()
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = units.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		updated, err = units.UpdateUser(ctx, tx, me.ID(), id, change)
 		return err
 	})

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
@@ -95,25 +94,9 @@ func KnownStatus(s requests.Status) bool {
 	return false
 }
 
-// ApplyAction runs one lifecycle action in its own transaction and, when it
-// resolves the request, posts the charge in that same transaction: both or
-// neither. The API and the portal share it.
+// ApplyAction runs one lifecycle action for the API and the portal alike;
+// requests.Perform owns its transaction and the charge a resolution posts.
 func (k *Kit) ApplyAction(c echo.Context, id int64, a requests.Action) (*requests.Request, error) {
-	v, now, ctx := k.Viewer(c), time.Now().UTC(), c.Request().Context()
-	var r *requests.Request
-	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		if r, err = requests.Act(ctx, tx, v, id, a, now); err != nil {
-			return err
-		}
-		if a.Name != "resolve" {
-			return nil
-		}
-		// The charge posts in the resolving transaction: both or neither.
-		_, err = billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), k.Org.TimeZone)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	org := requests.Org{Currency: k.Org.Currency, TimeZone: k.Org.TimeZone}
+	return requests.Perform(c.Request().Context(), k.DB, k.Viewer(c), org, id, a, time.Now().UTC())
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
@@ -25,13 +27,23 @@ func admUnit(t *testing.T, f *webtest.Fixture, code string) *units.Unit {
 	return u
 }
 
-func admOrgRoles(t *testing.T, f *webtest.Fixture, name string) []string {
+// admConfirmProposals confirms every pending money-role proposal as the
+// named finance user.
+func admConfirmProposals(t *testing.T, f *webtest.Fixture, name string) {
 	t.Helper()
-	roles, err := units.OrgRolesOf(context.Background(), f.DB, f.Users[name])
-	if err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	pending, err := units.PendingGrantProposals(ctx, f.DB)
+	if err != nil || len(pending) == 0 {
+		t.Fatalf("pending proposals %v, %v", pending, err)
 	}
-	return roles
+	for _, p := range pending {
+		if err := units.InTx(ctx, f.DB, func(tx bun.Tx) error {
+			_, err := units.ConfirmGrant(ctx, tx, f.Users[name], p.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // admFinnish switches the browser's user to Finnish through the portal.
@@ -146,7 +158,7 @@ func TestPortalAdminHiddenFromOthers(t *testing.T) {
 		if p := b.Post("/admin/users/"+webtest.ID(f.Users["admin"])+"/roles", url.Values{"role": {"finance"}}); p.Status != http.StatusNotFound {
 			t.Errorf("%s grants = %d", name, p.Status)
 		}
-		if f.Count("units") != before || len(admOrgRoles(t, f, "admin")) != 1 {
+		if f.Count("units") != before || len(f.OrgRoles("admin")) != 1 {
 			t.Errorf("%s changed something", name)
 		}
 	}
@@ -295,6 +307,7 @@ func TestPortalAdminUsers(t *testing.T) {
 		if p := admin.Post("/admin/users/"+webtest.ID(f.Users["nobody"])+"/roles", url.Values{"role": {"finance"}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("grant finance = %d: %s", p.Status, p.Body)
 		}
+		admConfirmProposals(t, f, "finance")
 		if res := f.Login("nobody").Call("GET", "/api/v1/periods", nil); res.Status != http.StatusOK {
 			t.Fatalf("periods after the grant = %d", res.Status)
 		}
@@ -305,15 +318,15 @@ func TestPortalAdminUsers(t *testing.T) {
 		if p.Status != http.StatusConflict || !strings.Contains(p.Body, "segregation of duties") {
 			t.Fatalf("admin for finance = %d", p.Status)
 		}
-		if roles := admOrgRoles(t, f, "finance"); !slices.Equal(roles, []string{"finance"}) {
+		if roles := f.OrgRoles("finance"); !slices.Equal(roles, []string{"finance"}) {
 			t.Fatalf("finance holds %v", roles)
 		}
 		if p := admin.Post("/admin/users/"+webtest.ID(f.Users["admin"])+"/roles/revoke", url.Values{"role": {"admin"}}); p.Status != http.StatusConflict ||
-			!slices.Equal(admOrgRoles(t, f, "admin"), []string{"admin"}) {
+			!slices.Equal(f.OrgRoles("admin"), []string{"admin"}) {
 			t.Fatalf("revoke the last admin = %d", p.Status)
 		}
 		if p := admin.Post("/admin/users/"+webtest.ID(f.Users["nobody"])+"/roles/revoke", url.Values{"role": {"finance"}}); p.Status != http.StatusSeeOther ||
-			len(admOrgRoles(t, f, "nobody")) != 0 {
+			len(f.OrgRoles("nobody")) != 0 {
 			t.Fatalf("revoke finance = %d", p.Status)
 		}
 	})

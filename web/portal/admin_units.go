@@ -391,7 +391,7 @@ func (s *Pages) adminAddMember(c echo.Context) error {
 	if err := s.CheckManagerGrant(c, role); err != nil {
 		return s.showAdminUnit(c, http.StatusForbidden, nil, form, tr.T("admin.err.manager_role"), false)
 	}
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+	err = units.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := units.GrantUnitRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, target.ID, role)
 		return err
 	})

@@ -196,9 +196,10 @@ func (s *Pages) adminOrgRole(c echo.Context, grant bool) error {
 	tr := adminTr(c)
 	ctx := c.Request().Context()
 	actor := httpx.CurrentPrincipal(c).ID()
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+	var g *units.OrgGrant
+	err = units.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		if grant {
-			_, err := units.GrantOrgRole(ctx, tx, actor, target.ID, role)
+			g, err = units.GrantOrgRole(ctx, tx, actor, target.ID, role)
 			return err
 		}
 		return units.RevokeOrgRole(ctx, tx, actor, target.ID, role)
@@ -218,7 +219,10 @@ func (s *Pages) adminOrgRole(c echo.Context, grant bool) error {
 		return s.showAdminUsers(c, r.Status, nil, url.Values{}, problem, nil)
 	}
 	key := "admin.users.revoked"
-	if grant {
+	switch {
+	case g != nil && g.Proposal != nil:
+		key = "admin.users.proposed"
+	case grant:
 		key = "admin.users.granted"
 	}
 	setFlash(c, tr.T(key, tr.T("admin.role."+role), target.Email))

@@ -253,5 +253,15 @@ func (f *Fixture) Count(table string) int {
 	return int(n)
 }
 
+// OrgRoles are the organisation-wide roles the persona holds now.
+func (f *Fixture) OrgRoles(name string) []string {
+	f.T.Helper()
+	roles, err := units.OrgRolesOf(context.Background(), f.DB, f.Users[name])
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return roles
+}
+
 // ID is an id as the API writes it.
 func ID(n int64) string { return strconv.FormatInt(n, 10) }
