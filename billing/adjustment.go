@@ -79,8 +79,12 @@ func ListAdjustments(ctx context.Context, idb bun.IDB, status string, afterID in
 
 // CreateAdjustment records a manual adjustment. Up to approvalLimitMinor it
 // posts at once; above it, it waits as pending for a second finance user
-// (maker-checker).
-func CreateAdjustment(ctx context.Context, tx bun.Tx, actorID int64, a Adjustment, approvalLimitMinor int64, now time.Time) (*Adjustment, error) {
+// (maker-checker). Only finance records one (Viewer.MayCreateAdjustment).
+func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, approvalLimitMinor int64, now time.Time) (*Adjustment, error) {
+	if err := v.MayCreateAdjustment(); err != nil {
+		return nil, err
+	}
+	actorID := v.UserID
 	a.Reason = strings.TrimSpace(a.Reason)
 	if err := checkAdjustment(ctx, tx, &a); err != nil {
 		return nil, err
@@ -109,8 +113,13 @@ func CreateAdjustment(ctx context.Context, tx bun.Tx, actorID int64, a Adjustmen
 // DecideAdjustment approves (and posts) or rejects a pending adjustment.
 // Nobody approves their own adjustment; its maker may still reject it,
 // which withdraws it. The status condition on the update makes concurrent
-// decisions race on one row, so fifty approvals post once.
-func DecideAdjustment(ctx context.Context, tx bun.Tx, actorID, id int64, action, note string, now time.Time) (*Adjustment, error) {
+// decisions race on one row, so fifty approvals post once. Only finance
+// decides (Viewer.MayDecideAdjustment).
+func DecideAdjustment(ctx context.Context, tx bun.Tx, v Viewer, id int64, action, note string, now time.Time) (*Adjustment, error) {
+	if err := v.MayDecideAdjustment(); err != nil {
+		return nil, err
+	}
+	actorID := v.UserID
 	note = strings.TrimSpace(note)
 	if err := fault.Text("note", note, 0, 2000, true); err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ func (b *books) adjust(t *testing.T, actor int64, a billing.Adjustment, now time
 	t.Helper()
 	var out *billing.Adjustment
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		out, err = billing.CreateAdjustment(ctx, tx, actor, a, adjustmentLimit, now)
+		out, err = billing.CreateAdjustment(ctx, tx, billing.Operator(actor), a, adjustmentLimit, now)
 		return err
 	})
 	return out, err
@@ -50,7 +50,7 @@ func (b *books) decide(t *testing.T, actor, id int64, action, note string) (*bil
 	t.Helper()
 	var out *billing.Adjustment
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		out, err = billing.DecideAdjustment(ctx, tx, actor, id, action, note, time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC))
+		out, err = billing.DecideAdjustment(ctx, tx, billing.Operator(actor), id, action, note, time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC))
 		return err
 	})
 	return out, err
@@ -299,7 +299,7 @@ func TestAdjustmentIntoAClosedMonthPostsLate(t *testing.T) {
 		now := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 		for _, action := range []string{"review", "close"} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.MovePeriod(ctx, tx, b.user, "2026-10", action, now)
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-10", action, now)
 				return err
 			}); err != nil {
 				t.Fatal(err)

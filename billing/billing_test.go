@@ -19,6 +19,8 @@ import (
 
 const tz = "Europe/Helsinki"
 
+var helsinki, _ = time.LoadLocation(tz)
+
 // books is a consumer and a provider unit with one service.
 type books struct {
 	d                  *db.DB
@@ -79,7 +81,7 @@ func (b *books) charge(t *testing.T, requestID int64, quantity string, at time.T
 	err := b.d.InTx(ctx, func(tx bun.Tx) (err error) {
 		charges, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: requestID, Number: "REQ-1", Title: "Laptops",
 			ConsumerUnitID: b.consumer, ProviderUnitID: b.provider, ServiceID: b.service, RateID: b.rate, PricingModel: "per_unit",
-			Quantity: quantity, UnitPriceMinor: 33333, Currency: "EUR", ResolvedAt: at, ActorID: b.user}, tz)
+			Quantity: quantity, UnitPriceMinor: 33333, Currency: "EUR", ResolvedAt: at, ActorID: b.user}, helsinki)
 		return err
 	})
 	if err != nil {
@@ -163,7 +165,7 @@ func TestClosedPeriodTakesNoPostingsAndLateChargesPointBack(t *testing.T) {
 		now := time.Date(2026, 6, 3, 9, 0, 0, 0, time.UTC)
 		for _, action := range []string{"review", "close"} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.MovePeriod(ctx, tx, b.user, "2026-05", action, now)
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", action, now)
 				return err
 			}); err != nil {
 				t.Fatalf("%s May: %v", action, err)
@@ -174,7 +176,7 @@ func TestClosedPeriodTakesNoPostingsAndLateChargesPointBack(t *testing.T) {
 			t.Fatalf("late charge = %+v", late)
 		}
 		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, b.user, "2026-05", "close", now)
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", "close", now)
 			return err
 		})
 		if !fault.Is(err, fault.KindConflict) {
@@ -190,19 +192,19 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 		first := b.charge(t, b.request(t, "3"), "3", now)[0]
 		var dispute *billing.Dispute
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-			dispute, err = billing.RaiseDispute(ctx, tx, b.user, first.ID, "we ordered two", now)
+			dispute, err = billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "we ordered two", now)
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.RaiseDispute(ctx, tx, b.user, first.ID, "again", now)
+			_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "again", now)
 			return err
 		}); !fault.Is(err, fault.KindConflict) {
 			t.Fatalf("second dispute: %v", err)
 		}
 		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, b.user, "2026-07", "close", now)
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now)
 			return err
 		})
 		if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
@@ -210,7 +212,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 		}
 		for _, credit := range []int64{0, 100000} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.SettleDispute(ctx, tx, b.user, dispute.ID, "accept", credit, "", tz, now)
+				_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: credit}, helsinki, now)
 				return err
 			}); !fault.Is(err, fault.KindInvalid) {
 				t.Fatalf("credit %d: %v", credit, err)
@@ -225,7 +227,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-					_, err := billing.SettleDispute(ctx, tx, b.user, dispute.ID, "accept", 33333, "one laptop too many", tz, now)
+					_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 33333, Note: "one laptop too many"}, helsinki, now)
 					return err
 				})
 				if err == nil {
@@ -251,11 +253,11 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 		// A full credit of a second charge reverses its entry.
 		second := b.charge(t, b.request(t, "1"), "1", now)[0]
 		err = b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			d2, err := billing.RaiseDispute(ctx, tx, b.user, second.ID, "never delivered", now)
+			d2, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "never delivered", now)
 			if err != nil {
 				return err
 			}
-			_, err = billing.SettleDispute(ctx, tx, b.user, d2.ID, "accept", second.AmountMinor, "refund", tz, now)
+			_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: d2.ID, Action: "accept", CreditMinor: second.AmountMinor, Note: "refund"}, helsinki, now)
 			return err
 		})
 		if err != nil {
@@ -266,13 +268,13 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			t.Fatalf("reversing entries = %d, %v", reverses, err)
 		}
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, b.user, "2026-07", "close", now)
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now)
 			return err
 		}); err != nil {
 			t.Fatalf("closing once disputes are settled: %v", err)
 		}
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.RaiseDispute(ctx, tx, b.user, second.ID, "late", now)
+			_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "late", now)
 			return err
 		}); !fault.Is(err, fault.KindConflict) {
 			t.Fatalf("dispute in a closed period: %v", err)

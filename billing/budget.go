@@ -78,10 +78,15 @@ func GetBudget(ctx context.Context, idb bun.IDB, unitID int64, month string) (*B
 	return b, nil
 }
 
-// SetBudget creates or replaces the unit's budget for month. A changed
-// amount or warning line re-arms the warning.
-func SetBudget(ctx context.Context, tx bun.Tx, actorID, unitID int64, month string, amountMinor int64, currency string,
-	warnPct int, hard bool, now time.Time) (*Budget, error) {
+// SetBudget creates or replaces a unit's budget for a month from what b
+// asks (UnitID, Month, AmountMinor, Currency, WarnPct, Hard). A changed
+// amount or warning line re-arms the warning. Only finance sets budgets
+// (Viewer.MaySetBudget).
+func SetBudget(ctx context.Context, tx bun.Tx, v Viewer, set Budget, now time.Time) (*Budget, error) {
+	if err := v.MaySetBudget(set.UnitID); err != nil {
+		return nil, err
+	}
+	actorID, unitID, month, amountMinor, currency, warnPct, hard := v.UserID, set.UnitID, set.Month, set.AmountMinor, set.Currency, set.WarnPct, set.Hard
 	if err := CheckMonth(month); err != nil {
 		return nil, err
 	}
@@ -147,23 +152,19 @@ func lockBudget(ctx context.Context, tx bun.Tx, unitID int64, month string) (*Bu
 	return b, err
 }
 
-// BudgetUse is what the unit has used of month, in timeZone (the
-// organisation's): its charges posted in the month's period less accepted
+// BudgetUse is what the unit has used of month, in loc (the
+// organisation's time zone):  its charges posted in the month's period less accepted
 // dispute credits on them, plus the estimates of its requests created in
 // the month that are open, in progress or waiting on the customer, that is,
 // approved or needing no approval and not yet fulfilled. Pending, rejected
 // and cancelled requests commit nothing; resolved ones count through their
 // charges. Showback charges count like any other; adjustments do not.
-func BudgetUse(ctx context.Context, idb bun.IDB, unitID int64, month, timeZone string) (Use, error) {
+func BudgetUse(ctx context.Context, idb bun.IDB, unitID int64, month string, loc *time.Location) (Use, error) {
 	var use Use
 	if err := CheckMonth(month); err != nil {
 		return use, err
 	}
-	loc, err := time.LoadLocation(timeZone)
-	if err != nil {
-		return use, err
-	}
-	err = idb.NewRaw(`SELECT COALESCE(SUM(c.amount_minor), 0) -
+	err := idb.NewRaw(`SELECT COALESCE(SUM(c.amount_minor), 0) -
 			COALESCE((SELECT SUM(d.credit_minor) FROM disputes d JOIN charges dc ON dc.id = d.charge_id
 				WHERE d.status = 'accepted' AND dc.consumer_unit_id = ? AND dc.period = ?), 0)
 		FROM charges c WHERE c.consumer_unit_id = ? AND c.period = ?`, unitID, month, unitID, month).Scan(ctx, &use.Posted)
@@ -202,16 +203,12 @@ func (c OrderCheck) money(minor int64) money.Money {
 }
 
 // CheckOrder weighs an order of estimateMinor by unitID at now against the
-// unit's budget for the month (in timeZone). A hard budget the order would
+// unit's budget for the month (in loc, the organisation's time zone). A hard budget the order would
 // exceed refuses it with budget_exceeded. The first order of the month that
 // takes use to the warning line records one "warning" audit event on the
 // budget. Call it inside the order's transaction: it holds the budget so
 // concurrent orders are weighed one after the other.
-func CheckOrder(ctx context.Context, tx bun.Tx, actorID, unitID, estimateMinor int64, timeZone string, now time.Time) (OrderCheck, error) {
-	loc, err := time.LoadLocation(timeZone)
-	if err != nil {
-		return OrderCheck{}, err
-	}
+func CheckOrder(ctx context.Context, tx bun.Tx, actorID, unitID, estimateMinor int64, loc *time.Location, now time.Time) (OrderCheck, error) {
 	month := MonthOf(now, loc)
 	// Most units order without a budget: look before taking the lock.
 	if _, err := GetBudget(ctx, tx, unitID, month); fault.Is(err, fault.KindNotFound) {
@@ -223,7 +220,7 @@ func CheckOrder(ctx context.Context, tx bun.Tx, actorID, unitID, estimateMinor i
 	if err != nil || b == nil {
 		return OrderCheck{}, err
 	}
-	use, err := BudgetUse(ctx, tx, unitID, month, timeZone)
+	use, err := BudgetUse(ctx, tx, unitID, month, loc)
 	if err != nil {
 		return OrderCheck{}, err
 	}

@@ -33,7 +33,8 @@ func (b *books) setBudget(t *testing.T, month string, amount int64, warnPct int,
 	t.Helper()
 	var out *billing.Budget
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		out, err = billing.SetBudget(ctx, tx, b.user, b.consumer, month, amount, "EUR", warnPct, hard, time.Now().UTC())
+		out, err = billing.SetBudget(ctx, tx, billing.Operator(b.user), billing.Budget{UnitID: b.consumer, Month: month, AmountMinor: amount,
+			Currency: "EUR", WarnPct: warnPct, Hard: hard}, time.Now().UTC())
 		return err
 	})
 	return out, err
@@ -41,7 +42,7 @@ func (b *books) setBudget(t *testing.T, month string, amount int64, warnPct int,
 
 func (b *books) use(t *testing.T, month string) billing.Use {
 	t.Helper()
-	u, err := billing.BudgetUse(context.Background(), b.d, b.consumer, month, tz)
+	u, err := billing.BudgetUse(context.Background(), b.d, b.consumer, month, helsinki)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func (b *books) checkOrder(t *testing.T, estimate int64, at time.Time) (billing.
 	t.Helper()
 	var check billing.OrderCheck
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		check, err = billing.CheckOrder(ctx, tx, b.user, b.consumer, estimate, tz, at)
+		check, err = billing.CheckOrder(ctx, tx, b.user, b.consumer, estimate, helsinki, at)
 		return err
 	})
 	return check, err
@@ -83,7 +84,8 @@ func TestSetBudgetValidatesAndAudits(t *testing.T) {
 			t.Fatalf("refused budgets left %d rows", n)
 		}
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.SetBudget(ctx, tx, b.user, 999999, "2026-11", 1000, "EUR", 80, false, time.Now())
+			_, err := billing.SetBudget(ctx, tx, billing.Operator(b.user), billing.Budget{UnitID: 999999, Month: "2026-11", AmountMinor: 1000,
+				Currency: "EUR", WarnPct: 80}, time.Now())
 			return err
 		}); !fault.Is(err, fault.KindNotFound) {
 			t.Fatalf("budget of an unknown unit: %v", err)
@@ -118,11 +120,11 @@ func TestBudgetUseCountsChargesLessCreditsAndCommitments(t *testing.T) {
 		b.charge(t, b.request(t, "1"), "1", nov)
 		b.charge(t, b.request(t, "1"), "1", time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)) // December's
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			dsp, err := billing.RaiseDispute(ctx, tx, b.user, first.ID, "two, not three", nov)
+			dsp, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "two, not three", nov)
 			if err != nil {
 				return err
 			}
-			_, err = billing.SettleDispute(ctx, tx, b.user, dsp.ID, "accept", 33333, "agreed", tz, nov)
+			_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dsp.ID, Action: "accept", CreditMinor: 33333, Note: "agreed"}, helsinki, nov)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -149,7 +151,7 @@ func TestBudgetUseCountsChargesLessCreditsAndCommitments(t *testing.T) {
 			t.Fatalf("December use = %+v", dec)
 		}
 		// Another unit's spending is not this unit's.
-		if other, err := billing.BudgetUse(context.Background(), d, b.provider, "2026-11", tz); err != nil || other.Used() != 0 {
+		if other, err := billing.BudgetUse(context.Background(), d, b.provider, "2026-11", helsinki); err != nil || other.Used() != 0 {
 			t.Fatalf("provider's use = %+v, %v", other, err)
 		}
 	})

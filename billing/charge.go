@@ -70,12 +70,9 @@ type Fulfilment struct {
 // ones from billable time at the rate in force on each entry's date (one
 // charge per rate). A monthly service starts a subscription, which the
 // billing run charges month by month.
-// Posting is idempotent per request and rate.
-func ChargeFulfilment(ctx context.Context, tx bun.Tx, f Fulfilment, timeZone string) ([]Charge, error) {
-	loc, err := time.LoadLocation(timeZone)
-	if err != nil {
-		return nil, err
-	}
+// Posting is idempotent per request and rate. loc is the organisation's
+// time zone, which places the charge in its month.
+func ChargeFulfilment(ctx context.Context, tx bun.Tx, f Fulfilment, loc *time.Location) ([]Charge, error) {
 	consumer, err := units.GetUnit(ctx, tx, f.ConsumerUnitID)
 	if err != nil {
 		return nil, err

@@ -65,15 +65,20 @@ func GetDispute(ctx context.Context, idb bun.IDB, id int64) (*Dispute, error) {
 
 // RaiseDispute opens a dispute on a charge whose period is not closed. A
 // charge is disputed at most once.
-func RaiseDispute(ctx context.Context, tx bun.Tx, actorID, chargeID int64, reason string, now time.Time) (*Dispute, error) {
-	reason = strings.TrimSpace(reason)
-	if err := fault.Text("reason", reason, 1, 2000, true); err != nil {
-		return nil, err
-	}
+// Only a manager of the charged unit raises one (Viewer.MayDispute).
+func RaiseDispute(ctx context.Context, tx bun.Tx, v Viewer, chargeID int64, reason string, now time.Time) (*Dispute, error) {
 	c, err := GetCharge(ctx, tx, chargeID)
 	if err != nil {
 		return nil, err
 	}
+	if err := v.MayDispute(c); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if err := fault.Text("reason", reason, 1, 2000, true); err != nil {
+		return nil, err
+	}
+	actorID := v.UserID
 	p, err := lockPeriod(ctx, tx, c.Period, now)
 	if err != nil {
 		return nil, err
@@ -99,20 +104,35 @@ func RaiseDispute(ctx context.Context, tx bun.Tx, actorID, chargeID int64, reaso
 	return d, nil
 }
 
-// SettleDispute accepts (crediting creditMinor, up to the charge) or rejects
-// an open dispute. An accepted credit posts a new entry: a full credit
-// reverses the charge's entry, a partial one adjusts it. Settling twice is a
-// conflict, so fifty concurrent accepts post one credit.
-func SettleDispute(ctx context.Context, tx bun.Tx, actorID, disputeID int64, action string, creditMinor int64, note string, timeZone string, now time.Time) (*Dispute, error) {
-	if err := fault.Text("note", note, 0, 2000, true); err != nil {
-		return nil, err
-	}
-	before, err := GetDispute(ctx, tx, disputeID)
+// Settlement is finance's answer to one dispute: accept with a credit, or
+// reject with a note saying why.
+type Settlement struct {
+	DisputeID   int64
+	Action      string // "accept" or "reject"
+	CreditMinor int64  // accept: more than 0, at most the charge; reject: 0
+	Note        string
+}
+
+// SettleDispute accepts (crediting s.CreditMinor, up to the charge) or
+// rejects an open dispute. An accepted credit posts a new entry, dated in
+// loc (the organisation's time zone): a full credit reverses the charge's
+// entry, a partial one adjusts it. Settling twice is a conflict, so fifty
+// concurrent accepts post one credit. Only finance settles, four eyes
+// apart from the dispute (Viewer.MaySettle).
+func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *time.Location, now time.Time) (*Dispute, error) {
+	before, err := GetDispute(ctx, tx, s.DisputeID)
 	if err != nil {
 		return nil, err
 	}
 	c, err := GetCharge(ctx, tx, before.ChargeID)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.MaySettle(before, c); err != nil {
+		return nil, err
+	}
+	actorID, action, creditMinor, note := v.UserID, s.Action, s.CreditMinor, s.Note
+	if err := fault.Text("note", note, 0, 2000, true); err != nil {
 		return nil, err
 	}
 	d := *before
@@ -145,10 +165,6 @@ func SettleDispute(ctx context.Context, tx bun.Tx, actorID, disputeID int64, act
 		return nil, fault.Conflict("dispute_settled", "dispute %d is already %s", d.ID, before.Status)
 	}
 	if d.Status == DisputeAccepted {
-		loc, err := time.LoadLocation(timeZone)
-		if err != nil {
-			return nil, err
-		}
 		e := Entry{Key: fmt.Sprintf("dispute:%d", d.ID), Month: c.Period, Date: now.In(loc).Format("2006-01-02"),
 			Kind: "dispute_credit", Memo: fmt.Sprintf("credit on charge %d: %s", c.ID, note), Currency: c.Currency, CreatedBy: actorID,
 			Lines: []Line{{UnitID: c.ConsumerUnitID, AmountMinor: -creditMinor}, {UnitID: c.ProviderUnitID, AmountMinor: creditMinor}}}

@@ -386,7 +386,7 @@ func (w *world) chargeNew() {
 	f := w.fulfilment(s, rid, consumer, quantity)
 	results, errs := together(w.fanOut(3), func() (charges []billing.Charge, err error) {
 		err = w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
-			charges, err = billing.ChargeFulfilment(w.ctx, tx, f, tz)
+			charges, err = billing.ChargeFulfilment(w.ctx, tx, f, w.loc)
 			return err
 		})
 		return charges, err
@@ -436,7 +436,7 @@ func (w *world) retryCharge() {
 	f.ResolvedAt = w.clock
 	entries := w.count("journal_entries")
 	err := w.d.InTx(w.ctx, func(tx bun.Tx) error {
-		again, err := billing.ChargeFulfilment(w.ctx, tx, f, tz)
+		again, err := billing.ChargeFulfilment(w.ctx, tx, f, w.loc)
 		if len(again) != 0 {
 			w.failf("retrying request %d posted %d charges", f.RequestID, len(again))
 		}
@@ -459,7 +459,7 @@ func (w *world) subscribe() {
 	f := w.fulfilment(s, rid, consumer, "1")
 	for range 1 + w.rng.IntN(2) { // a retry starts nothing more
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) error {
-			charges, err := billing.ChargeFulfilment(w.ctx, tx, f, tz)
+			charges, err := billing.ChargeFulfilment(w.ctx, tx, f, w.loc)
 			if len(charges) != 0 {
 				w.failf("a monthly request charged at resolution")
 			}
@@ -506,7 +506,7 @@ func (w *world) billingRun() {
 		want++
 	}
 	results, errs := together(w.fanOut(2), func() (billing.RunResult, error) {
-		return billing.BillingRun(w.ctx, w.d, month, tz, w.clock)
+		return billing.BillingRun(w.ctx, w.d, month, w.clock)
 	})
 	charged := 0
 	for i, res := range results {
@@ -562,7 +562,7 @@ func (w *world) raiseDispute() {
 	}
 	c := rows[w.rng.IntN(len(rows))]
 	err := w.d.InTx(w.ctx, func(tx bun.Tx) error {
-		_, err := billing.RaiseDispute(w.ctx, tx, w.actor, c.ID, "random objection", w.clock)
+		_, err := billing.RaiseDispute(w.ctx, tx, billing.Operator(w.actor), c.ID, "random objection", w.clock)
 		return err
 	})
 	switch fe, _ := fault.As(err); {
@@ -607,7 +607,7 @@ func (w *world) settle() {
 		// Too much: refused, nothing changes.
 		entries := w.count("journal_entries")
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) error {
-			_, err := billing.SettleDispute(w.ctx, tx, w.actor, dispute.ID, "accept", c.AmountMinor+1, "", tz, w.clock)
+			_, err := billing.SettleDispute(w.ctx, tx, billing.Operator(w.actor), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: c.AmountMinor + 1}, helsinki, w.clock)
 			return err
 		})
 		if !fault.Is(err, fault.KindInvalid) || w.count("journal_entries") != entries {
@@ -618,7 +618,7 @@ func (w *world) settle() {
 	_, errs := together(w.fanOut(4), func() (*billing.Dispute, error) {
 		var d *billing.Dispute
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
-			d, err = billing.SettleDispute(w.ctx, tx, w.actor, dispute.ID, action, credit, note, tz, w.clock)
+			d, err = billing.SettleDispute(w.ctx, tx, billing.Operator(w.actor), billing.Settlement{DisputeID: dispute.ID, Action: action, CreditMinor: credit, Note: note}, helsinki, w.clock)
 			return err
 		})
 		return d, err
@@ -652,7 +652,7 @@ func (w *world) movePeriod() {
 	}
 	open := w.countWhere("disputes", "status = 'open' AND charge_id IN (SELECT id FROM charges WHERE period = ?)", month)
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(w.ctx, tx, w.actor, month, action, w.clock)
+		_, err := billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, action, w.clock)
 		return err
 	})
 	fe, _ := fault.As(err)

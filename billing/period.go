@@ -106,8 +106,13 @@ func PostingPeriod(ctx context.Context, idb bun.IDB, month string) (period, late
 }
 
 // MovePeriod takes a period from open to review or from open/review to
-// closed. Closing is refused while charges of the month are disputed.
-func MovePeriod(ctx context.Context, tx bun.Tx, actorID int64, month, action string, now time.Time) (*Period, error) {
+// closed. Closing is refused while charges of the month are disputed. Only
+// finance moves periods (Viewer.MayMovePeriod).
+func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, now time.Time) (*Period, error) {
+	if err := v.MayMovePeriod(); err != nil {
+		return nil, err
+	}
+	actorID := v.UserID
 	if err := CheckMonth(month); err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func (m *monthBooks) chargeTitled(t *testing.T, consumer int64, title, quantity 
 	err := m.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
 		charges, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: r.ID, Number: requests.Number(r.ID), Title: title,
 			ConsumerUnitID: consumer, ProviderUnitID: m.provider, ServiceID: m.service, RateID: m.rate, PricingModel: "per_unit",
-			Quantity: quantity, UnitPriceMinor: 33333, Currency: "EUR", ResolvedAt: at, ActorID: m.user}, tz)
+			Quantity: quantity, UnitPriceMinor: 33333, Currency: "EUR", ResolvedAt: at, ActorID: m.user}, helsinki)
 		return err
 	})
 	if err != nil || len(charges) != 1 {
@@ -91,11 +91,11 @@ func (m *monthBooks) settle(t *testing.T, chargeID int64, action string, credit 
 	t.Helper()
 	var d *billing.Dispute
 	err := m.tx(t, func(ctx context.Context, tx bun.Tx) error {
-		raised, err := billing.RaiseDispute(ctx, tx, m.user, chargeID, "not what we ordered", at)
+		raised, err := billing.RaiseDispute(ctx, tx, billing.Operator(m.user), chargeID, "not what we ordered", at)
 		if err != nil {
 			return err
 		}
-		d, err = billing.SettleDispute(ctx, tx, m.user, raised.ID, action, credit, note, tz, at)
+		d, err = billing.SettleDispute(ctx, tx, billing.Operator(m.user), billing.Settlement{DisputeID: raised.ID, Action: action, CreditMinor: credit, Note: note}, helsinki, at)
 		return err
 	})
 	if err != nil {

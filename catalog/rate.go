@@ -100,11 +100,5 @@ func Rates(ctx context.Context, idb bun.IDB, serviceID int64) ([]Rate, error) {
 	return rates, nil
 }
 
-// Today is the calendar date now in the organisation's time zone.
-func Today(now time.Time, timeZone string) string {
-	loc, err := time.LoadLocation(timeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return now.In(loc).Format(DateLayout)
-}
+// Today is the calendar date now in loc, the organisation's time zone.
+func Today(now time.Time, loc *time.Location) string { return now.In(loc).Format(DateLayout) }

@@ -10,7 +10,6 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
-	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
 )
 
@@ -30,7 +29,7 @@ const (
 // missing, so loading again changes nothing.
 type books struct {
 	d       *db.DB
-	org     requests.Org
+	org     units.Organisation
 	loc     *time.Location
 	now     time.Time
 	finance int64
@@ -39,11 +38,8 @@ type books struct {
 
 // loadBooks brings the demo's books up to date after the request history is
 // filed, in time order: billing runs, periods, disputes, budgets.
-func loadBooks(ctx context.Context, d *db.DB, org requests.Org, now time.Time) error {
-	loc, err := time.LoadLocation(org.TimeZone)
-	if err != nil {
-		return fmt.Errorf("demo time zone %s: %w", org.TimeZone, err)
-	}
+func loadBooks(ctx context.Context, d *db.DB, org units.Organisation, now time.Time) error {
+	loc := org.Location
 	finance, err := units.GetUserByEmail(ctx, d, financeEmail)
 	if err != nil {
 		return fmt.Errorf("demo finance user: %w", err)
@@ -87,7 +83,7 @@ func (b *books) bill(ctx context.Context) error {
 		if i == len(past)-1 {
 			at = b.inCurrent(0.01)
 		}
-		if _, err := billing.BillingRun(ctx, b.d, m, b.org.TimeZone, at); err != nil {
+		if _, err := billing.BillingRun(ctx, b.d, m, at); err != nil {
 			return fmt.Errorf("demo billing run %s: %w", m, err)
 		}
 	}
@@ -126,7 +122,7 @@ func (b *books) move(ctx context.Context, month, action string, at time.Time) er
 		if p.Status == billing.PeriodClosed || (action == "review" && p.Status == billing.PeriodReview) {
 			return nil
 		}
-		_, err = billing.MovePeriod(ctx, tx, b.finance, month, action, at.UTC())
+		_, err = billing.MovePeriod(ctx, tx, billing.Operator(b.finance), month, action, at.UTC())
 		return err
 	})
 	if fe, ok := fault.As(err); ok && fe.Code == "open_disputes" {

@@ -238,7 +238,7 @@ func checkPeriodsAndDisputes(t *testing.T, d *db.DB, now time.Time) {
 	}
 	// The review month cannot be closed while its disputes are open.
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(ctx, tx, 0, last, "close", now)
+		_, err := billing.MovePeriod(ctx, tx, billing.Operator(0), last, "close", now)
 		return err
 	})
 	if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
@@ -263,7 +263,7 @@ func checkBudgets(t *testing.T, d *db.DB, now time.Time) {
 		if b.Month == current {
 			thisMonth++
 		}
-		use, err := billing.BudgetUse(ctx, d, b.UnitID, b.Month, TimeZone)
+		use, err := billing.BudgetUse(ctx, d, b.UnitID, b.Month, loc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,7 +66,7 @@ func (b *books) budgets(ctx context.Context) error {
 			var past int64
 			for age := range b.months {
 				month := b.months[len(b.months)-1-age]
-				use, err := billing.BudgetUse(ctx, tx, u.ID, month, b.org.TimeZone)
+				use, err := billing.BudgetUse(ctx, tx, u.ID, month, b.org.Location)
 				if err != nil {
 					return fmt.Errorf("demo budget %s %s: %w", seed.Unit, month, err)
 				}
@@ -125,8 +125,8 @@ func (b *books) setBudget(ctx context.Context, tx bun.Tx, c unitMonth, amount in
 	if c.age == 0 {
 		at = b.inCurrent(0.005)
 	}
-	_, err := billing.SetBudget(ctx, tx, b.finance, c.unit.ID, c.month, amount, b.org.Currency,
-		billing.DefaultWarnPct, c.unit.BudgetMode == units.BudgetHard, at)
+	_, err := billing.SetBudget(ctx, tx, billing.Operator(b.finance), billing.Budget{UnitID: c.unit.ID, Month: c.month,
+		AmountMinor: amount, Currency: b.org.Currency, WarnPct: billing.DefaultWarnPct, Hard: c.unit.BudgetMode == units.BudgetHard}, at)
 	return err
 }
 

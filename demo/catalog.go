@@ -9,7 +9,6 @@ import (
 
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
-	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
 )
 
@@ -76,11 +75,7 @@ var serviceSeeds = []serviceSeed{
 // rateDates returns the demo's first rate date (the first day of the month
 // four months before now) and the date of the later rate changes (the first
 // day of last month), in the organisation's time zone.
-func rateDates(now time.Time, timeZone string) (first, change string) {
-	loc, err := time.LoadLocation(timeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+func rateDates(now time.Time, loc *time.Location) (first, change string) {
 	local := now.In(loc)
 	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
 	return month.AddDate(0, -4, 0).Format(catalog.DateLayout), month.AddDate(0, -1, 0).Format(catalog.DateLayout)
@@ -88,8 +83,8 @@ func rateDates(now time.Time, timeZone string) (first, change string) {
 
 // loadCatalog adds the demo services that are missing, each with its rate
 // history. A service that exists (by code) is left as it is.
-func loadCatalog(ctx context.Context, d *db.DB, org requests.Org, now time.Time) error {
-	first, change := rateDates(now, org.TimeZone)
+func loadCatalog(ctx context.Context, d *db.DB, org units.Organisation, now time.Time) error {
+	first, change := rateDates(now, org.Location)
 	return d.InTx(ctx, func(tx bun.Tx) error {
 		for _, seed := range serviceSeeds {
 			exists, err := tx.NewSelect().Model((*catalog.Service)(nil)).Where("code = ?", seed.Service.Code).Exists(ctx)
@@ -126,14 +121,14 @@ func loadCatalog(ctx context.Context, d *db.DB, org requests.Org, now time.Time)
 // organisation fixes the demo's currency and time zone in the database
 // unless settings are stored already (then those win) and returns them;
 // filing a request needs them.
-func organisation(ctx context.Context, d *db.DB) (requests.Org, error) {
+func organisation(ctx context.Context, d *db.DB) (units.Organisation, error) {
 	var org *units.Organisation
 	err := d.InTx(ctx, func(tx bun.Tx) (err error) {
 		org, err = units.EnsureOrganisation(ctx, tx, Currency, TimeZone)
 		return err
 	})
 	if err != nil {
-		return requests.Org{}, fmt.Errorf("demo organisation settings: %w", err)
+		return units.Organisation{}, fmt.Errorf("demo organisation settings: %w", err)
 	}
-	return requests.Org{Currency: org.Currency, TimeZone: org.TimeZone}, nil
+	return *org, nil
 }

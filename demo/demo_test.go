@@ -75,7 +75,8 @@ func TestLoadSeedsCatalogAndRequestHistory(t *testing.T) {
 			}
 		}
 		now := time.Now()
-		today := catalog.Today(now, demo.TimeZone)
+		loc, _ := time.LoadLocation(demo.TimeZone)
+		today := catalog.Today(now, loc)
 		services, err := catalog.ListServices(ctx, d, catalog.ServiceFilter{Limit: 100})
 		if err != nil || len(services) != 10 {
 			t.Fatalf("services = %d, %v", len(services), err)

@@ -60,16 +60,16 @@ func (b *books) disputes(ctx context.Context, month string) error {
 	return b.d.InTx(ctx, func(tx bun.Tx) error {
 		for i, c := range charges {
 			raised := b.inCurrent(0.2 + 0.08*float64(i))
-			d, err := billing.RaiseDispute(ctx, tx, manager.ID, c.ID, disputeReasons[c.PricingModel], raised)
+			d, err := billing.RaiseDispute(ctx, tx, billing.Operator(manager.ID), c.ID, disputeReasons[c.PricingModel], raised)
 			if err != nil {
 				return fmt.Errorf("demo dispute on charge %d: %w", c.ID, err)
 			}
 			settled := b.inCurrent(0.7 + 0.1*float64(i))
 			switch i {
 			case 0:
-				_, err = billing.SettleDispute(ctx, tx, b.finance, d.ID, "accept", c.AmountMinor/2, acceptNote, b.org.TimeZone, settled)
+				_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.finance), billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: c.AmountMinor / 2, Note: acceptNote}, b.org.Location, settled)
 			case 1:
-				_, err = billing.SettleDispute(ctx, tx, b.finance, d.ID, "reject", 0, rejectNote, b.org.TimeZone, settled)
+				_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.finance), billing.Settlement{DisputeID: d.ID, Action: "reject", Note: rejectNote}, b.org.Location, settled)
 			}
 			if err != nil {
 				return fmt.Errorf("demo settle dispute %d: %w", d.ID, err)

@@ -132,7 +132,7 @@ var notes = map[string][]string{
 type requestSeeder struct {
 	tx      bun.Tx
 	authz   *policies.Authorizer
-	org     requests.Org
+	org     units.Organisation
 	loc     *time.Location
 	now     time.Time
 	rng     *rand.Rand
@@ -152,7 +152,7 @@ type plan struct {
 // loadRequests files the demo's request history unless a request for a
 // demo service already exists. It runs after the people and their grants
 // are committed, because the access rules are read from the database.
-func loadRequests(ctx context.Context, d *db.DB, org requests.Org, now time.Time) error {
+func loadRequests(ctx context.Context, d *db.DB, org units.Organisation, now time.Time) error {
 	codes := make([]string, len(serviceSeeds))
 	for i, s := range serviceSeeds {
 		codes[i] = s.Service.Code
@@ -166,10 +166,7 @@ func loadRequests(ctx context.Context, d *db.DB, org requests.Org, now time.Time
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
-	if err != nil {
-		return fmt.Errorf("demo time zone %s: %w", org.TimeZone, err)
-	}
+	loc := org.Location
 	return d.InTx(ctx, func(tx bun.Tx) error {
 		// A fixed seed, created inside the transaction so a retry files the
 		// same history.

@@ -122,7 +122,7 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 	ctx := context.Background()
 	var r *requests.Request
 	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(requester), requests.Org{Currency: "EUR", TimeZone: zone},
+		r, err = requests.Submit(ctx, tx, k.viewer(requester), units.Organisation{Currency: "EUR", TimeZone: zone, Location: helsinki},
 			requests.Order{ServiceID: service, ConsumerUnitID: consumer, Title: "Story"}, filed)
 		return err
 	})
@@ -136,7 +136,7 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 				return err
 			}
 			// Act posts the charge of a resolution.
-			r, err = requests.Act(ctx, tx, k.viewer(s.who), requests.Org{Currency: "EUR", TimeZone: zone}, r.ID, requests.Action{Name: s.action, Version: r.Version}, s.at)
+			r, err = requests.Act(ctx, tx, k.viewer(s.who), units.Organisation{Currency: "EUR", TimeZone: zone, Location: helsinki}, r.ID, requests.Action{Name: s.action, Version: r.Version}, s.at)
 			return err
 		})
 		if err != nil {
@@ -155,11 +155,11 @@ func (k *shop) credit(t *testing.T, requestID, creditMinor int64, at time.Time) 
 		if err := tx.NewSelect().Table("charges").Column("id").Where("request_id = ?", requestID).Scan(ctx, &chargeID); err != nil {
 			return err
 		}
-		d, err := billing.RaiseDispute(ctx, tx, k.admin, chargeID, "the laptop came without a charger", at)
+		d, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.admin), chargeID, "the laptop came without a charger", at)
 		if err != nil {
 			return err
 		}
-		_, err = billing.SettleDispute(ctx, tx, k.admin, d.ID, "accept", creditMinor, "", zone, at)
+		_, err = billing.SettleDispute(ctx, tx, billing.Operator(k.admin), billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: creditMinor}, helsinki, at)
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@
 package reports
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/tiski/tiski/fault"
@@ -51,4 +52,47 @@ func Month(month string, loc *time.Location) (Range, error) {
 		return Range{}, fault.Invalid("month", "month must be a month such as 2026-11")
 	}
 	return r, nil
+}
+
+// Query is a report's range and filters as typed in a query string or a
+// form: one month, or From and To, or neither for the current month; and
+// optionally one provider or consumer unit.
+type Query struct {
+	Month, From, To                string
+	ProviderUnitID, ConsumerUnitID string
+}
+
+// Narrow checks the query, places its range in loc (an empty range is the
+// month of now) and narrows scope to its unit filters. The fault names the
+// first bad field.
+func (q Query) Narrow(scope Scope, loc *time.Location, now time.Time) (Scope, Range, error) {
+	var rng Range
+	var err error
+	switch {
+	case q.Month != "" && (q.From != "" || q.To != ""):
+		err = fault.Invalid("month", "give either month or from and to, not both")
+	case q.Month != "":
+		rng, err = Month(q.Month, loc)
+	case q.From != "" || q.To != "":
+		rng, err = NewRange(q.From, q.To, loc)
+	default:
+		rng, err = Month(now.In(loc).Format(monthLayout), loc)
+	}
+	if err != nil {
+		return scope, Range{}, err
+	}
+	for _, f := range []struct {
+		field, raw string
+		into       *int64
+	}{{"provider_unit_id", q.ProviderUnitID, &scope.ProviderUnitID}, {"consumer_unit_id", q.ConsumerUnitID, &scope.ConsumerUnitID}} {
+		if f.raw == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(f.raw, 10, 64)
+		if err != nil || id <= 0 {
+			return scope, Range{}, fault.Invalid(f.field, "%s must be an id such as \"42\"", f.field)
+		}
+		*f.into = id
+	}
+	return scope, rng, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/units"
 )
 
 // Action is one lifecycle step asked for by a viewer.
@@ -25,7 +26,7 @@ type Action struct {
 // behind the API's POST /requests/{id}/actions and the portal's action
 // buttons. Resolving posts the charge in that transaction (see Act), so a
 // request is resolved and charged, or neither.
-func Perform(ctx context.Context, d *db.DB, v Viewer, org Org, id int64, a Action, now time.Time) (*Request, error) {
+func Perform(ctx context.Context, d *db.DB, v Viewer, org units.Organisation, id int64, a Action, now time.Time) (*Request, error) {
 	var r *Request
 	err := d.InTx(ctx, func(tx bun.Tx) (err error) {
 		r, err = Act(ctx, tx, v, org, id, a, now)
@@ -45,7 +46,7 @@ func Perform(ctx context.Context, d *db.DB, v Viewer, org Org, id int64, a Actio
 // Resolving posts the request's charge in tx (org gives the time zone that
 // picks the period): whoever resolves, a request is never resolved
 // without its charge, and a charge that cannot post undoes the resolution.
-func Act(ctx context.Context, tx bun.Tx, v Viewer, org Org, id int64, a Action, now time.Time) (*Request, error) {
+func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id int64, a Action, now time.Time) (*Request, error) {
 	r, err := Get(ctx, tx, v, id)
 	if err != nil {
 		return nil, err
@@ -124,7 +125,7 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org Org, id int64, a Action, 
 		if err := recordResolution(ctx, tx, r, now); err != nil {
 			return nil, err
 		}
-		if _, err := billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), org.TimeZone); err != nil {
+		if _, err := billing.ChargeFulfilment(ctx, tx, r.Fulfilment(now, v.UserID), org.Location); err != nil {
 			return nil, fmt.Errorf("charge request %d: %w", r.ID, err)
 		}
 	}

@@ -82,7 +82,7 @@ func TestLifecycleTableIsWellFormed(t *testing.T) {
 // service from IT; member files, agent works.
 type desk struct {
 	d       *db.DB
-	org     requests.Org
+	org     units.Organisation
 	authz   *policies.Authorizer
 	service int64
 	mkt     int64
@@ -93,7 +93,7 @@ type desk struct {
 func newDesk(t *testing.T, d *db.DB) *desk {
 	t.Helper()
 	ctx := context.Background()
-	k := &desk{d: d, org: requests.Org{Currency: "EUR", TimeZone: "Europe/Helsinki"}}
+	k := &desk{d: d, org: units.Organisation{Currency: "EUR", TimeZone: "Europe/Helsinki", Location: helsinki}}
 	err := d.InTx(ctx, func(tx bun.Tx) error {
 		if _, err := units.EnsureOrganisation(ctx, tx, k.org.Currency, k.org.TimeZone); err != nil {
 			return err

@@ -122,7 +122,7 @@ func TestListUnionMatchesOr(t *testing.T) {
 			for i := range 72 {
 				fl := filers[i%len(filers)]
 				svc := []int64{svcA, svcB, svcC}[(i/len(filers))%3]
-				r, err := requests.Submit(ctx, tx, viewer(fl[0]), requests.Org{Currency: "EUR", TimeZone: "UTC"},
+				r, err := requests.Submit(ctx, tx, viewer(fl[0]), units.Organisation{Currency: "EUR", TimeZone: "UTC", Location: time.UTC},
 					requests.Order{ServiceID: svc, ConsumerUnitID: fl[1], Title: fmt.Sprintf("Order %d %s", i, []string{"laptop", "desk"}[i%2])},
 					start.Add(time.Duration(i)*time.Minute))
 				if err != nil {

@@ -28,7 +28,7 @@ func (k *desk) submitAt(t *testing.T, at time.Time) *requests.Request {
 	ctx := context.Background()
 	var r *requests.Request
 	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(k.member), requests.Org{Currency: "EUR", TimeZone: "Europe/Helsinki"},
+		r, err = requests.Submit(ctx, tx, k.viewer(k.member), units.Organisation{Currency: "EUR", TimeZone: "Europe/Helsinki", Location: helsinki},
 			requests.Order{ServiceID: k.service, ConsumerUnitID: k.mkt, Title: "Laptop"}, at)
 		return err
 	})

@@ -33,16 +33,10 @@ type Order struct {
 	Channel        string
 }
 
-// Org is what Submit needs to know about the organisation.
-type Org struct {
-	Currency string
-	TimeZone string
-}
-
 // Submit files a request: it checks the order, takes the quote (rate in
 // force today, unit price, estimate) and routes the request to approval or
 // straight to the provider's queue.
-func Submit(ctx context.Context, tx bun.Tx, v Viewer, org Org, o Order, now time.Time) (*Request, error) {
+func Submit(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, o Order, now time.Time) (*Request, error) {
 	svc, err := catalog.GetService(ctx, tx, o.ServiceID)
 	if err != nil {
 		if fault.Is(err, fault.KindNotFound) {
@@ -82,7 +76,7 @@ func Submit(ctx context.Context, tx bun.Tx, v Viewer, org Org, o Order, now time
 	if err != nil {
 		return nil, err
 	}
-	rate, err := catalog.RateOn(ctx, tx, svc.ID, catalog.Today(now, org.TimeZone))
+	rate, err := catalog.RateOn(ctx, tx, svc.ID, catalog.Today(now, org.Location))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +88,7 @@ func Submit(ctx context.Context, tx bun.Tx, v Viewer, org Org, o Order, now time
 		(svc.ApprovalPolicy == "threshold" && estimate.Minor > consumer.ApprovalThresholdMinor)
 	// A hard budget refuses the order here; a soft one it would exceed sends
 	// it to approval whatever the service says.
-	budget, err := billing.CheckOrder(ctx, tx, v.UserID, consumer.ID, estimate.Minor, org.TimeZone, now)
+	budget, err := billing.CheckOrder(ctx, tx, v.UserID, consumer.ID, estimate.Minor, org.Location, now)
 	if err != nil {
 		return nil, err
 	}

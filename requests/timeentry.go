@@ -10,6 +10,7 @@ import (
 
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/units"
 )
 
 // TimeEntry is time an agent spent on a request on one day; billable time
@@ -44,7 +45,7 @@ func (s Status) TakesWork() bool { return !slices.Contains(finalStatuses, s) }
 // LogTime records time on a request by an agent of its providing unit
 // (request:log_time there), for a day that is not in the future, while the
 // request is not in a final state.
-func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org Org, requestID int64, l TimeLog, now time.Time) (*TimeEntry, error) {
+func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, requestID int64, l TimeLog, now time.Time) (*TimeEntry, error) {
 	r, err := Get(ctx, tx, v, requestID)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org Org, requestID int64,
 	if err != nil || day.Format(catalog.DateLayout) != l.Date {
 		return nil, fault.Invalid("date", "date must be a day such as 2026-11-23")
 	}
-	if today := catalog.Today(now, org.TimeZone); l.Date > today {
+	if today := catalog.Today(now, org.Location); l.Date > today {
 		return nil, fault.Invalid("date", "date %s is in the future; today is %s", l.Date, today)
 	}
 	if err := fault.Text("note", l.Note, 0, 2000, true); err != nil {

@@ -15,6 +15,9 @@ import (
 type Organisation struct {
 	Currency string
 	TimeZone string
+	// Location is TimeZone resolved once at load, so the code that places
+	// times in months and days never parses the zone again.
+	Location *time.Location
 	// CursorSecret signs list cursors so every server process accepts the
 	// cursors of the others and a tampered cursor is refused.
 	CursorSecret []byte
@@ -72,5 +75,10 @@ func LoadOrganisation(ctx context.Context, idb bun.IDB) (*Organisation, error) {
 	if org.Currency == "" || org.TimeZone == "" || len(org.CursorSecret) == 0 {
 		return nil, fmt.Errorf("settings are incomplete; run tiski migrate or tiski serve once")
 	}
+	loc, err := time.LoadLocation(org.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("settings: time zone %q: %w", org.TimeZone, err)
+	}
+	org.Location = loc
 	return org, nil
 }

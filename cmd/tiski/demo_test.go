@@ -88,7 +88,7 @@ func resolveDemoRequest(t *testing.T, d *db.DB, org *units.Organisation, at time
 		t.Fatal(err)
 	}
 	v := requests.Viewer{UserID: *r.AssigneeID, Authz: authz}
-	if _, err := requests.Perform(ctx, d, v, requests.Org{Currency: org.Currency, TimeZone: org.TimeZone}, r.ID,
+	if _, err := requests.Perform(ctx, d, v, *org, r.ID,
 		requests.Action{Name: "resolve", Version: r.Version}, at); err != nil {
 		t.Fatalf("resolve demo request %d: %v", r.ID, err)
 	}

@@ -125,11 +125,6 @@ func loadDemoIfEmpty(ctx context.Context, d *db.DB, stdout io.Writer) error {
 func maintain(ctx context.Context, d *db.DB, org *units.Organisation, log *slog.Logger) {
 	minute := time.NewTicker(time.Minute)
 	defer minute.Stop()
-	loc, err := time.LoadLocation(org.TimeZone)
-	if err != nil {
-		log.Error("organisation time zone", "err", err)
-		return
-	}
 	var lastPurge, lastBilling time.Time
 	for {
 		now := time.Now().UTC()
@@ -154,8 +149,8 @@ func maintain(ctx context.Context, d *db.DB, org *units.Organisation, log *slog.
 			log.Warn("mark SLA clocks", "err", err)
 		}
 		if now.Sub(lastBilling) >= time.Hour {
-			month := billing.MonthOf(now, loc)
-			if res, err := billing.BillingRun(ctx, d, month, org.TimeZone, now); err != nil && ctx.Err() == nil {
+			month := billing.MonthOf(now, org.Location)
+			if res, err := billing.BillingRun(ctx, d, month, now); err != nil && ctx.Err() == nil {
 				log.Warn("billing run", "month", month, "err", err)
 			} else if res.Charged > 0 {
 				log.Info("billing run", "month", month, "charged", res.Charged)

@@ -66,7 +66,7 @@ func (s *Handlers) createAdjustment(c echo.Context) error {
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -94,7 +94,7 @@ func (s *Handlers) decideAdjustment(c echo.Context) error {
 	ctx := c.Request().Context()
 	var a *billing.Adjustment
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		a, err = billing.DecideAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, b.Action, b.Note, time.Now().UTC())
+		a, err = billing.DecideAdjustment(ctx, tx, s.BillingViewer(c), id, b.Action, b.Note, time.Now().UTC())
 		return err
 	})
 	if err != nil {

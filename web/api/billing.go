@@ -79,28 +79,12 @@ func (s *Handlers) listCharges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	unitIDs, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "charge", "read")
-	f := billing.ChargeFilter{OrgWide: orgWide, UnitIDs: unitIDs, Period: c.QueryParam("period"), Status: c.QueryParam("status"),
-		AfterID: p.AfterID, Limit: p.Limit + 1}
-	if f.Period != "" {
-		if err := billing.CheckMonth(f.Period); err != nil {
-			return err
-		}
+	f, faults := httpx.ChargeQuery(c.QueryParams()).Filter()
+	if len(faults) > 0 {
+		return faults[0]
 	}
-	if f.Status != "" && !slices.Contains([]string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}, f.Status) {
-		return fault.Invalid("status", "status must be posted, disputed or credited")
-	}
-	for _, q := range []struct {
-		name string
-		dst  *int64
-	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
-		if raw := c.QueryParam(q.name); raw != "" {
-			if *q.dst, err = httpx.ParseID(q.name, raw); err != nil {
-				return err
-			}
-		}
-	}
-	rows, err := billing.ListCharges(c.Request().Context(), s.DB, f)
+	f.AfterID, f.Limit = p.AfterID, p.Limit+1
+	rows, err := billing.ListCharges(c.Request().Context(), s.DB, s.BillingViewer(c), f)
 	if err != nil {
 		return err
 	}
@@ -135,9 +119,6 @@ func (s *Handlers) raiseDispute(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.Allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
-		return fault.Forbidden("only a manager of the charged unit disputes its charges")
-	}
 	var b disputeBody
 	if err := httpx.DecodeJSON(c, &b); err != nil {
 		return err
@@ -145,7 +126,7 @@ func (s *Handlers) raiseDispute(c echo.Context) error {
 	ctx := c.Request().Context()
 	var d *billing.Dispute
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.RaiseDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), ch.ID, b.Reason, time.Now().UTC())
+		d, err = billing.RaiseDispute(ctx, tx, s.BillingViewer(c), ch.ID, b.Reason, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -173,7 +154,8 @@ func (s *Handlers) settleDispute(c echo.Context) error {
 	ctx := c.Request().Context()
 	var d *billing.Dispute
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, b.Action, b.CreditMinor, b.Note, s.Org.TimeZone, time.Now().UTC())
+		d, err = billing.SettleDispute(ctx, tx, s.BillingViewer(c),
+			billing.Settlement{DisputeID: id, Action: b.Action, CreditMinor: b.CreditMinor, Note: b.Note}, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -223,7 +205,7 @@ func (s *Handlers) actOnPeriod(c echo.Context) error {
 	ctx := c.Request().Context()
 	var p *billing.Period
 	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		p, err = billing.MovePeriod(ctx, tx, httpx.CurrentPrincipal(c).ID(), c.Param("month"), b.Action, time.Now().UTC())
+		p, err = billing.MovePeriod(ctx, tx, s.BillingViewer(c), c.Param("month"), b.Action, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
-	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
@@ -43,8 +42,8 @@ func (s *Handlers) budgetUnit(c echo.Context) (*units.Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.Allowed(c, id, "budget", "read") {
-		return nil, fault.NotFound("unit")
+	if err := s.BillingViewer(c).MayReadBudget(id); err != nil {
+		return nil, err
 	}
 	if err := billing.CheckMonth(c.Param("month")); err != nil {
 		return nil, err
@@ -63,7 +62,7 @@ func (s *Handlers) getBudget(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	use, err := billing.BudgetUse(ctx, s.DB, u.ID, b.Month, s.Org.TimeZone)
+	use, err := billing.BudgetUse(ctx, s.DB, u.ID, b.Month, s.Org.Location)
 	if err != nil {
 		return err
 	}
@@ -101,12 +100,12 @@ func (s *Handlers) putBudget(c echo.Context) error {
 	var budget *billing.Budget
 	var use billing.Use
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		budget, err = billing.SetBudget(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, month, b.Amount.Minor, b.Amount.Currency,
-			warnPct, hard, time.Now().UTC())
+		budget, err = billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: u.ID, Month: month,
+			AmountMinor: b.Amount.Minor, Currency: b.Amount.Currency, WarnPct: warnPct, Hard: hard}, time.Now().UTC())
 		if err != nil {
 			return err
 		}
-		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.Org.TimeZone)
+		use, err = billing.BudgetUse(ctx, tx, u.ID, month, s.Org.Location)
 		return err
 	})
 	if err != nil {

@@ -161,35 +161,9 @@ func (s *Handlers) reportQuery(c echo.Context) (reports.Scope, reports.Range, er
 	if !orgWide && len(unitIDs) == 0 {
 		return reports.Scope{}, reports.Range{}, fault.Forbidden("reports are for unit managers, finance and auditors")
 	}
-	scope := reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}
-	var err error
-	for _, f := range []struct {
-		name string
-		into *int64
-	}{{"provider_unit_id", &scope.ProviderUnitID}, {"consumer_unit_id", &scope.ConsumerUnitID}} {
-		if raw := c.QueryParam(f.name); raw != "" {
-			if *f.into, err = httpx.ParseID(f.name, raw); err != nil {
-				return scope, reports.Range{}, err
-			}
-		}
-	}
-	loc, err := time.LoadLocation(s.Org.TimeZone)
-	if err != nil {
-		return scope, reports.Range{}, err
-	}
-	month, from, to := c.QueryParam("month"), c.QueryParam("from"), c.QueryParam("to")
-	var rng reports.Range
-	switch {
-	case month != "" && (from != "" || to != ""):
-		err = fault.Invalid("month", "give either month or from and to, not both")
-	case month != "":
-		rng, err = reports.Month(month, loc)
-	case from != "" || to != "":
-		rng, err = reports.NewRange(from, to, loc)
-	default:
-		rng, err = reports.Month(time.Now().In(loc).Format("2006-01"), loc)
-	}
-	return scope, rng, err
+	q := reports.Query{Month: c.QueryParam("month"), From: c.QueryParam("from"), To: c.QueryParam("to"),
+		ProviderUnitID: c.QueryParam("provider_unit_id"), ConsumerUnitID: c.QueryParam("consumer_unit_id")}
+	return q.Narrow(reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}, s.Org.Location, time.Now())
 }
 
 // getQualityReport handles GET /reports/quality and /reports/quality.csv.

@@ -176,7 +176,7 @@ func (s *Handlers) logTime(c echo.Context) error {
 	}
 	l := requests.TimeLog{Minutes: b.Minutes, Date: b.Date, Billable: b.Billable == nil || *b.Billable, Note: b.Note}
 	v, now, ctx := s.Viewer(c), time.Now().UTC(), c.Request().Context()
-	org := requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}
+	org := *s.Org
 	var created *requests.TimeEntry
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
 		created, err = requests.LogTime(ctx, tx, v, org, id, l, now)

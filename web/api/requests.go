@@ -141,7 +141,7 @@ func (s *Handlers) createRequest(c echo.Context) error {
 				return err
 			}
 		}
-		r, err := requests.Submit(ctx, tx, v, requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}, o, now)
+		r, err := requests.Submit(ctx, tx, v, *s.Org, o, now)
 		if err != nil {
 			return err
 		}

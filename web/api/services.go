@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
@@ -61,6 +62,8 @@ type rateBody struct {
 	Price         *money.Money `json:"price"`
 	EffectiveFrom string       `json:"effective_from"`
 }
+
+func (s *Handlers) today() string { return catalog.Today(time.Now(), s.Org.Location) }
 
 // toServiceJSON renders a service with the price in force today.
 func (s *Handlers) toServiceJSON(c echo.Context, svc *catalog.Service) (serviceJSON, error) {

@@ -23,6 +23,8 @@ import (
 	"github.com/tiski/tiski/web/webtest"
 )
 
+var helsinki, _ = time.LoadLocation("Europe/Helsinki")
+
 const statementFormulaTitle = `=HYPERLINK("http://evil.example","open me")`
 
 // statementDesk is the harness organisation after a month of orders: MKT
@@ -78,7 +80,7 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 			charges, err := billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: r.ID, Number: requests.Number(r.ID),
 				Title: title, ConsumerUnitID: r.ConsumerUnitID, ProviderUnitID: r.ProviderUnitID, ServiceID: service, RateID: rate,
 				PricingModel: "per_unit", Quantity: "2", UnitPriceMinor: 120000, Currency: "EUR",
-				ResolvedAt: at.Add(time.Duration(i) * time.Hour), ActorID: k.Users["itagent"]}, "Europe/Helsinki")
+				ResolvedAt: at.Add(time.Duration(i) * time.Hour), ActorID: k.Users["itagent"]}, helsinki)
 			k.charges = append(k.charges, charges...)
 			return err
 		})
@@ -87,11 +89,12 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 		}
 	}
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		dispute, err := billing.RaiseDispute(ctx, tx, k.Users["mktmgr"], k.charges[1].ID, "one laptop came back", at)
+		dispute, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.Users["mktmgr"]), k.charges[1].ID, "one laptop came back", at)
 		if err != nil {
 			return err
 		}
-		_, err = billing.SettleDispute(ctx, tx, k.Users["finance"], dispute.ID, "accept", 120000, "returned", "Europe/Helsinki", at)
+		_, err = billing.SettleDispute(ctx, tx, billing.Operator(k.Users["finance"]),
+			billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 120000, Note: "returned"}, helsinki, at)
 		return err
 	})
 	if err != nil {

@@ -66,22 +66,19 @@ func (k *Kit) CheckManagerGrant(c echo.Context, role string) error {
 	return nil
 }
 
-// VisibleCharge loads the path's charge if the caller may read it: managers
-// of its consumer or provider unit (inherited), finance and auditors.
-// Others get 404.
+// BillingViewer is the signed-in user as billing decides for them.
+func (k *Kit) BillingViewer(c echo.Context) billing.Viewer {
+	return billing.Viewer{UserID: CurrentPrincipal(c).ID(), Authz: k.Authz}
+}
+
+// VisibleCharge loads the path's charge if the caller may read it
+// (billing.VisibleCharge).
 func (k *Kit) VisibleCharge(c echo.Context) (*billing.Charge, error) {
 	id, err := PathID(c, "id", "charge")
 	if err != nil {
 		return nil, err
 	}
-	ch, err := billing.GetCharge(c.Request().Context(), k.DB, id)
-	if err != nil {
-		return nil, err
-	}
-	if !k.Allowed(c, ch.ConsumerUnitID, "charge", "read") && !k.Allowed(c, ch.ProviderUnitID, "charge", "read") {
-		return nil, fault.NotFound("charge")
-	}
-	return ch, nil
+	return billing.VisibleCharge(c.Request().Context(), k.DB, k.BillingViewer(c), id)
 }
 
 // KnownStatus reports whether s is a request status.
@@ -97,6 +94,5 @@ func KnownStatus(s requests.Status) bool {
 // ApplyAction runs one lifecycle action for the API and the portal alike;
 // requests.Perform owns its transaction and the charge a resolution posts.
 func (k *Kit) ApplyAction(c echo.Context, id int64, a requests.Action) (*requests.Request, error) {
-	org := requests.Org{Currency: k.Org.Currency, TimeZone: k.Org.TimeZone}
-	return requests.Perform(c.Request().Context(), k.DB, k.Viewer(c), org, id, a, time.Now().UTC())
+	return requests.Perform(c.Request().Context(), k.DB, k.Viewer(c), *k.Org, id, a, time.Now().UTC())
 }

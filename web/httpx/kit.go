@@ -51,21 +51,15 @@ type Kit struct {
 	Org   *units.Organisation
 	Log   *slog.Logger
 	Cfg   Config
-	// Location is the organisation's time zone, resolved once.
-	Location *time.Location
 }
 
-// NewKit resolves what the rooms share; an unknown time zone is UTC.
+// NewKit gathers what the rooms share.
 func NewKit(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg Config) *Kit {
 	if cfg.AttachmentLimit <= 0 {
 		cfg.AttachmentLimit = DefaultAttachmentLimit
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return &Kit{DB: d, Authz: authz, Org: org, Log: log, Cfg: cfg, Location: loc}
+	return &Kit{DB: d, Authz: authz, Org: org, Log: log, Cfg: cfg}
 }
 
 // Today is the current date in the organisation's time zone.
-func (k *Kit) Today() string { return catalog.Today(time.Now(), k.Org.TimeZone) }
+func (k *Kit) Today() string { return catalog.Today(time.Now(), k.Org.Location) }

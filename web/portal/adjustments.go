@@ -91,13 +91,10 @@ func (s *Pages) showAdjustments(c echo.Context, status int, errs map[string]stri
 // adjustmentForm makes an adjustment: it posts at once up to the approval
 // limit and waits for a second finance user above it.
 func (s *Pages) adjustmentForm(c echo.Context) error {
-	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
-		return notFoundPage()
+	if err := s.BillingViewer(c).MayCreateAdjustment(); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.Allowed(c, httpx.OrgWide, "adjustment", "create") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	form, err := c.FormParams()
 	if err != nil {
 		return err
@@ -131,7 +128,7 @@ func (s *Pages) adjustmentForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -149,13 +146,10 @@ func (s *Pages) adjustmentForm(c echo.Context) error {
 // decideAdjustmentForm approves (a finance user other than the maker) or
 // rejects a pending adjustment.
 func (s *Pages) decideAdjustmentForm(c echo.Context) error {
-	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
-		return notFoundPage()
+	if err := s.BillingViewer(c).MayDecideAdjustment(); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.Allowed(c, httpx.OrgWide, "adjustment", "approve") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	id, err := httpx.PathID(c, "id", "adjustment")
 	if err != nil {
 		return err
@@ -176,7 +170,7 @@ func (s *Pages) decideAdjustmentForm(c echo.Context) error {
 		return err
 	}
 	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.DecideAdjustment(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, action, form.Get("note"), time.Now().UTC())
+		_, err := billing.DecideAdjustment(ctx, tx, s.BillingViewer(c), id, action, form.Get("note"), time.Now().UTC())
 		return err
 	})
 	if err != nil {

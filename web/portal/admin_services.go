@@ -360,7 +360,7 @@ func (s *Pages) adminAddRate(c echo.Context) error {
 // adminTranslatorFor is the full translator (money and times) of the
 // request's locale.
 func adminTranslatorFor(c echo.Context, s *Pages) translator {
-	return translator{locale: localeFor(c), loc: s.Location}
+	return translator{locale: localeFor(c), loc: s.Org.Location}
 }
 
 // adminDate shows a calendar date (YYYY-MM-DD) the locale's way:

@@ -93,7 +93,7 @@ func (s *Pages) showBudgets(c echo.Context, status int, errs map[string]string, 
 	ctx, cur := c.Request().Context(), s.Org.Currency
 	data := budgetsData{Month: month, CanManage: s.Allowed(c, httpx.OrgWide, "budget", "manage"), FormFor: formFor}
 	for _, u := range list {
-		use, err := billing.BudgetUse(ctx, s.DB, u.ID, month, s.Org.TimeZone)
+		use, err := billing.BudgetUse(ctx, s.DB, u.ID, month, s.Org.Location)
 		if err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *Pages) showBudgets(c echo.Context, status int, errs map[string]string, 
 		var texts []string
 		hist := barChart{ID: "spend-chart-" + httpx.FormatID(u.ID), Title: v.T.T("budgets.history.title", u.Label())}
 		for _, m := range lastMonths(month, historyMonths) {
-			mu, err := billing.BudgetUse(ctx, s.DB, u.ID, m, s.Org.TimeZone)
+			mu, err := billing.BudgetUse(ctx, s.DB, u.ID, m, s.Org.Location)
 			if err != nil {
 				return err
 			}
@@ -162,13 +162,10 @@ func (s *Pages) budgetForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.Allowed(c, id, "budget", "read") {
-		return fault.NotFound("unit")
+	if err := s.BillingViewer(c).MaySetBudget(id); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.Allowed(c, httpx.OrgWide, "budget", "manage") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	month := c.Param("month")
 	if billing.CheckMonth(month) != nil {
 		return fault.NotFound("budget")
@@ -193,8 +190,8 @@ func (s *Pages) budgetForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.SetBudget(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, month, amount.Minor, amount.Currency, warn,
-			form.Get("hard") == "on", time.Now().UTC())
+		_, err := billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: id, Month: month, AmountMinor: amount.Minor,
+			Currency: amount.Currency, WarnPct: warn, Hard: form.Get("hard") == "on"}, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -178,7 +178,7 @@ func (s *Pages) orderForm(c echo.Context) error {
 	v, now, ctx := s.Viewer(c), time.Now().UTC(), c.Request().Context()
 	var r *requests.Request
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, v, requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}, o, now)
+		r, err = requests.Submit(ctx, tx, v, *s.Org, o, now)
 		return err
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -17,8 +16,6 @@ import (
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/web/httpx"
 )
-
-var chargeStatuses = []string{billing.ChargePosted, billing.ChargeDisputed, billing.ChargeCredited}
 
 // chargeRow is a charge as the charges page shows it.
 type chargeRow struct {
@@ -110,7 +107,7 @@ func (d *chargeDresser) row(ctx context.Context, ch billing.Charge) (chargeRow, 
 		r.Credit.Minor = dispute.CreditMinor
 	}
 	r.CanDispute = dispute == nil && ch.Status == billing.ChargePosted && status != billing.PeriodClosed &&
-		s.Allowed(d.c, ch.ConsumerUnitID, "charge", "dispute")
+		s.BillingViewer(d.c).MayDispute(&ch) == nil
 	return r, nil
 }
 
@@ -121,49 +118,29 @@ func (s *Pages) chargesPage(c echo.Context) error {
 }
 
 func (s *Pages) showCharges(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
-	ids, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "charge", "read")
-	if !orgWide && len(ids) == 0 {
+	if s.BillingViewer(c).ChargeScope().None() {
 		return notFoundPage()
 	}
 	ctx, q := c.Request().Context(), c.QueryParams()
 	v := s.newView(c, "", nil)
 	v.Title = v.T.T("charges.title")
-	f := billing.ChargeFilter{OrgWide: orgWide, UnitIDs: ids, Limit: maxMoneyRows + 1}
-	if p := q.Get("period"); p != "" {
-		if billing.CheckMonth(p) == nil {
-			f.Period = p
-		} else {
-			v.Errors["period"] = v.T.T("money.err.month")
+	f, faults := httpx.ChargeQuery(q).Filter()
+	for _, e := range faults {
+		field, _ := e.Details["field"].(string)
+		v.Errors[field] = v.T.T("money.err.choice")
+		if field == "period" {
+			v.Errors[field] = v.T.T("money.err.month")
 		}
 	}
-	if st := q.Get("status"); st != "" {
-		if slices.Contains(chargeStatuses, st) {
-			f.Status = st
-		} else {
-			v.Errors["status"] = v.T.T("money.err.choice")
-		}
-	}
-	for _, p := range []struct {
-		name string
-		dst  *int64
-	}{{"consumer_unit_id", &f.ConsumerUnitID}, {"provider_unit_id", &f.ProviderUnitID}, {"service_id", &f.ServiceID}} {
-		if raw := q.Get(p.name); raw != "" {
-			n, err := strconv.ParseInt(raw, 10, 64)
-			if err != nil || n <= 0 {
-				v.Errors[p.name] = v.T.T("money.err.choice")
-				continue
-			}
-			*p.dst = n
-		}
-	}
+	f.Limit = maxMoneyRows + 1
 	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
 		f.AfterID = after
 	}
-	charges, err := billing.ListCharges(ctx, s.DB, f)
+	charges, err := billing.ListCharges(ctx, s.DB, s.BillingViewer(c), f)
 	if err != nil {
 		return err
 	}
-	data := chargesData{Statuses: chargeStatuses, Back: c.Request().URL.RequestURI(), FormFor: formFor}
+	data := chargesData{Statuses: billing.ChargeStatuses(), Back: c.Request().URL.RequestURI(), FormFor: formFor}
 	if len(charges) > maxMoneyRows {
 		charges = charges[:maxMoneyRows]
 		next := c.QueryParams()
@@ -256,10 +233,10 @@ func (s *Pages) disputeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := s.newView(c, "", nil)
-	if !s.Allowed(c, ch.ConsumerUnitID, "charge", "dispute") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.dispute_forbidden"))
+	if err := s.BillingViewer(c).MayDispute(ch); err != nil {
+		return s.refusal(c, err, "money.err.dispute_forbidden")
 	}
+	v := s.newView(c, "", nil)
 	form, err := c.FormParams()
 	if err != nil {
 		return err
@@ -270,7 +247,7 @@ func (s *Pages) disputeForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.RaiseDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), ch.ID, form.Get("reason"), time.Now().UTC())
+		_, err := billing.RaiseDispute(ctx, tx, s.BillingViewer(c), ch.ID, form.Get("reason"), time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -107,19 +107,21 @@ func (s *Pages) showDisputes(c echo.Context, status int, errs map[string]string,
 // its field and nothing is posted.
 func (s *Pages) settleForm(c echo.Context) error {
 	v := s.newView(c, "", nil)
-	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
-		return notFoundPage()
-	}
-	if !s.Allowed(c, httpx.OrgWide, "dispute", "resolve") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	id, err := httpx.PathID(c, "id", "dispute")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := billing.GetDispute(ctx, s.DB, id); err != nil {
+	open, err := billing.GetDispute(ctx, s.DB, id)
+	if err != nil {
 		return err
+	}
+	ch, err := billing.GetCharge(ctx, s.DB, open.ChargeID)
+	if err != nil {
+		return err
+	}
+	if err := s.BillingViewer(c).MaySettle(open, ch); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -147,7 +149,8 @@ func (s *Pages) settleForm(c echo.Context) error {
 	}
 	var d *billing.Dispute
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		d, err = billing.SettleDispute(ctx, tx, httpx.CurrentPrincipal(c).ID(), id, action, credit, form.Get("note"), s.Org.TimeZone, time.Now().UTC())
+		d, err = billing.SettleDispute(ctx, tx, s.BillingViewer(c),
+			billing.Settlement{DisputeID: id, Action: action, CreditMinor: credit, Note: form.Get("note")}, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

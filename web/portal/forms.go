@@ -35,25 +35,25 @@ var (
 	adminTexts   = formTexts{code: "admin.err.", field: "admin.err.invalid.", anyCode: true}
 )
 
-// refusal is a form the domain refused: the status of the one status table,
+// formRefusal is a form the domain refused: the status of the one status table,
 // messages beside the fields the fault names ("a.b" is the form's "a_b"),
 // and Problem for the whole form when it names none.
-type refusal struct {
+type formRefusal struct {
 	Status  int
 	Errors  map[string]string
 	Problem string
 }
 
 // at puts a message for the whole form beside the fallback field instead.
-func (r refusal) at(fallback string) map[string]string {
+func (r formRefusal) at(fallback string) map[string]string {
 	if r.Problem != "" {
 		return map[string]string{fallback: r.Problem}
 	}
 	return r.Errors
 }
 
-// message is the refusal's one message, wherever it stands.
-func (r refusal) message() string {
+// message is the refused form's one message, wherever it stands.
+func (r formRefusal) message() string {
 	if r.Problem != "" {
 		return r.Problem
 	}
@@ -67,13 +67,13 @@ func (r refusal) message() string {
 // language where the area has a text for it. ok is false for what is no
 // form's business: not a fault, not found (the 404 page) or, unless the
 // area shows it on the form, forbidden (the 403 page with its reason).
-func formFault(tr translator, texts formTexts, err error) (refusal, bool) {
+func formFault(tr translator, texts formTexts, err error) (formRefusal, bool) {
 	fe, ok := fault.As(err)
 	if !ok || fe.Kind == fault.KindNotFound || (fe.Kind == fault.KindForbidden && !texts.forbiddenOnForm) {
-		return refusal{}, false
+		return formRefusal{}, false
 	}
 	status, _ := httpx.FaultStatus(err)
-	r := refusal{Status: status, Errors: map[string]string{}}
+	r := formRefusal{Status: status, Errors: map[string]string{}}
 	field, _ := fe.Details["field"].(string)
 	field = strings.ReplaceAll(field, ".", "_")
 	msg := fe.Message

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
@@ -20,8 +22,17 @@ import (
 // maxMoneyRows is how many rows a money page lists at once.
 const maxMoneyRows = 50
 
+// refusal shows billing's refusal as a page: forbidden as the 403 page
+// saying who may (messageKey), anything else (not found) as it is.
+func (s *Pages) refusal(c echo.Context, err error, messageKey string) error {
+	if fault.Is(err, fault.KindForbidden) {
+		return s.renderErrorPage(c, http.StatusForbidden, s.newView(c, "", nil).T.T(messageKey))
+	}
+	return err
+}
+
 // thisMonth is the current month in the organisation's time zone.
-func (s *Pages) thisMonth() string { return billing.MonthOf(time.Now(), s.Location) }
+func (s *Pages) thisMonth() string { return billing.MonthOf(time.Now(), s.Org.Location) }
 
 // unitRef is a unit as the money pages name it.
 type unitRef struct {

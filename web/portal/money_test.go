@@ -190,7 +190,8 @@ func TestPortalMoneyChargesAndDisputes(t *testing.T) {
 			t.Fatalf("auditor's queue = %d", p.Status)
 		}
 		mustStatus(t, "auditor accepting", aud.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}}), http.StatusForbidden)
-		mustStatus(t, "manager accepting", mgr.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}}), http.StatusNotFound)
+		// The consumer's manager sees the dispute, so is forbidden, as over the API.
+		mustStatus(t, "manager accepting", mgr.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}}), http.StatusForbidden)
 
 		before := k.Balance("MKT")
 		p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {"1,000.50"}, "note": {"partly fair"}, "confirm": {"yes"}})

@@ -31,7 +31,7 @@ func (s *Pages) orderBudgets(c echo.Context, ordering []units.Unit, price *money
 	ctx, month := c.Request().Context(), s.thisMonth()
 	var out []orderBudget
 	for _, u := range ordering {
-		use, err := billing.BudgetUse(ctx, s.DB, u.ID, month, s.Org.TimeZone)
+		use, err := billing.BudgetUse(ctx, s.DB, u.ID, month, s.Org.Location)
 		if err != nil {
 			return nil, err
 		}

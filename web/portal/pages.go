@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -126,7 +125,7 @@ func (v view) Val(field string) string { return v.Form.Get(field) }
 
 func (s *Pages) newView(c echo.Context, title string, data any) view {
 	locale := localeFor(c)
-	v := view{T: translator{locale: locale, loc: s.Location}, Locale: locale, Title: title, Path: c.Request().URL.Path,
+	v := view{T: translator{locale: locale, loc: s.Org.Location}, Locale: locale, Title: title, Path: c.Request().URL.Path,
 		Data: data, Errors: map[string]string{}, Form: url.Values{}}
 	if p := httpx.CurrentPrincipal(c); p != nil {
 		v.User, v.CSRF, v.Nav = p.User, p.CSRFToken, s.navFor(c)
@@ -138,14 +137,6 @@ func (s *Pages) newView(c echo.Context, title string, data any) view {
 		c.SetCookie(&http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
 	return v
-}
-
-func (s *Pages) orgLocation() *time.Location {
-	loc, err := time.LoadLocation(s.Org.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }
 
 // navFor lists the sections the signed-in user has something to do in.

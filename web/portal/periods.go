@@ -75,13 +75,10 @@ func (s *Pages) showPeriods(c echo.Context, status int, problem string, blocked 
 // periodForm moves a month to review or closes it, for finance. Closing
 // while disputes are open shows them instead.
 func (s *Pages) periodForm(c echo.Context) error {
-	if !s.Allowed(c, httpx.OrgWide, "period", "read") {
-		return notFoundPage()
+	if err := s.BillingViewer(c).MayMovePeriod(); err != nil {
+		return s.refusal(c, err, "money.err.finance_only")
 	}
 	v := s.newView(c, "", nil)
-	if !s.Allowed(c, httpx.OrgWide, "period", "manage") {
-		return s.renderErrorPage(c, http.StatusForbidden, v.T.T("money.err.finance_only"))
-	}
 	month := c.Param("month")
 	if billing.CheckMonth(month) != nil {
 		return fault.NotFound("period")
@@ -99,7 +96,7 @@ func (s *Pages) periodForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(ctx, tx, httpx.CurrentPrincipal(c).ID(), month, action, time.Now().UTC())
+		_, err := billing.MovePeriod(ctx, tx, s.BillingViewer(c), month, action, time.Now().UTC())
 		return err
 	})
 	if err != nil {

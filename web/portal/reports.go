@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/reports"
 	"github.com/tiski/tiski/units"
@@ -78,43 +77,20 @@ func (s *Pages) reportsPage(c echo.Context) error {
 	if !orgWide && len(unitIDs) == 0 {
 		return notFoundPage()
 	}
-	scope := reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}
-	loc := s.Location
+	loc, now := s.Org.Location, time.Now()
 	form := url.Values{}
 	for _, k := range []string{"month", "from", "to", "provider_unit_id", "consumer_unit_id"} {
 		if v := strings.TrimSpace(c.QueryParam(k)); v != "" {
 			form.Set(k, v)
 		}
 	}
+	if form.Get("month") == "" && form.Get("from") == "" && form.Get("to") == "" {
+		form.Set("month", now.In(loc).Format("2006-01"))
+	}
 	month, from, to := form.Get("month"), form.Get("from"), form.Get("to")
-	var rng reports.Range
-	var err error
-	switch {
-	case month != "" && (from != "" || to != ""):
-		err = reportInvalid("month")
-	case month != "":
-		rng, err = reports.Month(month, loc)
-	case from != "" || to != "":
-		if from == "" {
-			err = reportInvalid("from")
-		} else if to == "" {
-			err = reportInvalid("to")
-		} else {
-			rng, err = reports.NewRange(from, to, loc)
-		}
-	default:
-		month = time.Now().In(loc).Format("2006-01")
-		form.Set("month", month)
-		rng, err = reports.Month(month, loc)
-	}
-	for _, f := range []struct {
-		name string
-		into *int64
-	}{{"provider_unit_id", &scope.ProviderUnitID}, {"consumer_unit_id", &scope.ConsumerUnitID}} {
-		if raw := form.Get(f.name); raw != "" && err == nil {
-			*f.into, err = httpx.ParseID(f.name, raw)
-		}
-	}
+	asked := reports.Query{Month: month, From: from, To: to,
+		ProviderUnitID: form.Get("provider_unit_id"), ConsumerUnitID: form.Get("consumer_unit_id")}
+	scope, rng, err := asked.Narrow(reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}, loc, now)
 	filterUnits, ferr := s.reportUnits(c)
 	if ferr != nil {
 		return ferr
@@ -170,11 +146,6 @@ func (s *Pages) reportsPage(c echo.Context) error {
 	data.Chart = reportSpendChart(v.T, data.Months)
 	v.Data = data
 	return s.render(c, http.StatusOK, "reports", v)
-}
-
-// reportInvalid names the range field that is missing or clashes.
-func reportInvalid(field string) error {
-	return fault.Invalid(field, "give one month, or both from and to")
 }
 
 // reportView formats the reports' figures for the page.

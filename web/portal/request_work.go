@@ -32,7 +32,7 @@ type requestWork struct {
 func (s *Pages) requestWork(c echo.Context, v requests.Viewer, r *requests.Request) (requestWork, error) {
 	ctx := c.Request().Context()
 	w := requestWork{CanAttach: v.MayPost(r, false) == nil, SeesTime: v.SeesTime(r),
-		Today: catalog.Today(time.Now(), s.Org.TimeZone)}
+		Today: catalog.Today(time.Now(), s.Org.Location)}
 	var err error
 	if w.Attachments, err = requests.Attachments(ctx, s.DB, v, r.ID, 0, 200); err != nil {
 		return w, err
@@ -85,7 +85,7 @@ func uploadProblem(err error) (string, bool) {
 // timeForm logs an agent's time from the request page.
 func (s *Pages) timeForm(c echo.Context) error {
 	tr := translator{locale: localeFor(c)}
-	org := requests.Org{Currency: s.Org.Currency, TimeZone: s.Org.TimeZone}
+	org := *s.Org
 	return s.requestForm(c, "flash.timelogged", "#time",
 		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
 			minutes, err := strconv.Atoi(form.Get("minutes"))

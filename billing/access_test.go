@@ -1,0 +1,221 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/units"
+)
+
+// moneyDesk is the books with one persona per capacity: a member and a
+// manager of the consumer unit (MKT), a manager of its team (MKT-DIG) and
+// of the provider (IT), a manager of an unrelated unit (HR), two finance
+// users, a finance user who also manages MKT, an auditor and an admin.
+type moneyDesk struct {
+	*books
+	authz    *policies.Authorizer
+	team, hr int64
+	people   map[string]int64
+	mktPaid  billing.Charge // MKT pays IT, undisputed
+	teamPaid billing.Charge // MKT-DIG pays IT
+	dispute  *billing.Dispute
+	pending  *billing.Adjustment // made by "finance", above the limit
+}
+
+var personas = []string{"member", "mktmgr", "itmgr", "hrmgr", "finance", "finance2", "finmgr", "auditor", "admin"}
+
+func newMoneyDesk(t *testing.T, d *db.DB) *moneyDesk {
+	t.Helper()
+	k := &moneyDesk{books: newBooks(t, d, units.ModeChargeback), people: map[string]int64{}}
+	type grant struct {
+		who, role string
+		unit      *int64 // nil: an organisation role
+	}
+	grants := []grant{{"member", "member", &k.consumer}, {"mktmgr", "manager", &k.consumer}, {"itmgr", "manager", &k.provider},
+		{"hrmgr", "manager", &k.hr}, {"finance", "finance", nil}, {"finance2", "finance", nil},
+		{"finmgr", "finance", nil}, {"finmgr", "manager", &k.consumer}, {"auditor", "auditor", nil}, {"admin", "admin", nil}}
+	if err := k.tx(t, func(ctx context.Context, tx bun.Tx) error {
+		team, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "MKT-DIG", Name: "Digital", ParentID: &k.consumer})
+		if err != nil {
+			return err
+		}
+		hr, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "HR", Name: "HR"})
+		if err != nil {
+			return err
+		}
+		k.team, k.hr = team.ID, hr.ID
+		for _, name := range personas {
+			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: name + "@example.org", Name: name})
+			if err != nil {
+				return err
+			}
+			k.people[name] = u.ID
+		}
+		for _, g := range grants {
+			if g.unit == nil {
+				_, err = units.GrantOrgRole(ctx, tx, 0, k.people[g.who], g.role)
+			} else {
+				_, err = units.GrantUnitRole(ctx, tx, 0, *g.unit, k.people[g.who], g.role)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if k.authz, err = policies.New(context.Background(), d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC)
+	k.mktPaid = k.charge1(t, k.consumer, at)
+	disputed := k.charge1(t, k.consumer, at)
+	k.teamPaid = k.charge1(t, k.team, at)
+	if err := k.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+		if k.dispute, err = billing.RaiseDispute(ctx, tx, k.viewer("mktmgr"), disputed.ID, "not ours", at); err != nil {
+			return err
+		}
+		k.pending, err = billing.CreateAdjustment(ctx, tx, k.viewer("finance"), billing.Adjustment{DebitUnitID: k.consumer,
+			CreditUnitID: k.provider, AmountMinor: adjustmentLimit + 1, Currency: "EUR", Month: "2026-05", Reason: "recharge"},
+			adjustmentLimit, at)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// charge1 posts one charge of one laptop to unitID.
+func (k *moneyDesk) charge1(t *testing.T, unitID int64, at time.Time) billing.Charge {
+	t.Helper()
+	consumer := k.consumer
+	k.consumer = unitID
+	defer func() { k.consumer = consumer }()
+	return k.charge(t, k.request(t, "1"), "1", at)[0]
+}
+
+func (k *moneyDesk) viewer(name string) billing.Viewer {
+	return billing.Viewer{UserID: k.people[name], Authz: k.authz}
+}
+
+// TestWhoMayMoveMoney is the rule of who may read and move money, on
+// every operation billing offers: allowed (0), forbidden for a viewer who
+// sees the object, not found for one who does not. Personas not named in a
+// row get its other kind.
+func TestWhoMayMoveMoney(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newMoneyDesk(t, d)
+		now := time.Date(2026, 7, 10, 9, 0, 0, 0, time.UTC)
+		nf, fb := fault.KindNotFound, fault.KindForbidden
+		rows := []struct {
+			op    string
+			run   func(ctx context.Context, tx bun.Tx, v billing.Viewer) error
+			want  map[string]fault.Kind
+			other fault.Kind
+		}{
+			{"read a charge of MKT", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.VisibleCharge(ctx, tx, v, k.mktPaid.ID)
+				return err
+			}, map[string]fault.Kind{"mktmgr": 0, "itmgr": 0, "finance": 0, "finance2": 0, "finmgr": 0, "auditor": 0}, nf},
+			{"read a charge of MKT's team", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.VisibleCharge(ctx, tx, v, k.teamPaid.ID)
+				return err
+			}, map[string]fault.Kind{"mktmgr": 0, "itmgr": 0, "finance": 0, "finance2": 0, "finmgr": 0, "auditor": 0}, nf},
+			{"list charges", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.ListCharges(ctx, tx, v, billing.ChargeFilter{Limit: 10})
+				return err
+			}, map[string]fault.Kind{"member": nf, "admin": nf}, 0}, // hrmgr lists HR's charges: none
+			{"raise a dispute", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.RaiseDispute(ctx, tx, v, k.mktPaid.ID, "too dear", now)
+				return err
+			}, map[string]fault.Kind{"mktmgr": 0, "finmgr": 0, "itmgr": fb, "finance": fb, "finance2": fb, "auditor": fb}, nf},
+			{"settle a dispute", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.SettleDispute(ctx, tx, v, billing.Settlement{DisputeID: k.dispute.ID, Action: "accept",
+					CreditMinor: 100}, helsinki, now)
+				return err
+			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": fb, "mktmgr": fb, "itmgr": fb, "auditor": fb}, nf},
+			{"put a month under review", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.MovePeriod(ctx, tx, v, "2026-05", "review", now)
+				return err
+			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "auditor": fb}, nf},
+			{"record an adjustment", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.CreateAdjustment(ctx, tx, v, billing.Adjustment{DebitUnitID: k.consumer, CreditUnitID: k.provider,
+					AmountMinor: 500, Currency: "EUR", Month: "2026-05", Reason: "correction"}, adjustmentLimit, now)
+				return err
+			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "auditor": fb}, nf},
+			{"approve an adjustment", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.DecideAdjustment(ctx, tx, v, k.pending.ID, "approve", "", now)
+				return err
+			}, map[string]fault.Kind{"finance2": 0, "finmgr": 0, "finance": fb, "auditor": fb}, nf},
+			{"read MKT's budgets", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				return v.MayReadBudget(k.consumer)
+			}, map[string]fault.Kind{"mktmgr": 0, "finance": 0, "finance2": 0, "finmgr": 0, "auditor": 0}, nf},
+			{"set MKT's budget", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
+				_, err := billing.SetBudget(ctx, tx, v, billing.Budget{UnitID: k.consumer, Month: "2026-07", AmountMinor: 100000,
+					Currency: "EUR", WarnPct: billing.DefaultWarnPct}, now)
+				return err
+			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "mktmgr": fb, "auditor": fb}, nf},
+		}
+		ctx := context.Background()
+		for _, r := range rows {
+			t.Run(r.op, func(t *testing.T) {
+				for _, name := range personas {
+					want, ok := r.want[name]
+					if !ok {
+						want = r.other
+					}
+					err := d.InTx(ctx, func(tx bun.Tx) error {
+						if err := r.run(ctx, tx, k.viewer(name)); err != nil {
+							return err
+						}
+						return errRollback // every row starts from the same books
+					})
+					got := fault.Kind(0)
+					if fe, ok := fault.As(err); ok {
+						got = fe.Kind
+					} else if !errors.Is(err, errRollback) {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if got != want {
+						t.Errorf("%s as %s: kind %d (%v), want %d", r.op, name, got, err, want)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestChargeScopeFollowsTheUnitTree lists what each persona may read:
+// managers their unit's charges and those of the units below, the provider
+// what it billed, finance and auditors everything; -1 is not found.
+func TestChargeScopeFollowsTheUnitTree(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newMoneyDesk(t, d)
+		want := map[string]int{"member": -1, "mktmgr": 3, "itmgr": 3, "hrmgr": 0, "finance": 3, "auditor": 3, "admin": -1}
+		for name, n := range want {
+			rows, err := billing.ListCharges(context.Background(), d, k.viewer(name), billing.ChargeFilter{Limit: 10})
+			got := len(rows)
+			if fault.Is(err, fault.KindNotFound) {
+				got = -1
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got != n {
+				t.Errorf("%s lists %d charges (%v); want %d", name, got, err, n)
+			}
+		}
+	})
+}
