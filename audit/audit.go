@@ -67,7 +67,8 @@ type Change struct {
 	After      any // nil when the object is gone
 }
 
-// Record appends c to the trail inside the caller's transaction.
+// Record appends c to the trail inside the caller's transaction and links
+// it to the trail's hash chain.
 func Record(ctx context.Context, idb bun.IDB, c Change) error {
 	e := &Event{At: time.Now().UTC(), ObjectType: c.ObjectType, ObjectID: c.ObjectID, Action: c.Action}
 	if c.ActorID != 0 {
