@@ -88,7 +88,7 @@ func (o Overrun) money(minor int64) money.Money {
 // Refusal is the fault that holds a resolution while the overrun waits.
 func (o Overrun) Refusal() error {
 	return fault.Conflict("overrun_needs_approval",
-		"the fulfilment comes to %s, %s over the estimate %s and beyond the %d %% tolerance; a manager of the ordering unit must approve the overrun of %s before it can be resolved",
+		"the fulfilment comes to %s, %s over the estimate %s and beyond the tolerance of %d percent; a manager of the ordering unit must approve the overrun of %s before it can be resolved",
 		o.money(o.AmountMinor), o.money(o.ExcessMinor()), o.money(o.EstimateMinor), o.TolerancePct, o.money(o.ExcessMinor())).
 		With("overrun", o.Details())
 }

@@ -249,6 +249,11 @@ func TestHourlyOverrunNeedsConsumerApproval(t *testing.T) {
 			r.ID, 100000, k.manager).Scan(ctx, &rows); err != nil || rows != 1 {
 			t.Fatalf("%d overrun approvals recorded, %v", rows, err)
 		}
+		for _, stmt := range []string{"UPDATE overrun_approvals SET amount_minor = amount_minor + 1", "DELETE FROM overrun_approvals"} {
+			if _, err := d.NewRaw(stmt).Exec(ctx); err == nil {
+				t.Fatalf("%s: the database let an overrun approval change", stmt)
+			}
+		}
 		if note := k.lastNote(t, r.ID, "approve_overrun"); !strings.Contains(note, "1000.00 EUR") {
 			t.Fatalf("approval note = %q", note)
 		}
