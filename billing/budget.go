@@ -38,14 +38,18 @@ type Budget struct {
 // ObjectID names the budget in the audit trail: "<unit id>/<month>".
 func (b *Budget) ObjectID() string { return fmt.Sprintf("%d/%s", b.UnitID, b.Month) }
 
-// Use is what a unit has spent of a month's budget so far.
+// Use is what a unit has spent or promised of a month's budget so far.
 type Use struct {
-	// Posted is the unit's charges in the month's period, less the credits
-	// of accepted disputes on them.
+	// Posted is the unit's net posted movement in the month's period: its
+	// charges, less the credits of accepted disputes on them, plus the
+	// adjustments it pays, less those it receives.
 	Posted int64
 	// Committed is the estimates of the unit's requests created in the month
-	// that are approved or needed no approval but are not yet fulfilled.
+	// that are not fulfilled yet: waiting for approval (an order waiting is
+	// already a claim on the budget), approved, or needing no approval.
 	Committed int64
+	// Pending is the part of Committed that waits for approval.
+	Pending int64
 }
 
 // Used is Posted plus Committed.
@@ -153,12 +157,13 @@ func lockBudget(ctx context.Context, tx bun.Tx, unitID int64, month string) (*Bu
 }
 
 // BudgetUse is what the unit has used of month, in loc (the
-// organisation's time zone):  its charges posted in the month's period less accepted
-// dispute credits on them, plus the estimates of its requests created in
-// the month that are open, in progress or waiting on the customer, that is,
-// approved or needing no approval and not yet fulfilled. Pending, rejected
-// and cancelled requests commit nothing; resolved ones count through their
-// charges. Showback charges count like any other; adjustments do not.
+// organisation's time zone): its charges posted in the month's period less
+// accepted dispute credits on them, plus the adjustments posted into the
+// period that debit it less those that credit it; plus the estimates of its
+// requests created in the month that wait for approval or are open, in
+// progress or waiting on the customer without a charge yet (Committed, of
+// which Pending waits for approval). Rejected and cancelled requests commit nothing; fulfilled
+// ones count through their charges. Showback charges count like any other.
 func BudgetUse(ctx context.Context, idb bun.IDB, unitID int64, month string, loc *time.Location) (Use, error) {
 	var use Use
 	if err := CheckMonth(month); err != nil {
@@ -166,16 +171,25 @@ func BudgetUse(ctx context.Context, idb bun.IDB, unitID int64, month string, loc
 	}
 	err := idb.NewRaw(`SELECT COALESCE(SUM(c.amount_minor), 0) -
 			COALESCE((SELECT SUM(d.credit_minor) FROM disputes d JOIN charges dc ON dc.id = d.charge_id
-				WHERE d.status = 'accepted' AND dc.consumer_unit_id = ? AND dc.period = ?), 0)
-		FROM charges c WHERE c.consumer_unit_id = ? AND c.period = ?`, unitID, month, unitID, month).Scan(ctx, &use.Posted)
+				WHERE d.status = 'accepted' AND dc.consumer_unit_id = ? AND dc.period = ?), 0) +
+			COALESCE((SELECT SUM(p.amount_minor) FROM postings p
+				JOIN journal_entries je ON je.id = p.entry_id JOIN accounts ac ON ac.id = p.account_id
+				WHERE ac.unit_id = ? AND je.period = ? AND je.kind = 'adjustment'), 0)
+		FROM charges c WHERE c.consumer_unit_id = ? AND c.period = ?`,
+		unitID, month, unitID, month, unitID, month).Scan(ctx, &use.Posted)
 	if err != nil {
-		return use, fmt.Errorf("posted charges of unit %d in %s: %w", unitID, month, err)
+		return use, fmt.Errorf("posted movement of unit %d in %s: %w", unitID, month, err)
 	}
 	first, _ := time.ParseInLocation("2006-01", month, loc)
 	next := first.AddDate(0, 1, 0)
-	err = idb.NewRaw(`SELECT COALESCE(SUM(r.estimate_minor), 0) FROM requests r
-		WHERE r.consumer_unit_id = ? AND r.status IN ('open', 'in_progress', 'waiting_on_customer')
-		AND r.created_at >= ? AND r.created_at < ?`, unitID, first.UTC(), next.UTC()).Scan(ctx, &use.Committed)
+	err = idb.NewRaw(`SELECT
+			COALESCE(SUM(r.estimate_minor), 0),
+			COALESCE(SUM(CASE WHEN r.status = 'pending_approval' THEN r.estimate_minor ELSE 0 END), 0)
+		FROM requests r
+		WHERE r.consumer_unit_id = ? AND r.status IN ('pending_approval', 'open', 'in_progress', 'waiting_on_customer')
+		AND r.created_at >= ? AND r.created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.request_id = r.id)`,
+		unitID, first.UTC(), next.UTC()).Scan(ctx, &use.Committed, &use.Pending)
 	if err != nil {
 		return use, fmt.Errorf("committed requests of unit %d in %s: %w", unitID, month, err)
 	}

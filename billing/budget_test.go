@@ -129,11 +129,13 @@ func TestBudgetUseCountsChargesLessCreditsAndCommitments(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		// Commitments: open, in progress and waiting count; the rest do not.
+		// Commitments: waiting for approval, open, in progress and waiting
+		// on the customer count; the rest do not.
+		b.commit(t, requests.PendingApproval, 500, nov)
 		b.commit(t, requests.Open, 1000, nov)
 		b.commit(t, requests.InProgress, 2000, nov)
 		b.commit(t, requests.WaitingOnCustomer, 4000, nov)
-		for _, s := range []requests.Status{requests.PendingApproval, requests.Resolved, requests.Closed, requests.Rejected, requests.Cancelled} {
+		for _, s := range []requests.Status{requests.Resolved, requests.Closed, requests.Rejected, requests.Cancelled} {
 			b.commit(t, s, 100000, nov)
 		}
 		// 22:30 UTC on 31 October is already November in Helsinki; 21:30 on
@@ -144,7 +146,8 @@ func TestBudgetUseCountsChargesLessCreditsAndCommitments(t *testing.T) {
 		b.commit(t, requests.Open, 64000, time.Date(2026, 10, 31, 21, 30, 0, 0, time.UTC))
 
 		use := b.use(t, "2026-11")
-		if use.Posted != 99999+33333-33333 || use.Committed != 1000+2000+4000+8000+16000 || use.Used() != use.Posted+use.Committed {
+		if use.Posted != 99999+33333-33333 || use.Committed != 500+1000+2000+4000+8000+16000 || use.Pending != 500 ||
+			use.Used() != use.Posted+use.Committed {
 			t.Fatalf("November use = %+v", use)
 		}
 		if dec := b.use(t, "2026-12"); dec.Posted != 33333 || dec.Committed != 32000 {
@@ -255,6 +258,74 @@ func TestBudgetWarnsOncePerMonth(t *testing.T) {
 		}
 		if (&billing.Budget{AmountMinor: 0, WarnPct: 80}).Warning(0) {
 			t.Fatal("nothing used of nothing is a warning")
+		}
+	})
+}
+
+// TestPendingOrdersCountAsCommitments: an order waiting for approval is a
+// claim on the budget. Against a hard budget of 1,500.00, one laptop of
+// 1,450.00 waiting leaves room for no second one; once it is rejected
+// (or cancelled) it commits nothing.
+func TestPendingOrdersCountAsCommitments(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		b := newBooks(t, d, "")
+		now := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+		if _, err := b.setBudget(t, "2026-11", 150000, 80, true); err != nil {
+			t.Fatal(err)
+		}
+		b.commit(t, requests.PendingApproval, 145000, now)
+		if use := b.use(t, "2026-11"); use.Committed != 145000 || use.Pending != 145000 {
+			t.Fatalf("use with one laptop waiting = %+v, want 1,450.00 committed, all of it pending", use)
+		}
+		_, err := b.checkOrder(t, 145000, now)
+		if fe, ok := fault.As(err); !ok || fe.Code != "budget_exceeded" || !strings.Contains(fe.Message, "50.00 EUR of 1500.00 EUR remaining") {
+			t.Fatalf("a second laptop against the hard budget: %v, want budget_exceeded with 50.00 of 1500.00 remaining", err)
+		}
+		if _, err := d.NewUpdate().Model((*requests.Request)(nil)).Set("status = ?", requests.Rejected).Where("consumer_unit_id = ?", b.consumer).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if check, err := b.checkOrder(t, 145000, now); err != nil || check.Exceeds {
+			t.Fatalf("after the rejection: %+v, %v", check, err)
+		}
+	})
+}
+
+// TestAdjustmentsCountInBudgetUse: an adjustment that debits the unit uses
+// its budget and one that credits it gives budget back, in the period the
+// adjustment posts into; a hard budget then refuses an order the
+// adjustments leave no room for.
+func TestAdjustmentsCountInBudgetUse(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		b := newBooks(t, d, "")
+		now := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+		debit := billing.Adjustment{DebitUnitID: b.consumer, CreditUnitID: b.provider, AmountMinor: 30000, Currency: "EUR",
+			Month: "2026-11", Reason: "shared licences"}
+		credit := billing.Adjustment{DebitUnitID: b.provider, CreditUnitID: b.consumer, AmountMinor: 10000, Currency: "EUR",
+			Month: "2026-11", Reason: "refund of a licence"}
+		october := debit
+		october.Month = "2026-10"
+		for _, a := range []billing.Adjustment{debit, credit, october} {
+			if _, err := b.adjust(t, b.user, a, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if use := b.use(t, "2026-11"); use.Posted != 20000 {
+			t.Fatalf("November posted = %d, want 200.00 (300.00 debited, 100.00 credited)", use.Posted)
+		}
+		if use := b.use(t, "2026-10"); use.Posted != 30000 {
+			t.Fatalf("October posted = %d, want 300.00", use.Posted)
+		}
+		if provider, err := billing.BudgetUse(context.Background(), d, b.provider, "2026-11", helsinki); err != nil || provider.Posted != -20000 {
+			t.Fatalf("provider's November use = %+v, %v, want -200.00", provider, err)
+		}
+		if _, err := b.setBudget(t, "2026-11", 150000, 80, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.checkOrder(t, 130001, now); !fault.Is(err, fault.KindConflict) {
+			t.Fatalf("an order of 1,300.01 with 200.00 adjusted against 1,500.00: %v, want budget_exceeded", err)
+		}
+		if _, err := b.checkOrder(t, 130000, now); err != nil {
+			t.Fatalf("an order of 1,300.00 that fits: %v", err)
 		}
 	})
 }

@@ -139,7 +139,7 @@ type chargeLine struct {
 // hourlyLines groups billable minutes by the rate in force on each entry's
 // date and prices each group once: minutes × hourly price / 60, rounded
 // half-to-even. Quantity is the hours, to four decimals, for the statement.
-func hourlyLines(ctx context.Context, tx bun.Tx, f Fulfilment) ([]chargeLine, error) {
+func hourlyLines(ctx context.Context, tx bun.IDB, f Fulfilment) ([]chargeLine, error) {
 	var entries []struct {
 		Minutes  int64  `bun:"minutes"`
 		WorkDate string `bun:"work_date"`

@@ -298,6 +298,17 @@ func (s *requestSeeder) file(ctx context.Context, p plan) error {
 				return fmt.Errorf("log time: %w", err)
 			}
 			logged = true
+			// Hours beyond the estimate's tolerance wait for the ordering
+			// unit's manager, as they do on the server.
+			if r, err = requests.Get(ctx, s.tx, s.viewer(approver), r.ID); err != nil {
+				return err
+			}
+			if r.OverrunWaits() {
+				a := requests.Action{Name: "approve_overrun", Version: r.Version}
+				if r, err = requests.Act(ctx, s.tx, s.viewer(approver), s.org, r.ID, a, at); err != nil {
+					return fmt.Errorf("approve overrun: %w", err)
+				}
+			}
 		}
 		t = at
 		a := requests.Action{Name: name, Version: r.Version, Note: pick(s.rng, notes[name])}

@@ -13,6 +13,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
 )
 
@@ -74,6 +75,9 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 			return nil, audit.Refuse(v.UserID, "request", strconv.FormatInt(id, 10), a.Name, r, err)
 		}
 	}
+	if t.NotByProviderAgent && parties&asWorker != 0 {
+		return nil, fault.Forbidden("nobody approves the overrun of work their own unit does").With("reason", "agent")
+	}
 	if parties&t.By == 0 {
 		return nil, fault.Forbidden("you may not %s this request", a.Name)
 	}
@@ -101,7 +105,25 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 			q = q.Set("assignee_id = NULL")
 			note = joinNote("unassigned", a.Note)
 		}
+	case "approve":
+		check, err := billing.CheckApproval(ctx, tx, r.ConsumerUnitID, r.EstimateMinor, billing.MonthOf(r.CreatedAt, org.Location), org.Location)
+		if err != nil {
+			return nil, err
+		}
+		if check.Over {
+			note = joinNote(check.Note, a.Note)
+		}
+	case "approve_overrun":
+		if err := billing.ApproveOverrun(ctx, tx, v.UserID, r.ID, *r.Overrun, now); err != nil {
+			return nil, err
+		}
+		o := r.Overrun
+		note = joinNote(fmt.Sprintf("overrun approved: the fulfilment may post %s against the estimate %s",
+			money.Money{Minor: o.AmountMinor, Currency: o.Currency}, money.Money{Minor: o.EstimateMinor, Currency: o.Currency}), a.Note)
 	case "resolve":
+		if err := checkFulfilment(ctx, tx, org, r, now); err != nil {
+			return nil, err
+		}
 		q = q.Set("resolved_at = ?", now)
 	case "reopen":
 		q = q.Set("resolved_at = NULL")
@@ -140,6 +162,25 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 		return nil, err
 	}
 	return get(ctx, tx, r.ID)
+}
+
+// checkFulfilment holds a resolution that may not post yet: one that costs
+// more than the estimate beyond the tolerance until a manager of the
+// consumer unit approves the overrun (the refusal names the amount), and
+// one that would take a hard budget below zero until finance raises it.
+func checkFulfilment(ctx context.Context, tx bun.Tx, org units.Organisation, r *Request, now time.Time) error {
+	o := r.Overrun
+	if r.OverrunWaits() {
+		return o.Refusal()
+	}
+	month := billing.MonthOf(now, org.Location)
+	// An unfulfilled request filed this month is committed in the budget
+	// at its estimate; posting turns that commitment into the charge.
+	var released int64
+	if o.ChargedMinor == 0 && billing.MonthOf(r.CreatedAt, org.Location) == month {
+		released = r.EstimateMinor
+	}
+	return billing.CheckPosting(ctx, tx, r.ConsumerUnitID, o.ToPostMinor(), released, month, org.Location)
 }
 
 // moveClocks starts, pauses or resumes the SLA clocks as an action moves

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tiski/tiski/billing"
 )
 
 // ReopenWindow is how long after resolution the requester may reopen, and
@@ -24,6 +26,12 @@ type Transition struct {
 	// order they requested or filed (an agent who manages the ordering unit
 	// logs a phone order for a member, then approves it himself).
 	NotByRequesterOrFiler bool
+	// NotByProviderAgent also forbids the agents of the providing unit: the
+	// side whose work costs more does not approve paying for it.
+	NotByProviderAgent bool
+	// WhenOverrunWaits offers the action only while the request's
+	// fulfilment waits for an overrun approval (Request.Overrun).
+	WhenOverrunWaits bool
 	// WithinReopenWindow limits the action to ReopenWindow after resolution.
 	WithinReopenWindow bool
 }
@@ -36,6 +44,8 @@ var Lifecycle = []Transition{
 	{Action: "start", From: []Status{Open}, To: InProgress, By: asWorker},
 	{Action: "wait", From: []Status{InProgress}, To: WaitingOnCustomer, By: asWorker},
 	{Action: "resume", From: []Status{WaitingOnCustomer}, To: InProgress, By: asRequester | asWorker},
+	{Action: "approve_overrun", From: []Status{InProgress, WaitingOnCustomer}, By: asApprover,
+		NotByRequesterOrFiler: true, NotByProviderAgent: true, WhenOverrunWaits: true},
 	{Action: "resolve", From: []Status{InProgress}, To: Resolved, By: asWorker},
 	{Action: "close", From: []Status{Resolved}, To: Closed, By: asRequester | asWorker},
 	{Action: "reopen", From: []Status{Resolved}, To: InProgress, By: asRequester, WithinReopenWindow: true},
@@ -93,6 +103,12 @@ func LifecycleMarkdown() string {
 		if t.NotByRequesterOrFiler {
 			whoText += ", never the requester nor whoever filed it"
 		}
+		if t.NotByProviderAgent {
+			whoText += ", never an agent of the providing unit"
+		}
+		if t.WhenOverrunWaits {
+			whoText += fmt.Sprintf(", while the fulfilment costs more than the estimate plus the tolerance (default %d %%) and no approval covers it", billing.DefaultOverrunTolerancePct)
+		}
 		if t.WithinReopenWindow {
 			whoText += fmt.Sprintf(", within %d days of resolution", int(ReopenWindow.Hours()/24))
 		}
@@ -111,6 +127,12 @@ func (v Viewer) AllowedActions(r *Request, now time.Time) []string {
 			continue
 		}
 		if t.NotByRequesterOrFiler && v.fourEyes(r) != nil {
+			continue
+		}
+		if t.NotByProviderAgent && parties&asWorker != 0 {
+			continue
+		}
+		if t.WhenOverrunWaits && !r.OverrunWaits() {
 			continue
 		}
 		if t.WithinReopenWindow && r.ResolvedAt != nil && now.Sub(*r.ResolvedAt) > ReopenWindow {

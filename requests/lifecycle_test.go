@@ -73,7 +73,7 @@ func TestLifecycleTableIsWellFormed(t *testing.T) {
 			t.Errorf("action %s to unknown state %s", tr.Action, tr.To)
 		}
 	}
-	if got := strings.Join(requests.Actions(), ","); got != "approve,reject,assign,start,wait,resume,resolve,close,reopen,cancel" {
+	if got := strings.Join(requests.Actions(), ","); got != "approve,reject,assign,start,wait,resume,approve_overrun,resolve,close,reopen,cancel" {
 		t.Errorf("Actions() = %s", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 )
 
@@ -78,6 +79,14 @@ type Request struct {
 	SearchText              string     `bun:"search_text"`
 	CreatedAt               time.Time  `bun:"created_at"`
 	UpdatedAt               time.Time  `bun:"updated_at"`
+	// Overrun is what the fulfilment of a request in progress costs against
+	// its estimate, and whether an overrun approval waits (loaded by Get).
+	Overrun *billing.Overrun `bun:"-"`
+}
+
+// OverrunWaits reports whether resolving waits for an overrun approval.
+func (r Request) OverrunWaits() bool {
+	return r.Overrun != nil && r.Overrun.Status() == billing.OverrunPending
 }
 
 // AtRisk reports whether a running SLA clock has used 75 % of its target.
@@ -104,6 +113,13 @@ func get(ctx context.Context, idb bun.IDB, id int64) (*Request, error) {
 			return nil, fault.NotFound("request")
 		}
 		return nil, fmt.Errorf("get request %d: %w", id, err)
+	}
+	if r.Status == InProgress || r.Status == WaitingOnCustomer {
+		o, err := billing.WeighFulfilment(ctx, idb, r.Fulfilment(r.UpdatedAt, 0), r.EstimateMinor)
+		if err != nil {
+			return nil, err
+		}
+		r.Overrun = &o
 	}
 	return r, nil
 }

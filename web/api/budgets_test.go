@@ -192,8 +192,8 @@ func TestHardBudgetRefusesAndSoftBudgetRoutesToApproval(t *testing.T) {
 		if !strings.Contains(note, "would exceed the unit's budget for "+month) {
 			t.Errorf("route note: %q", note)
 		}
-		// Once approved it commits; it was pending, so it did not before.
-		if res := k.As["mktmgr"].Call("GET", webtest.BudgetPath(mkt, month), nil); amountMinor(res, "committed") != 10000 {
+		// Waiting for approval it commits already.
+		if res := k.As["mktmgr"].Call("GET", webtest.BudgetPath(mkt, month), nil); amountMinor(res, "committed") != 15000 {
 			t.Errorf("pending order counted: %s", res.Body)
 		}
 		k.MustAct("mktmgr", pending.Str("id"), "approve")
