@@ -344,6 +344,13 @@ func quoteAmount(quantity string, unitPrice int64, currency string) (int64, erro
 	return m.Minor, err
 }
 
+func ptrValue(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 func ptrString(p *int64) string {
 	if p == nil {
 		return "none"

@@ -8,6 +8,10 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/catalog"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
 )
 
 // checkFulfilments: every resolved (or closed) request has what billing
@@ -61,30 +65,66 @@ func checkFulfilments(ctx context.Context, tx bun.Tx, b *booksSnapshot) ([]Breac
 				bad(object, "charged %d %s, its quote comes to %d", got, r.Currency, want)
 			}
 		case "hourly":
-			lines, err := hourlyLines(ctx, tx, Fulfilment{RequestID: r.ID, ServiceID: r.ServiceID, RateID: r.RateID,
-				UnitPriceMinor: r.UnitPriceMinor, Currency: r.Currency})
+			owed, err := billableTime(ctx, tx, r)
 			if err != nil {
-				return nil, fmt.Errorf("verify request %d: %w", r.ID, err)
+				return nil, err
 			}
-			priced := map[int64]bool{}
-			for _, l := range lines {
-				priced[l.rateID] = true
-				rateID := l.rateID
+			for rateID, o := range owed {
 				got, n := chargedAt(charged[r.ID], &rateID)
 				// Each charge rounds once, so charges posted in parts may
 				// differ from the whole by less than one minor unit each.
-				if diff := got - l.amount; (n == 0 && l.amount != 0) || diff > int64(max(n-1, 0)) || -diff > int64(max(n-1, 0)) {
-					bad(object, "charged %d %s at rate %d, its billable time of %s hours comes to %d", got, r.Currency, l.rateID, l.quantity, l.amount)
+				if slack := int64(max(n-1, 0)); (n == 0 && o.amount != 0) || got-o.amount > slack || o.amount-got > slack {
+					bad(object, "charged %d %s at rate %d, its %d billable minutes come to %d", got, r.Currency, rateID, o.minutes, o.amount)
 				}
 			}
 			for _, c := range charged[r.ID] {
-				if c.RateID == nil || !priced[*c.RateID] {
+				if _, ok := owed[ptrValue(c.RateID)]; !ok {
 					bad(object, "charge %d is at rate %s, at which no billable time was logged", c.ID, ptrString(c.RateID))
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// owedTime is the billable time of a request at one rate and its price.
+type owedTime struct{ minutes, amount int64 }
+
+// billableTime recomputes what a resolved hourly request owes, by rate: its
+// billable minutes at the rate in force on each entry's date (the quote for
+// a day before the service's first price), each rate's minutes priced once.
+func billableTime(ctx context.Context, tx bun.Tx, r fulfilledRequest) (map[int64]owedTime, error) {
+	var entries []struct {
+		Minutes  int64  `bun:"minutes"`
+		WorkDate string `bun:"work_date"`
+	}
+	if err := tx.NewSelect().Table("time_entries").Column("minutes", "work_date").
+		Where("request_id = ? AND billable = ?", r.ID, true).OrderExpr("id").Scan(ctx, &entries); err != nil {
+		return nil, fmt.Errorf("verify: billable time of request %d: %w", r.ID, err)
+	}
+	owed := map[int64]owedTime{}
+	price := map[int64]int64{}
+	for _, e := range entries {
+		rate, err := catalog.RateOn(ctx, tx, r.ServiceID, e.WorkDate)
+		if fe, ok := fault.As(err); ok && fe.Code == "no_rate" {
+			rate, err = &catalog.Rate{ID: r.RateID, PriceMinor: r.UnitPriceMinor}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		o := owed[rate.ID]
+		o.minutes += e.Minutes
+		owed[rate.ID], price[rate.ID] = o, rate.PriceMinor
+	}
+	for rateID, o := range owed {
+		amount, err := money.Money{Minor: price[rateID], Currency: r.Currency}.MulRatio(o.minutes, 60)
+		if err != nil {
+			return nil, err
+		}
+		o.amount = amount.Minor
+		owed[rateID] = o
+	}
+	return owed, nil
 }
 
 // chargedAt sums charges, all or those at one rate, and counts them.

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 )
@@ -32,6 +33,7 @@ type tamperBooks struct {
 	request, charge, entry  int64 // the plain charge
 	disputed, dispute       int64 // the credited charge and its dispute
 	subscription, subCharge int64
+	hourly, hourlyEntry     int64 // an hourly request and one of its time entries
 }
 
 func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
@@ -74,11 +76,61 @@ func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
 	if err := d.NewSelect().Table("subscriptions").Column("id").Scan(ctx, &b.subscription); err != nil {
 		t.Fatal(err)
 	}
+	b.hourly, b.hourlyEntry = b.chargeHours(t, at)
 	if _, err := b.adjust(t, b.user, b.credit(500), at); err != nil {
 		t.Fatal(err)
 	}
 	b.assertClean(t)
 	return b
+}
+
+// chargeHours resolves an hourly request with time on two days, one at
+// each of the service's rates, and returns it and its first time entry.
+func (b *tamperBooks) chargeHours(t *testing.T, at time.Time) (requestID, entryID int64) {
+	t.Helper()
+	var svc *catalog.Service
+	var first *catalog.Rate
+	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+		svc, first, err = catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: b.provider, Code: "HELP", Name: "Help",
+			PricingModel: "hourly", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600},
+			nil, catalog.Rate{PriceMinor: 6000, Currency: "EUR", EffectiveFrom: "2026-01-01"})
+		if err != nil {
+			return err
+		}
+		_, err = catalog.AddRate(ctx, tx, 0, catalog.Rate{ServiceID: svc.ID, PriceMinor: 9000, Currency: "EUR", EffectiveFrom: "2026-09-02"}, "")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	service, rate := b.service, b.rate
+	b.service, b.rate = svc.ID, first.ID
+	requestID = b.requestPriced(t, "hourly", "1", 6000)
+	b.service, b.rate = service, rate
+	ctx := context.Background()
+	for _, e := range []struct {
+		minutes int
+		date    string
+	}{{50, "2026-09-01"}, {25, "2026-09-02"}} {
+		if _, err := b.d.ExecContext(ctx, `INSERT INTO time_entries (request_id, agent_id, minutes, work_date, billable, note, created_at)
+			VALUES (?, ?, ?, ?, ?, '', ?)`, requestID, b.user, e.minutes, e.date, true, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.d.NewSelect().Table("time_entries").ColumnExpr("MIN(id)").Where("request_id = ?", requestID).Scan(ctx, &entryID); err != nil {
+		t.Fatal(err)
+	}
+	var charges []billing.Charge
+	err = b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+		charges, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: requestID, Number: "REQ-H", Title: "Help",
+			ConsumerUnitID: b.consumer, ProviderUnitID: b.provider, ServiceID: svc.ID, RateID: first.ID, PricingModel: "hourly",
+			Quantity: "1", UnitPriceMinor: 6000, Currency: "EUR", ResolvedAt: at, ActorID: b.user}, helsinki)
+		return err
+	})
+	if err != nil || len(charges) != 2 || charges[0].AmountMinor+charges[1].AmountMinor != 5000+3750 {
+		t.Fatalf("hourly charges %+v, %v", charges, err)
+	}
+	return requestID, entryID
 }
 
 // Each tampering done in SQL behind Tiski's back (past the guards) makes
@@ -138,6 +190,11 @@ func TestVerifyNamesEachTampering(t *testing.T) {
 					"INSERT INTO journal_entry_seals (entry_id) VALUES (9001)"}
 			},
 			func(b *tamperBooks) string { return "journal entry 9001" }},
+		{"billable time changed after charging",
+			func(b *tamperBooks) []string {
+				return []string{fmt.Sprintf("UPDATE time_entries SET minutes = 80 WHERE id = %d", b.hourlyEntry)}
+			},
+			func(b *tamperBooks) string { return fmt.Sprintf("request %d", b.hourly) }},
 		{"resolved request's charge deleted",
 			func(b *tamperBooks) []string {
 				return []string{fmt.Sprintf("DELETE FROM charges WHERE id = %d", b.charge)}
