@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -219,8 +218,9 @@ var periodRank = map[string]int{PeriodOpen: 0, PeriodReview: 1, PeriodClosed: 2}
 
 // checkPeriods: periods only move forward (open, review, closed), as the
 // audit trail records it and as the rows show it; a period has closed_at
-// exactly when it is closed; and every month with a row or an entry before
-// the latest closed month is closed too.
+// exactly when it is closed; and no entry is posted into a month after a
+// later month closed (the one into the closed month itself is an SQL
+// invariant).
 func checkPeriods(_ context.Context, _ bun.Tx, b *booksSnapshot) ([]Breach, error) {
 	var out []Breach
 	const check = "periods move forward"
@@ -261,22 +261,15 @@ func checkPeriods(_ context.Context, _ bun.Tx, b *booksSnapshot) ([]Breach, erro
 			bad(m, "is %s, but its audit trail last left it %s", got, trail[m])
 		}
 	}
-	latestClosed := ""
-	for m, s := range status {
-		if s == PeriodClosed && m > latestClosed {
-			latestClosed = m
-		}
-	}
-	seen := map[string]bool{}
-	for _, p := range b.periods {
-		seen[p.Month] = true
-	}
+	// A month before a closed one is closed too, row or not: nothing posts
+	// into it once the later month has closed.
 	for _, e := range b.entries {
-		seen[e.Period] = true
-	}
-	for _, m := range sortedKeys(seen) {
-		if m < latestClosed && status[m] != PeriodClosed {
-			bad(m, "is %s, but the later month %s is closed", orOpen(status[m]), latestClosed)
+		for _, p := range b.periods {
+			if p.Status == PeriodClosed && p.ClosedAt != nil && e.Period < p.Month && e.CreatedAt.After(*p.ClosedAt) {
+				out = append(out, Breach{Check: check, Object: fmt.Sprintf("journal entry %d", e.ID),
+					Detail: fmt.Sprintf("%s posted into %s after the later month %s closed", e.IdempotencyKey, e.Period, p.Month)})
+				break
+			}
 		}
 	}
 	return out, nil
@@ -290,20 +283,4 @@ func periodStatus(raw *string) string {
 		return PeriodOpen
 	}
 	return p.Status
-}
-
-func orOpen(status string) string {
-	if status == "" {
-		return PeriodOpen
-	}
-	return status
-}
-
-func sortedKeys(set map[string]bool) []string {
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
