@@ -77,7 +77,9 @@ func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
 		t.Fatal(err)
 	}
 	b.hourly, b.hourlyEntry = b.chargeHours(t, at)
-	if _, err := b.adjust(t, b.user, b.credit(500), at); err != nil {
+	adjustment := b.credit(500)
+	adjustment.Month = "2026-09"
+	if _, err := b.adjust(t, b.user, adjustment, at); err != nil {
 		t.Fatal(err)
 	}
 	b.assertClean(t)
