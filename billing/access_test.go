@@ -219,3 +219,38 @@ func TestChargeScopeFollowsTheUnitTree(t *testing.T) {
 		}
 	})
 }
+
+// TestFinanceManagerCannotSettleOwnUnitsDispute: a finance user who manages
+// a unit raises a dispute on its charge and may not accept it himself; a
+// finance user apart from the unit and the dispute settles it.
+func TestFinanceManagerCannotSettleOwnUnitsDispute(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newMoneyDesk(t, d)
+		at := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
+		var dispute *billing.Dispute
+		if err := k.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+			dispute, err = billing.RaiseDispute(ctx, tx, k.viewer("finmgr"), k.mktPaid.ID, "billed twice", at)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		accept := billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: k.mktPaid.AmountMinor, Note: "agreed"}
+		err := k.tx(t, func(ctx context.Context, tx bun.Tx) error {
+			_, err := billing.SettleDispute(ctx, tx, k.viewer("finmgr"), accept, helsinki, at)
+			return err
+		})
+		if fe, ok := fault.As(err); !ok || fe.Kind != fault.KindForbidden || fe.Code != "own_dispute" {
+			t.Fatalf("the raiser, a manager of the unit, settled his own dispute: %v", err)
+		}
+		if got, err := billing.GetDispute(context.Background(), d, dispute.ID); err != nil || got.Status != billing.DisputeOpen || got.EntryID != nil {
+			t.Fatalf("after the refusal the dispute is %+v, %v", got, err)
+		}
+		if err := k.tx(t, func(ctx context.Context, tx bun.Tx) error {
+			_, err := billing.SettleDispute(ctx, tx, k.viewer("finance"), accept, helsinki, at)
+			return err
+		}); err != nil {
+			t.Fatalf("another finance user may settle it: %v", err)
+		}
+		k.assertClean(t)
+	})
+}

@@ -61,12 +61,18 @@ func newBooks(t *testing.T, d *db.DB, consumerMode string) *books {
 	return b
 }
 
-// request files a request row for the fixture's service.
+// request files a resolved per-unit request row for the fixture's service.
 func (b *books) request(t *testing.T, quantity string) int64 {
+	t.Helper()
+	return b.requestPriced(t, "per_unit", quantity, 33333)
+}
+
+// requestPriced files a resolved request row quoted at model and price.
+func (b *books) requestPriced(t *testing.T, model, quantity string, priceMinor int64) int64 {
 	t.Helper()
 	r := &requests.Request{ServiceID: b.service, ConsumerUnitID: b.consumer, ProviderUnitID: b.provider, RequesterID: b.user,
 		CreatedBy: b.user, Title: "Laptops", Quantity: quantity, FieldsJSON: "{}", Channel: "portal", Status: requests.Resolved,
-		Version: 1, RateID: b.rate, PricingModel: "per_unit", UnitPriceMinor: 33333, Currency: "EUR",
+		Version: 1, RateID: b.rate, PricingModel: model, UnitPriceMinor: priceMinor, Currency: "EUR",
 		SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	if _, err := b.d.NewInsert().Model(r).Returning("id").Exec(context.Background()); err != nil {
 		t.Fatal(err)

@@ -62,17 +62,18 @@ func entryContents(ctx context.Context, idb bun.IDB, from, to int64) (map[int64]
 	return contents, nil
 }
 
-// appendChainBreaches checks the hash chains over the journal and the
-// audit trail and adds what is broken to breaches.
-func appendChainBreaches(ctx context.Context, idb bun.IDB, breaches []Breach) ([]Breach, error) {
-	journal, err := entries.Verify(ctx, idb)
+// checkChains names every row of the journal or the audit trail whose hash
+// link does not hold: edited, inserted or deleted behind Tiski's back.
+func checkChains(ctx context.Context, tx bun.Tx, _ *booksSnapshot) ([]Breach, error) {
+	var breaches []Breach
+	journal, err := entries.Verify(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	for _, detail := range journal {
 		breaches = append(breaches, Breach{Check: "journal entries are chained", Detail: detail})
 	}
-	trail, err := audit.Verify(ctx, idb)
+	trail, err := audit.Verify(ctx, tx)
 	if err != nil {
 		return nil, err
 	}

@@ -59,10 +59,7 @@ func BillingRun(ctx context.Context, d *db.DB, month string, now time.Time) (Run
 	if err := CheckMonth(month); err != nil {
 		return res, err
 	}
-	first, _ := time.Parse("2006-01", month)
-	last := first.AddDate(0, 1, -1)
-	firstDay, lastDay := first.Format("2006-01-02"), last.Format("2006-01-02")
-	days := int64(last.Day())
+	firstDay, lastDay, _ := monthBounds(month)
 	var subs []Subscription
 	err := d.NewSelect().Model(&subs).Where("s.start_date <= ? AND (s.end_date IS NULL OR s.end_date >= ?)", lastDay, firstDay).
 		OrderExpr("s.id").Scan(ctx)
@@ -70,20 +67,13 @@ func BillingRun(ctx context.Context, d *db.DB, month string, now time.Time) (Run
 		return res, fmt.Errorf("billing run %s: %w", month, err)
 	}
 	for _, s := range subs {
-		from, to := maxString(s.StartDate, firstDay), lastDay
-		if s.EndDate != nil && *s.EndDate < to {
-			to = *s.EndDate
-		}
-		fromT, _ := time.Parse("2006-01-02", from)
-		toT, _ := time.Parse("2006-01-02", to)
-		active := int64(toT.Sub(fromT).Hours()/24) + 1
-		amount, err := money.Prorate(money.Money{Minor: s.MonthlyPriceMinor, Currency: s.Currency}, active, days)
+		active, days, amount, err := s.monthCharge(month, s.EndDate)
 		if err != nil {
 			return res, err
 		}
 		created := false
 		err = d.InTx(ctx, func(tx bun.Tx) (err error) {
-			created, err = chargeSubscription(ctx, tx, s, month, lastDay, active, days, amount.Minor, now)
+			created, err = chargeSubscription(ctx, tx, s, month, lastDay, active, days, amount, now)
 			return err
 		})
 		if err != nil {
@@ -130,6 +120,29 @@ func chargeSubscription(ctx context.Context, tx bun.Tx, s Subscription, month, d
 		return false, fmt.Errorf("record charge %s: %w", key, err)
 	}
 	return true, nil
+}
+
+// monthBounds returns the first and last day of month and its length.
+func monthBounds(month string) (firstDay, lastDay string, days int64) {
+	first, _ := time.Parse("2006-01", month)
+	last := first.AddDate(0, 1, -1)
+	return first.Format("2006-01-02"), last.Format("2006-01-02"), int64(last.Day())
+}
+
+// monthCharge prorates the subscription over the days of month it runs,
+// from its start (or the 1st) to end (or the last day): what the billing run
+// charges, and what verify recomputes.
+func (s Subscription) monthCharge(month string, end *string) (active, days, amountMinor int64, err error) {
+	firstDay, lastDay, days := monthBounds(month)
+	from, to := maxString(s.StartDate, firstDay), lastDay
+	if end != nil && *end < to {
+		to = *end
+	}
+	fromT, _ := time.Parse("2006-01-02", from)
+	toT, _ := time.Parse("2006-01-02", to)
+	active = int64(toT.Sub(fromT).Hours()/24) + 1
+	amount, err := money.Prorate(money.Money{Minor: s.MonthlyPriceMinor, Currency: s.Currency}, active, days)
+	return active, days, amount.Minor, err
 }
 
 func maxString(a, b string) string {

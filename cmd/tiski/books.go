@@ -74,7 +74,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	for _, b := range breaches {
-		fmt.Fprintf(stdout, "BROKEN %s: %s\n", b.Check, b.Detail)
+		fmt.Fprintf(stdout, "BROKEN %s: %s %s\n", b.Check, b.Object, b.Detail)
 	}
 	return fmt.Errorf("%d ledger invariants broken", len(breaches))
 }

@@ -169,7 +169,7 @@ func TestBooksCommands(t *testing.T) {
 		t.Fatal("a bad month was accepted")
 	}
 	// A ledger tampered with behind Tiski's back makes verify fail and name
-	// the broken invariant.
+	// the broken invariant and the object it broke on.
 	dbtest.Tamper(t, dbtest.OpenURL(t, url),
 		"INSERT INTO units (code, name, created_at, updated_at) VALUES ('A', 'A', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
 		"INSERT INTO accounts (unit_id, created_at) VALUES (1, CURRENT_TIMESTAMP)",
@@ -177,7 +177,8 @@ func TestBooksCommands(t *testing.T) {
 		"INSERT INTO postings (entry_id, account_id, amount_minor, currency) VALUES (1, 1, 100, 'EUR')",
 	)
 	out, err := runCmd(t, "", "verify", "--db", url)
-	if err == nil || !strings.Contains(out, "BROKEN entries balance") || !strings.Contains(out, "BROKEN trial balance is zero") {
+	if err == nil || !strings.Contains(out, "BROKEN entries balance: journal entry 1 ") || !strings.Contains(out, "BROKEN trial balance is zero: currency EUR ") ||
+		!strings.Contains(out, "BROKEN entries have one source: journal entry 1 ") {
 		t.Fatalf("verify on broken books: %v\n%s", err, out)
 	}
 }
