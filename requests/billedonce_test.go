@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -284,6 +285,47 @@ func TestBillableTimeOnAResolvedRequestIsRefused(t *testing.T) {
 		}
 		if total != 9000 {
 			t.Errorf("charged %d, want 90.00 for 90 billable minutes", total)
+		}
+	})
+}
+
+// TestTimeLoggedDuringAResolutionIsChargedOrRefused races agents logging
+// billable time against the resolution: each entry that is written is
+// covered by the resolution's charge; the others are refused.
+func TestTimeLoggedDuringAResolutionIsChargedOrRefused(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newDesk(t, d)
+		support := k.offer(t, "SUPPORT", "hourly", 6000)
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		r := k.startedOrder(t, support, "", at)
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := k.logTime(r, 10, "2026-03-02", true, at); err != nil && !fault.Is(err, fault.KindConflict) {
+					t.Errorf("log time: %v", err)
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := requests.Perform(context.Background(), d, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at); err != nil {
+				t.Errorf("resolve: %v", err)
+			}
+		}()
+		wg.Wait()
+		logged := k.count(t, "SELECT COUNT(*) FROM time_entries WHERE request_id = ?", r.ID)
+		if n := k.count(t, "SELECT COUNT(*) FROM time_entries t WHERE t.request_id = ? AND NOT EXISTS (SELECT 1 FROM charge_time_entries l WHERE l.time_entry_id = t.id)", r.ID); n != 0 {
+			t.Fatalf("%d of %d billable entries escaped the resolution's charge", n, logged)
+		}
+		var charged int64
+		for _, c := range k.charges(t, r.ID) {
+			charged += c.AmountMinor
+		}
+		if want := int64(logged) * 1000; charged != want {
+			t.Fatalf("charged %d for %d entries of 10 minutes, want %d", charged, logged, want)
 		}
 	})
 }
