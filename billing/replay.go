@@ -29,7 +29,7 @@ func replay(ctx context.Context, tx bun.Tx, e Entry) (*JournalEntry, error) {
 		return nil, err
 	}
 	if differs != "" {
-		return nil, fault.Conflict("idempotency_mismatch", "%s was posted before with a different %s", e.Key, differs).
+		return nil, fault.Conflict("idempotency_mismatch", "entry %s was posted before with other lines, currency, month or kind", e.Key).
 			With("key", e.Key).With("differs", differs)
 	}
 	return existing, nil
