@@ -1,5 +1,10 @@
 // Package fault holds the typed errors every domain package returns. Each
 // kind maps to one HTTP status in the web layer and nowhere else.
+//
+// A fault carries its message gettext style: Format is the English printf
+// format and doubles as the message id a translator looks up, Args are its
+// arguments, and Message is the English rendering the API shows. The
+// constructors fill all three, so no call site names a message key.
 package fault
 
 import (
@@ -24,9 +29,16 @@ const (
 type Error struct {
 	Kind    Kind
 	Code    string
-	Message string
+	Message string // English, as the API envelope shows it
+	Format  string // the English format of Message and its message id
+	Args    []any  // the arguments of Format
 	Details map[string]any
 }
+
+// Field is an argument that names an input field. It prints as the bare
+// name, so Message reads as before; a translator renders it as the
+// field's label in the user's language.
+type Field string
 
 func (e *Error) Error() string { return e.Message }
 
@@ -54,28 +66,46 @@ func Is(err error, kind Kind) bool {
 	return ok && fe.Kind == kind
 }
 
-// Invalid reports a rule broken by one input field.
-func Invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Code: "invalid", Message: fmt.Sprintf(format, args...),
-		Details: map[string]any{"field": field}}
+// New returns a fault whose message is format rendered with args.
+func New(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
-// NotFound reports an object that does not exist or that the caller may not see.
+// Invalid reports a rule broken by one input field. An argument equal to
+// the field's name is that name, so "%s is required" with the field
+// becomes "Viesti on pakollinen" in Finnish rather than "body on pakollinen".
+func Invalid(field, format string, args ...any) *Error {
+	named := make([]any, len(args)) // the caller's slice stays as it was
+	for i, a := range args {
+		if s, ok := a.(string); ok && s == field {
+			a = Field(field)
+		}
+		named[i] = a
+	}
+	e := New(KindInvalid, "invalid", format, named...)
+	e.Details = map[string]any{"field": field}
+	return e
+}
+
+// NotFound reports an object that does not exist or that the caller may
+// not see. Its message id names the object ("request not found"), since
+// a language may inflect the object's name in the sentence.
 func NotFound(object string) *Error {
-	return &Error{Kind: KindNotFound, Code: "not_found", Message: object + " not found"}
+	id := object + " not found"
+	return &Error{Kind: KindNotFound, Code: "not_found", Message: id, Format: id}
 }
 
 // Forbidden reports an action the caller may not take.
 func Forbidden(format string, args ...any) *Error {
-	return &Error{Kind: KindForbidden, Code: "forbidden", Message: fmt.Sprintf(format, args...)}
+	return New(KindForbidden, "forbidden", format, args...)
 }
 
 // Conflict reports an action the current state does not allow.
 func Conflict(code, format string, args ...any) *Error {
-	return &Error{Kind: KindConflict, Code: code, Message: fmt.Sprintf(format, args...)}
+	return New(KindConflict, code, format, args...)
 }
 
 // Unauthorized reports missing or bad credentials.
 func Unauthorized(format string, args ...any) *Error {
-	return &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: fmt.Sprintf(format, args...)}
+	return New(KindUnauthorized, "unauthorized", format, args...)
 }

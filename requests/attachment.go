@@ -140,10 +140,10 @@ func sniff(content []byte) (string, error) {
 		}
 		return allowed, nil
 	}
-	return "", (&fault.Error{Kind: fault.KindInvalid, Code: "unsupported_file_type",
-		Message: fmt.Sprintf("files of type %s are not accepted; send a PDF, an image (PNG, JPEG, GIF, WebP), "+
-			"plain text, CSV or an office document", detected.String()),
-		Details: map[string]any{"field": "file"}}).With("content_type", detected.String())
+	return "", fault.New(fault.KindInvalid, "unsupported_file_type",
+		"files of type %s are not accepted; send a PDF, an image (PNG, JPEG, GIF, WebP), "+
+			"plain text, CSV or an office document", detected.String()).
+		With("field", "file").With("content_type", detected.String())
 }
 
 func randomName() (string, error) {

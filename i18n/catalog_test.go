@@ -1,0 +1,219 @@
+package i18n
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func newCatalog(t *testing.T) *Catalog {
+	t.Helper()
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestEveryLocaleHasTheSameKeys(t *testing.T) {
+	c := newCatalog(t)
+	if got := c.Locales(); !slices.Contains(got, "en") || !slices.Contains(got, "fi") {
+		t.Fatalf("locales = %v, want English and Finnish among them", got)
+	}
+	for _, locale := range c.Locales() {
+		for key := range c.texts[Fallback] {
+			if _, ok := c.texts[locale][key]; !ok {
+				t.Errorf("%s: %q has no text", locale, key)
+			}
+		}
+		for key := range c.texts[locale] {
+			if _, ok := c.texts[Fallback][key]; !ok {
+				t.Errorf("%s: %q is not in %s.json", locale, key, Fallback)
+			}
+		}
+	}
+}
+
+// verbs are the printf verbs of a text in order, %% left out.
+var verbs = regexp.MustCompile(`%[-+# 0]*[0-9]*(?:\.[0-9]+)?([a-zA-Z%])`)
+
+func verbsOf(text string) string {
+	var out []string
+	for _, m := range verbs.FindAllStringSubmatch(text, -1) {
+		if m[1] != "%" {
+			out = append(out, m[1])
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func TestTextsAreFilledAndTakeTheSameArguments(t *testing.T) {
+	c := newCatalog(t)
+	for _, locale := range c.Locales() {
+		for key, text := range c.texts[locale] {
+			if strings.TrimSpace(text) == "" {
+				t.Errorf("%s: %q is empty", locale, key)
+			}
+			if want, got := verbsOf(c.texts[Fallback][key]), verbsOf(text); got != want {
+				t.Errorf("%s: %q takes %q, %s takes %q", locale, key, got, Fallback, want)
+			}
+		}
+	}
+}
+
+// moduleRoot is the directory of go.mod above the package.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the package")
+		}
+		dir = parent
+	}
+}
+
+// The portal calls the translator as .T.T "key" in templates (or t "key"
+// after the split) and as T("key") or T(locale, "key") in Go; a navigation
+// item names its text as Key: "key", a flash picks it as key := "key".
+var (
+	templateKey = regexp.MustCompile(`(?:\.T\.T|\{\{-?\s*t|\(t)\s+"([^"]+)"`)
+	goKey       = regexp.MustCompile(`(?:\.T\((?:[^"\n]*?,\s*)?|Key:\s*|\bkey\s*:?=\s*)"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"`)
+)
+
+func TestEveryKeyThePortalUsesExists(t *testing.T) {
+	c := newCatalog(t)
+	root := moduleRoot(t)
+	used := 0
+	for _, dir := range []string{"web/templates", "web/portal"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return filepath.SkipDir // the portal's own folder comes with the web split
+			}
+			if err != nil || d.IsDir() {
+				return err
+			}
+			var pattern *regexp.Regexp
+			switch {
+			case strings.HasSuffix(path, ".html"):
+				pattern = templateKey
+			case strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go"):
+				pattern = goKey
+			default:
+				return nil
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range pattern.FindAllStringSubmatch(string(raw), -1) {
+				used++
+				if _, ok := c.texts[Fallback][m[1]]; !ok {
+					t.Errorf("%s uses %q, which has no text", path, m[1])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	goFiles, err := filepath.Glob(filepath.Join(root, "web", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range goFiles {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range goKey.FindAllStringSubmatch(string(raw), -1) {
+			used++
+			if _, ok := c.texts[Fallback][m[1]]; !ok {
+				t.Errorf("%s uses %q, which has no text", path, m[1])
+			}
+		}
+	}
+	if used < 300 {
+		t.Errorf("found only %d uses of keys; is the pattern still the portal's?", used)
+	}
+}
+
+func TestTFallsBackToEnglishThenToTheKey(t *testing.T) {
+	c := newCatalog(t)
+	if got := c.T("fi", "flash.ordered", "REQ-000001"); got != "Pyyntö REQ-000001 lähetetty." {
+		t.Errorf("fi = %q", got)
+	}
+	if got := c.T("sv", "flash.ordered", "REQ-000001"); got != "Request REQ-000001 placed." {
+		t.Errorf("unknown locale = %q", got)
+	}
+	if got := c.T("fi", "no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key = %q", got)
+	}
+}
+
+func TestALanguageIsAFile(t *testing.T) {
+	c, err := Load(fstest.MapFS{
+		"en.json": {Data: []byte(`{"nav.home": "Home", "nav.queue": "Queue"}`)},
+		"sv.json": {Data: []byte(`{"nav.home": "Hem"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Locales(), ","); got != "en,sv" {
+		t.Errorf("locales = %s", got)
+	}
+	if got := c.T("sv", "nav.home"); got != "Hem" {
+		t.Errorf("sv = %q", got)
+	}
+	if got := c.T("sv", "nav.queue"); got != "Queue" {
+		t.Errorf("sv falls back to %q", got)
+	}
+	if got := c.Match("sv-SE,en;q=0.5"); got != "sv" {
+		t.Errorf("match = %q", got)
+	}
+	if _, err := Load(fstest.MapFS{"sv.json": {Data: []byte(`{}`)}}); err == nil {
+		t.Error("a catalogue without English loaded")
+	}
+	if _, err := Load(fstest.MapFS{"en.json": {Data: []byte(`{"a": 1}`)}}); err == nil {
+		t.Error("a text that is no string loaded")
+	}
+}
+
+func TestMatchPrefersTheSettingThenTheHeaviestLanguage(t *testing.T) {
+	c := newCatalog(t)
+	cases := []struct {
+		prefs []string
+		want  string
+	}{
+		{[]string{"fi"}, "fi"},
+		{[]string{"", "fi-FI,fi;q=0.9,en;q=0.8"}, "fi"},
+		{[]string{"", "de-DE,en;q=0.5,fi;q=0.9"}, "fi"},
+		{[]string{"en", "fi"}, "en"},
+		{[]string{"sv", "de"}, "en"},
+		{[]string{"FI-fi"}, "fi"},
+		{[]string{"fi;q=0,en"}, "en"},
+		{nil, "en"},
+	}
+	for _, tc := range cases {
+		if got := c.Match(tc.prefs...); got != tc.want {
+			t.Errorf("Match(%q) = %q, want %q", tc.prefs, got, tc.want)
+		}
+	}
+}
