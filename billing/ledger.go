@@ -63,9 +63,10 @@ type Entry struct {
 
 // Post writes a balanced entry into the earliest period that is not closed
 // from e.Month on, and returns it with created=false if the key was posted
-// before (then nothing is written). Lines must sum to zero.
+// before with the same movement (then nothing is written; see replay for a
+// different one). Lines must sum to zero.
 func Post(ctx context.Context, tx bun.Tx, e Entry, now time.Time) (*JournalEntry, bool, error) {
-	if existing, err := entryByKey(ctx, tx, e.Key); err != nil || existing != nil {
+	if existing, err := replay(ctx, tx, e); err != nil || existing != nil {
 		return existing, false, err
 	}
 	var sum int64

@@ -135,6 +135,11 @@ func WeighFulfilment(ctx context.Context, idb bun.IDB, f Fulfilment, estimateMin
 	if err != nil {
 		return o, fmt.Errorf("charges and overrun approvals of request %d: %w", f.RequestID, err)
 	}
+	if f.PricingModel == "hourly" {
+		// hourlyLines prices only the time no charge covers yet; the
+		// fulfilment is that plus what earlier resolutions charged.
+		o.AmountMinor += o.ChargedMinor
+	}
 	return o, nil
 }
 

@@ -93,6 +93,13 @@ func chargeSubscription(ctx context.Context, tx bun.Tx, s Subscription, month, d
 	if amount == 0 {
 		return false, nil
 	}
+	// A month charged before stands as charged, even when the subscription
+	// has since ended within it (finance corrects that by adjustment): the
+	// run skips it rather than asking the ledger for a different amount
+	// under the same key.
+	if posted, err := entryByKey(ctx, tx, key); err != nil || posted != nil {
+		return false, err
+	}
 	consumer, err := units.GetUnit(ctx, tx, s.ConsumerUnitID)
 	if err != nil {
 		return false, err

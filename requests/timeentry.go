@@ -44,7 +44,13 @@ func (s Status) TakesWork() bool { return !slices.Contains(finalStatuses, s) }
 
 // LogTime records time on a request by an agent of its providing unit
 // (request:log_time there), for a day that is not in the future, while the
-// request is not in a final state.
+// request is not in a final state. Billable time is refused on a resolved
+// request: its charge is posted, and a resolved request may close without
+// another resolution, so the time would never be charged. The agent logs it
+// as non-billable, or the requester reopens and the next resolution charges
+// it (see billing.ChargeFulfilment). Before a resolution every billable
+// minute is charged by it, or the order was cancelled or rejected and is
+// not charged at all.
 func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, requestID int64, l TimeLog, now time.Time) (*TimeEntry, error) {
 	r, err := Get(ctx, tx, v, requestID)
 	if err != nil {
@@ -70,6 +76,13 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, r
 		return nil, fault.Conflict("request_final", "no time can be logged on a request that is %s", r.Status).
 			With("status", string(r.Status))
 	}
+	if l.Billable && r.Status == Resolved {
+		return nil, fault.Conflict("request_resolved", "billable time cannot be logged on a resolved request; log it as non-billable, or reopen the request first").
+			With("status", string(r.Status))
+	}
+	if err := holdStatus(ctx, tx, r); err != nil {
+		return nil, err
+	}
 	e := &TimeEntry{RequestID: r.ID, AgentID: v.UserID, Minutes: l.Minutes, WorkDate: l.Date, Billable: l.Billable,
 		Note: l.Note, CreatedAt: now}
 	if _, err := tx.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
@@ -84,6 +97,23 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, r
 		return nil, err
 	}
 	return e, nil
+}
+
+// holdStatus locks the request's row for the rest of tx on the condition
+// that its status is still the one read. A resolution takes the same row, so
+// time and a concurrent resolution are ordered: the time is logged first
+// and the resolution charges it, or the resolution commits first and the
+// time is checked against the resolved request.
+func holdStatus(ctx context.Context, tx bun.Tx, r *Request) error {
+	res, err := tx.NewUpdate().Model((*Request)(nil)).Set("status = status").
+		Where("id = ? AND status = ?", r.ID, r.Status).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("hold request %d: %w", r.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return stale(r)
+	}
+	return nil
 }
 
 // SeesTime reports whether the viewer sees a request's time entries: the
