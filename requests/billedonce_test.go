@@ -120,7 +120,7 @@ func TestReopenedHourlyRequestChargesTheNewTimeOnce(t *testing.T) {
 		k := newDesk(t, d)
 		support := k.offer(t, "SUPPORT", "hourly", 6000) // 60.00 an hour
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		r := k.startedOrder(t, support, "", at)
+		r := k.startedOrder(t, support, "4", at) // estimated at 4 h, within what is logged: no overrun
 		first := k.mustLogTime(t, r, 60, "2026-03-02", true, at)
 		k.mustLogTime(t, r, 30, "2026-03-02", false, at)
 		r = k.step(t, k.agent, r, "resolve", at)
@@ -263,7 +263,7 @@ func TestBillableTimeOnAResolvedRequestIsRefused(t *testing.T) {
 		k := newDesk(t, d)
 		support := k.offer(t, "SUPPORT", "hourly", 6000)
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		r := k.startedOrder(t, support, "", at)
+		r := k.startedOrder(t, support, "4", at) // estimated at 4 h: no overrun
 		k.mustLogTime(t, r, 60, "2026-03-02", true, at)
 		r = k.step(t, k.agent, r, "resolve", at)
 
@@ -297,7 +297,7 @@ func TestTimeLoggedDuringAResolutionIsChargedOrRefused(t *testing.T) {
 		k := newDesk(t, d)
 		support := k.offer(t, "SUPPORT", "hourly", 6000)
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		r := k.startedOrder(t, support, "", at)
+		r := k.startedOrder(t, support, "4", at) // estimated at 4 h: no overrun
 		var wg sync.WaitGroup
 		for i := 0; i < 20; i++ {
 			wg.Add(1)
