@@ -319,7 +319,11 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 			return nil, fault.Conflict("open_disputes", "period %s has %d open disputes; settle them before closing", month, len(disputed)).
 				With("dispute_ids", disputed)
 		}
-		after.Status, after.ClosedAt = PeriodClosed, &now
+		closedAt, err := closingTime(ctx, tx, month, now)
+		if err != nil {
+			return nil, err
+		}
+		after.Status, after.ClosedAt = PeriodClosed, &closedAt
 	case action != "review" && action != "close":
 		return nil, fault.Invalid("action", "action must be review or close")
 	default:
@@ -363,6 +367,23 @@ func lockPeriod(ctx context.Context, tx bun.Tx, month string, now time.Time, exc
 		return nil, fmt.Errorf("lock period %s: %w", month, err)
 	}
 	return p, nil
+}
+
+// closingTime stamps a close that holds the month's lock: now, or the
+// latest entry of the month if that is later. A posting that held the month
+// before the close committed into it; its clock was read before its
+// transaction, as the close's was, so it may be later than now, and the
+// close takes effect only after it.
+func closingTime(ctx context.Context, tx bun.Tx, month string, now time.Time) (time.Time, error) {
+	var latest []time.Time
+	if err := tx.NewSelect().Table("journal_entries").Column("created_at").Where("period = ?", month).
+		OrderExpr("created_at DESC").Limit(1).Scan(ctx, &latest); err != nil {
+		return time.Time{}, fmt.Errorf("latest entry of %s: %w", month, err)
+	}
+	if len(latest) > 0 && latest[0].After(now) {
+		return latest[0], nil
+	}
+	return now, nil
 }
 
 // openDisputes lists the ids of open disputes on charges posted in month.
