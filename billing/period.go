@@ -72,6 +72,9 @@ type Months struct {
 	First string
 	Now   string // the current month in Loc
 	Loc   *time.Location
+	// begun is the first month the books and the desk hold, "" before
+	// anything: new books may close any ended month in range first.
+	begun string
 }
 
 // LoadMonths reads the calendar at now.
@@ -84,7 +87,7 @@ func LoadMonths(ctx context.Context, idb bun.IDB, now time.Time) (Months, error)
 	if err != nil {
 		return Months{}, err
 	}
-	m := Months{First: first, Now: MonthOf(now, loc), Loc: loc}
+	m := Months{First: first, Now: MonthOf(now, loc), Loc: loc, begun: first}
 	switch {
 	case m.First == "":
 		m.First = addMonths(m.Now, -newBooksLookback)
@@ -289,7 +292,7 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 	if err != nil {
 		return nil, err
 	}
-	open, err := earliestOpen(ctx, tx, months.First)
+	open, err := earliestOpen(ctx, tx, months.begun)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +304,7 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 	case action == "review" && before.Status == PeriodOpen:
 		after.Status = PeriodReview
 	case action == "close" && before.Status != PeriodClosed:
-		if month > open {
+		if open != "" && month > open {
 			earlier, err := GetPeriod(ctx, tx, open)
 			if err != nil {
 				return nil, err
