@@ -21,8 +21,8 @@ func (s *Server) healthz(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.db.PingContext(ctx); err != nil {
-		s.log.Warn("readiness check failed", "err", err)
+	if err := s.DB.PingContext(ctx); err != nil {
+		s.Log.Warn("readiness check failed", "err", err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the database does not answer")
 	}
 	return c.JSON(http.StatusOK, healthJSON{Status: "ready"})

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/web/httpx"
 )
 
 // metrics is one server's Prometheus registry: HTTP traffic, the database
@@ -53,7 +54,7 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			status = http.StatusInternalServerError
 			if he, ok := err.(*echo.HTTPError); ok {
 				status = he.Code
-			} else if fe, ok := asFaultStatus(err); ok {
+			} else if fe, ok := httpx.FaultStatus(err); ok {
 				status = fe
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/web"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // TestGrantRevokedInOneProcessDeniesInAnother runs two servers, each with its
@@ -19,30 +20,30 @@ func TestGrantRevokedInOneProcessDeniesInAnother(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
 			url := dbtest.NewURL(t, engine)
-			f := newFixture(t, dbtest.OpenURL(t, url))
-			second := httptest.NewServer(newServer(t, dbtest.OpenURL(t, url), web.Config{}).Handler())
+			f := webtest.NewFixture(t, dbtest.OpenURL(t, url))
+			second := httptest.NewServer(webtest.NewServer(t, dbtest.OpenURL(t, url), web.Config{}).Handler())
 			t.Cleanup(second.Close)
 
-			manager := f.login("itmgr") // the session lives in the shared database
-			manager.base = second.URL
-			members := "/api/v1/units/" + id(f.units["IT-SD"]) + "/members"
-			if res := manager.call("GET", members, nil); res.status != http.StatusOK {
-				t.Fatalf("before revoke, on the second server = %d", res.status)
+			manager := f.Login("itmgr") // the session lives in the shared database
+			manager.Base = second.URL
+			members := "/api/v1/units/" + webtest.ID(f.Units["IT-SD"]) + "/members"
+			if res := manager.Call("GET", members, nil); res.Status != http.StatusOK {
+				t.Fatalf("before revoke, on the second server = %d", res.Status)
 			}
-			admin := f.login("admin")
-			if res := admin.call("DELETE", "/api/v1/units/"+id(f.units["IT"])+"/members/"+id(f.users["itmgr"])+"/manager", nil); res.status != http.StatusNoContent {
-				t.Fatalf("revoke on the first server = %d %s", res.status, res.body)
+			admin := f.Login("admin")
+			if res := admin.Call("DELETE", "/api/v1/units/"+webtest.ID(f.Units["IT"])+"/members/"+webtest.ID(f.Users["itmgr"])+"/manager", nil); res.Status != http.StatusNoContent {
+				t.Fatalf("revoke on the first server = %d %s", res.Status, res.Body)
 			}
-			if res := manager.call("GET", members, nil); res.status != http.StatusNotFound {
-				t.Fatalf("after revoke, on the second server = %d", res.status)
+			if res := manager.Call("GET", members, nil); res.Status != http.StatusNotFound {
+				t.Fatalf("after revoke, on the second server = %d", res.Status)
 			}
 			// And a grant made on the first server works on the second at once.
-			if res := admin.call("POST", "/api/v1/units/"+id(f.units["GROUP"])+"/members",
-				map[string]any{"user_id": id(f.users["itmgr"]), "role": "manager"}); res.status != http.StatusCreated {
-				t.Fatalf("grant = %d %s", res.status, res.body)
+			if res := admin.Call("POST", "/api/v1/units/"+webtest.ID(f.Units["GROUP"])+"/members",
+				map[string]any{"user_id": webtest.ID(f.Users["itmgr"]), "role": "manager"}); res.Status != http.StatusCreated {
+				t.Fatalf("grant = %d %s", res.Status, res.Body)
 			}
-			if res := manager.call("GET", members, nil); res.status != http.StatusOK {
-				t.Fatalf("after grant, on the second server = %d", res.status)
+			if res := manager.Call("GET", members, nil); res.Status != http.StatusOK {
+				t.Fatalf("after grant, on the second server = %d", res.Status)
 			}
 		})
 	}
@@ -50,41 +51,41 @@ func TestGrantRevokedInOneProcessDeniesInAnother(t *testing.T) {
 
 func TestHealthMetricsAndSecurityHeaders(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
-		c := newClient(t, f.srv.URL)
+		f := webtest.NewFixture(t, d)
+		c := webtest.NewClient(t, f.Srv.URL)
 		for _, path := range []string{"/healthz", "/readyz", "/api/v1/healthz", "/api/v1/readyz"} {
-			if res := c.call("GET", path, nil); res.status != http.StatusOK {
-				t.Errorf("%s = %d", path, res.status)
+			if res := c.Call("GET", path, nil); res.Status != http.StatusOK {
+				t.Errorf("%s = %d", path, res.Status)
 			}
 		}
-		res := c.call("GET", "/api/v1/units", nil)
+		res := c.Call("GET", "/api/v1/units", nil)
 		for header, want := range map[string]string{
 			"X-Content-Type-Options": "nosniff",
 			"X-Frame-Options":        "DENY",
 		} {
-			if got := res.header.Get(header); got != want {
+			if got := res.Header.Get(header); got != want {
 				t.Errorf("%s = %q, want %q", header, got, want)
 			}
 		}
-		csp := res.header.Get("Content-Security-Policy")
+		csp := res.Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("Content-Security-Policy = %q", csp)
 		}
-		if res.header.Get("X-Request-Id") == "" {
+		if res.Header.Get("X-Request-Id") == "" {
 			t.Error("no X-Request-Id")
 		}
-		metrics := c.call("GET", "/metrics", nil)
+		metrics := c.Call("GET", "/metrics", nil)
 		for _, want := range []string{
 			`tiski_http_request_duration_seconds_count{method="GET",route="/api/v1/units",status="401"} 1`,
 			"go_sql_open_connections",
 		} {
-			if !strings.Contains(string(metrics.body), want) {
+			if !strings.Contains(string(metrics.Body), want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}
 		_ = d.Close()
-		if res := c.call("GET", "/readyz", nil); res.status != http.StatusServiceUnavailable {
-			t.Errorf("readyz with the database closed = %d", res.status)
+		if res := c.Call("GET", "/readyz", nil); res.Status != http.StatusServiceUnavailable {
+			t.Errorf("readyz with the database closed = %d", res.Status)
 		}
 	})
 }

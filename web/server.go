@@ -1,12 +1,12 @@
-// Package web is Tiski's only HTTP layer: the echo server, its middleware,
-// the JSON API handlers and the error mapping.
+// Package web assembles Tiski's HTTP server: echo, its middleware, the
+// operator endpoints, and the two rooms, the JSON API (web/api) and the
+// portal (web/portal), which share the kit in web/httpx.
 package web
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,26 +18,16 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/api"
+	"github.com/tiski/tiski/web/httpx"
+	"github.com/tiski/tiski/web/portal"
 )
 
 // Config holds the web layer's settings.
-type Config struct {
-	// TrustedProxies are the networks whose X-Forwarded-For and
-	// X-Forwarded-Proto headers are believed; empty trusts nobody.
-	TrustedProxies []*net.IPNet
-	// BodyLimit caps request bodies, as echo's size strings ("1M"), except
-	// attachment uploads.
-	BodyLimit string
-	// AttachmentLimit caps one uploaded file, in bytes.
-	AttachmentLimit int64
-	// RequestTimeout bounds the work of one request.
-	RequestTimeout time.Duration
-	// PasswordHash are the argon2id costs for passwords set through the API.
-	PasswordHash auth.HashParams
-	// AdjustmentApprovalLimitMinor is the largest manual adjustment, in minor
-	// units, that posts without a second finance user's approval.
-	AdjustmentApprovalLimitMinor int64
-}
+type Config = httpx.Config
+
+// DefaultAttachmentLimit is the largest file one upload may carry.
+const DefaultAttachmentLimit = httpx.DefaultAttachmentLimit
 
 // DefaultConfig returns the settings `tiski serve` starts with.
 func DefaultConfig() Config {
@@ -45,37 +35,30 @@ func DefaultConfig() Config {
 		AdjustmentApprovalLimitMinor: 100000}
 }
 
-// Server serves the API over one database.
+// Server serves the API and the portal over one database.
 type Server struct {
+	*httpx.Kit
 	echo    *echo.Echo
-	db      *db.DB
-	authz   *policies.Authorizer
-	org     *units.Organisation
-	log     *slog.Logger
-	cfg     Config
 	metrics *metrics
-	pages   pageSet
+	api     *api.Handlers
+	pages   *portal.Pages
 }
-
-var errTimeout = errors.New("request timed out")
 
 // New builds the server and its routes.
 func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg Config) *Server {
-	if cfg.AttachmentLimit <= 0 {
-		cfg.AttachmentLimit = DefaultAttachmentLimit
-	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	pages, err := parsePages()
+	pages, err := portal.New(d, authz, org, log, cfg)
 	if err != nil {
 		// The templates are embedded in the binary: this is a build defect.
 		panic(err)
 	}
-	s := &Server{echo: e, db: d, authz: authz, org: org, log: log, cfg: cfg, metrics: newMetrics(d), pages: pages}
+	s := &Server{Kit: httpx.NewKit(d, authz, org, log, cfg), echo: e, metrics: newMetrics(d),
+		api: api.New(d, authz, org, log, cfg), pages: pages}
 	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = s.clientIP
+	e.IPExtractor = s.ClientIP
 	e.Use(middleware.RequestID())
-	e.Use(s.recoverPanics)
+	e.Use(httpx.Recover(log))
 	e.Use(s.accessLog())
 	e.Use(s.metrics.middleware)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -89,18 +72,18 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 	// Uploads get their own, larger limit; every other body the general one.
 	isUpload := func(c echo.Context) bool {
 		return c.Request().Method == http.MethodPost &&
-			(c.Path() == "/api/v1/requests/:id/attachments" || c.Path() == "/requests/:id/attachments")
+			(c.Path() == api.Base+"/requests/:id/attachments" || c.Path() == "/requests/:id/attachments")
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit:   strconv.FormatInt(cfg.AttachmentLimit+multipartOverhead, 10),
+		Limit:   strconv.FormatInt(s.Cfg.AttachmentLimit+httpx.MultipartOverhead, 10),
 		Skipper: func(c echo.Context) bool { return !isUpload(c) },
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
 		Timeout: cfg.RequestTimeout,
 		ErrorHandler: func(err error, c echo.Context) error {
 			if errors.Is(err, context.DeadlineExceeded) {
-				return errTimeout
+				return httpx.ErrTimeout
 			}
 			return err
 		},
@@ -115,68 +98,17 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Routes lists method and path of every registered route.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 
-func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				s.log.Error("panic in handler", "panic", r, "path", c.Path(),
-					"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-				err = echo.NewHTTPError(http.StatusInternalServerError)
-			}
-		}()
-		return next(c)
-	}
-}
-
 func (s *Server) accessLog() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogRequestID: true,
 		LogRemoteIP: true, LogRoutePath: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			s.Log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.String("route", v.RoutePath),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency),
 				slog.String("request_id", v.RequestID), slog.String("client_ip", v.RemoteIP))
 			return nil
 		},
 	})
-}
-
-// clientIP takes the client address from X-Forwarded-For only when the
-// direct peer is a trusted proxy; otherwise it is the peer itself.
-func (s *Server) clientIP(r *http.Request) string {
-	if len(s.cfg.TrustedProxies) == 0 {
-		return echo.ExtractIPDirect()(r)
-	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, n := range s.cfg.TrustedProxies {
-		opts = append(opts, echo.TrustIPRange(n))
-	}
-	return echo.ExtractIPFromXFFHeader(opts...)(r)
-}
-
-// viaTLS reports whether the client reached us over TLS, directly or through
-// a trusted proxy that says so.
-func (s *Server) viaTLS(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	if r.Header.Get("X-Forwarded-Proto") != "https" {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	for _, n := range s.cfg.TrustedProxies {
-		if n.Contains(ip) {
-			return true
-		}
-	}
-	return false
 }

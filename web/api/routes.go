@@ -1,0 +1,131 @@
+// Package api is Tiski's JSON API (v1): its handlers, its one route table
+// and its OpenAPI description.
+package api
+
+import (
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
+)
+
+// Base is where the API is mounted.
+const Base = "/api/v1"
+
+// Handlers serves the JSON API.
+type Handlers struct {
+	*httpx.Kit
+}
+
+// New builds the API's handlers over their dependencies.
+func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg httpx.Config) *Handlers {
+	return &Handlers{Kit: httpx.NewKit(d, authz, org, log, cfg)}
+}
+
+// Routes declares every route of the API in one table; the permission a
+// route needs is on its line where it is organisation-wide, and in the
+// handler where it depends on the unit the object belongs to.
+func (s *Handlers) Routes(e *echo.Echo) {
+	api := e.Group(Base)
+	api.GET("/openapi.json", s.openAPI)
+	api.POST("/session", s.login)
+
+	a := authed{group: api, authenticate: s.Authenticate}
+	a.DELETE("/session", s.logout)
+	a.GET("/me", s.me)
+
+	a.GET("/units", s.listUnits)
+	a.POST("/units", s.createUnit, s.Need("unit", "manage"))
+	a.GET("/units/:id", s.getUnit)
+	a.PATCH("/units/:id", s.updateUnit, s.Need("unit", "manage"))
+	a.GET("/units/:id/members", s.listMembers)
+	a.POST("/units/:id/members", s.addMember)
+	a.DELETE("/units/:id/members/:user_id/:role", s.removeMember)
+	a.GET("/units/:id/calendar", s.getCalendar)
+	a.PUT("/units/:id/calendar", s.putCalendar)
+
+	a.GET("/users", s.listUsers, s.Need("user", "read"))
+	a.POST("/users", s.createUser, s.Need("user", "manage"))
+	a.GET("/users/:id", s.getUser)
+	a.PATCH("/users/:id", s.updateUser)
+
+	a.POST("/grants", s.grantOrgRole, s.Need("grant", "manage"))
+	a.DELETE("/grants", s.revokeOrgRole, s.Need("grant", "manage"))
+
+	a.GET("/services", s.listServices)
+	a.POST("/services", s.createService)
+	a.GET("/services/:id", s.getService)
+	a.PATCH("/services/:id", s.updateService)
+	a.POST("/services/:id/rates", s.addRate)
+
+	a.GET("/requests", s.listRequests)
+	a.POST("/requests", s.createRequest)
+	a.GET("/requests/:id", s.getRequest)
+	a.POST("/requests/:id/actions", s.actOnRequest)
+	a.GET("/requests/:id/events", s.listRequestEvents)
+	a.GET("/requests/:id/comments", s.listComments)
+	a.POST("/requests/:id/comments", s.addComment)
+	a.GET("/requests/:id/attachments", s.listAttachments)
+	a.POST("/requests/:id/attachments", s.uploadAttachment)
+	a.GET("/requests/:id/attachments/:attachment_id", s.ServeAttachment)
+	a.GET("/requests/:id/time-entries", s.listTimeEntries)
+	a.POST("/requests/:id/time-entries", s.logTime)
+	a.GET("/requests/:id/feedback", s.getFeedback)
+	a.POST("/requests/:id/feedback", s.giveFeedback)
+
+	a.GET("/charges", s.listCharges)
+	a.GET("/charges/:id", s.getCharge)
+	a.POST("/charges/:id/disputes", s.raiseDispute)
+	a.GET("/disputes", s.listDisputes, s.Need("charge", "read"))
+	a.POST("/disputes/:id/actions", s.settleDispute)
+	a.GET("/periods", s.listPeriods, s.Need("period", "read"))
+	a.POST("/periods/:month/actions", s.actOnPeriod)
+	a.GET("/units/:id/statements/:month", s.getStatement)
+	a.GET("/units/:id/recovery/:month", s.getRecovery)
+	a.GET("/exports/journal/:month", s.exportJournal, s.Need("export", "read"))
+	a.GET("/adjustments", s.listAdjustments, s.Need("charge", "read"))
+	a.POST("/adjustments", s.createAdjustment)
+	a.POST("/adjustments/:id/actions", s.decideAdjustment)
+	a.GET("/units/:id/budgets/:month", s.getBudget)
+	a.PUT("/units/:id/budgets/:month", s.putBudget)
+	a.GET("/reports/quality", s.getQualityReport)
+	a.GET("/reports/quality.csv", s.getQualityReport)
+	a.GET("/reports/spend", s.getSpendReport)
+	a.GET("/reports/spend.csv", s.getSpendReport)
+}
+
+// authed registers routes that need a signed-in caller. It adds the
+// middleware per route rather than per group, because an echo group with
+// middleware claims every unknown path below it, turning 405s into 404s.
+type authed struct {
+	group        *echo.Group
+	authenticate echo.MiddlewareFunc
+}
+
+func (a authed) with(m []echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	return append([]echo.MiddlewareFunc{a.authenticate}, m...)
+}
+
+func (a authed) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.group.GET(path, h, a.with(m)...)
+}
+
+func (a authed) POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.group.POST(path, h, a.with(m)...)
+}
+
+func (a authed) PATCH(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.group.PATCH(path, h, a.with(m)...)
+}
+
+func (a authed) PUT(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.group.PUT(path, h, a.with(m)...)
+}
+
+func (a authed) DELETE(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.group.DELETE(path, h, a.with(m)...)
+}

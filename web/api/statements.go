@@ -1,0 +1,294 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/export"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
+)
+
+const (
+	csvContentType  = "text/csv; charset=utf-8"
+	xlsxContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	// flushLines is how many JSON lines go out between pushes to the client.
+	flushLines = 500
+)
+
+type statementLineJSON struct {
+	ChargeID         string                `json:"charge_id"`
+	RequestID        *string               `json:"request_id"`
+	RequestNumber    string                `json:"request_number"`
+	Title            string                `json:"title"`
+	ServiceID        string                `json:"service_id"`
+	ServiceCode      string                `json:"service_code"`
+	ServiceName      string                `json:"service_name"`
+	ConsumerUnitID   string                `json:"consumer_unit_id"`
+	ConsumerUnitCode string                `json:"consumer_unit_code"`
+	ProviderUnitID   string                `json:"provider_unit_id"`
+	ProviderUnitCode string                `json:"provider_unit_code"`
+	Quantity         string                `json:"quantity"`
+	UnitPrice        money.Money           `json:"unit_price"`
+	Amount           money.Money           `json:"amount"`
+	Net              money.Money           `json:"net"`
+	Status           string                `json:"status"`
+	Showback         bool                  `json:"showback"`
+	LateFrom         *string               `json:"late_from"`
+	Dispute          *statementDisputeJSON `json:"dispute"`
+}
+
+type statementDisputeJSON struct {
+	Status string      `json:"status"`
+	Credit money.Money `json:"credit"`
+}
+
+type statementTotalsJSON struct {
+	Count     int64        `json:"count"`
+	Charged   money.Money  `json:"charged"`
+	Credited  money.Money  `json:"credited"`
+	Net       money.Money  `json:"net"`
+	Showback  money.Money  `json:"showback"`
+	Recovered *money.Money `json:"recovered,omitempty"`
+}
+
+func toStatementLineJSON(l *billing.StatementLine) statementLineJSON {
+	m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: l.Currency} }
+	j := statementLineJSON{ChargeID: httpx.FormatID(l.ChargeID), RequestID: optionalID(l.RequestID), RequestNumber: l.RequestNumber(),
+		Title: l.Title, ServiceID: httpx.FormatID(l.ServiceID), ServiceCode: l.ServiceCode, ServiceName: l.ServiceName,
+		ConsumerUnitID: httpx.FormatID(l.ConsumerUnitID), ConsumerUnitCode: l.ConsumerUnitCode,
+		ProviderUnitID: httpx.FormatID(l.ProviderUnitID), ProviderUnitCode: l.ProviderUnitCode, Quantity: l.Quantity,
+		UnitPrice: m(l.UnitPriceMinor), Amount: m(l.AmountMinor), Net: m(l.NetMinor()), Status: l.Status,
+		Showback: l.Showback, LateFrom: l.LateFrom}
+	if l.DisputeStatus != nil {
+		j.Dispute = &statementDisputeJSON{Status: *l.DisputeStatus, Credit: m(l.CreditMinor)}
+	}
+	return j
+}
+
+func toStatementTotalsJSON(t billing.StatementTotals, side billing.Side) statementTotalsJSON {
+	m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: t.Currency} }
+	j := statementTotalsJSON{Count: t.Lines, Charged: m(t.ChargedMinor), Credited: m(t.CreditedMinor), Net: m(t.NetMinor),
+		Showback: m(t.ShowbackNet)}
+	if side == billing.ProviderSide {
+		recovered := m(t.RecoveredMinor())
+		j.Recovered = &recovered
+	}
+	return j
+}
+
+// getStatement handles GET /units/{id}/statements/{month}[.csv|.xlsx]: what
+// the unit was charged in month.
+func (s *Handlers) getStatement(c echo.Context) error { return s.statement(c, billing.ConsumerSide) }
+
+// getRecovery handles GET /units/{id}/recovery/{month}[.csv|.xlsx]: what the
+// unit, as a provider, charged in month.
+func (s *Handlers) getRecovery(c echo.Context) error { return s.statement(c, billing.ProviderSide) }
+
+// statement serves one side of a unit's month to managers of the unit
+// (inherited), finance and auditors; to anyone else it does not exist.
+func (s *Handlers) statement(c echo.Context, side billing.Side) error {
+	unitID, err := httpx.PathID(c, "id", "statement")
+	if err != nil {
+		return err
+	}
+	if !s.Allowed(c, unitID, "statement", "read") {
+		return fault.NotFound("statement")
+	}
+	month, format, ok := splitFormat(c.Param("month"))
+	if !ok {
+		return fault.NotFound("statement")
+	}
+	if err := billing.CheckMonth(month); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	unit, err := units.GetUnit(ctx, s.DB, unitID)
+	if err != nil {
+		return err
+	}
+	name, sheet := "statement", "Statement"
+	if side == billing.ProviderSide {
+		name, sheet = "recovery", "Recovery"
+	}
+	filename := fmt.Sprintf("%s-%s-%s.%s", name, fileSafe(unit.Code), month, format)
+	switch format {
+	case "csv":
+		return s.download(c, csvContentType, filename, func(w io.Writer) error {
+			cw := export.NewCSV(w)
+			if _, err := billing.WriteStatement(ctx, s.DB, cw, side, unitID, month, s.Org.Currency); err != nil {
+				return err
+			}
+			return cw.Close()
+		})
+	case "xlsx":
+		return s.download(c, xlsxContentType, filename, func(w io.Writer) error {
+			xw, err := export.NewXLSX(w, sheet)
+			if err != nil {
+				return err
+			}
+			if _, err := billing.WriteStatement(ctx, s.DB, xw, side, unitID, month, s.Org.Currency); err != nil {
+				_ = xw.Discard()
+				return err
+			}
+			return xw.Close()
+		})
+	}
+	period, err := billing.GetPeriod(ctx, s.DB, month)
+	if err != nil {
+		return err
+	}
+	return s.stream(c, echo.MIMEApplicationJSON, func(w io.Writer) error {
+		return s.writeStatementJSON(ctx, w, side, unit, period)
+	})
+}
+
+// writeStatementJSON writes the statement object with its lines as they
+// are read, and the totals after them. bw keeps the first write error and
+// Flush reports it.
+func (s *Handlers) writeStatementJSON(ctx context.Context, w io.Writer, side billing.Side, unit *units.Unit, period *billing.Period) error {
+	month := period.Month
+	bw := bufio.NewWriterSize(w, 32<<10)
+	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
+	fmt.Fprintf(bw, `{"unit_id":%s,"unit_code":%s,"month":%s,"period_status":%s,"lines":[`,
+		str(httpx.FormatID(unit.ID)), str(unit.Code), str(month), str(period.Status))
+	n := 0
+	for line, err := range billing.StatementLines(ctx, s.DB, side, unit.ID, month) {
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		raw, err := json.Marshal(toStatementLineJSON(&line))
+		if err != nil {
+			return err
+		}
+		bw.Write(raw)
+		if n++; n%flushLines == 0 {
+			if err := flushTo(bw, w); err != nil {
+				return err
+			}
+		}
+	}
+	totals, err := billing.SumStatement(ctx, s.DB, side, unit.ID, month, s.Org.Currency)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(toStatementTotalsJSON(totals, side))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, `],"totals":%s}`+"\n", raw)
+	return flushTo(bw, w)
+}
+
+func flushTo(bw *bufio.Writer, w io.Writer) error {
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if f, ok := w.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+// exportJournal handles GET /exports/journal/{month}.csv: the month's GL
+// journal for finance and auditors.
+func (s *Handlers) exportJournal(c echo.Context) error {
+	month, ok := strings.CutSuffix(c.Param("month"), ".csv")
+	if !ok {
+		return fault.NotFound("export")
+	}
+	if err := billing.CheckMonth(month); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	return s.download(c, csvContentType, "journal-"+month+".csv", func(w io.Writer) error {
+		cw := export.NewCSV(w)
+		if err := billing.WriteJournal(ctx, s.DB, cw, month); err != nil {
+			return err
+		}
+		return cw.Close()
+	})
+}
+
+// splitFormat splits "2026-11.csv" into the month and the file format;
+// a bare month is JSON. ok is false for a format we do not write.
+func splitFormat(param string) (month, format string, ok bool) {
+	month, format, dotted := strings.Cut(param, ".")
+	switch {
+	case !dotted:
+		return month, "json", true
+	case format == "csv", format == "xlsx":
+		return month, format, true
+	default:
+		return "", "", false
+	}
+}
+
+// fileSafe keeps a unit code usable in a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// download streams a file as an attachment.
+func (s *Handlers) download(c echo.Context, contentType, filename string, write func(w io.Writer) error) error {
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
+	return s.stream(c, contentType, write)
+}
+
+// stream sends a 200 response whose body write produces bit by bit, straight
+// to the client. An error before the first byte is an ordinary error
+// response. After it, the status is sent and the body may look whole, so
+// the connection is cut instead: the client sees a broken download, never a
+// short file it could mistake for the full one.
+func (s *Handlers) stream(c echo.Context, contentType string, write func(w io.Writer) error) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, contentType)
+	h.Set("Cache-Control", "no-store")
+	err := write(responseStream{c.Response()})
+	if err == nil {
+		return nil
+	}
+	if !c.Response().Committed {
+		h.Del(echo.HeaderContentDisposition)
+		h.Del("Cache-Control")
+		return err
+	}
+	s.Log.Error("download failed after it started", "err", err, "path", c.Path(),
+		"request_id", h.Get(echo.HeaderXRequestID))
+	panic(http.ErrAbortHandler)
+}
+
+// responseStream writes through echo's response and flushes the connection
+// underneath it once something has been written.
+type responseStream struct{ r *echo.Response }
+
+func (rs responseStream) Write(p []byte) (int, error) { return rs.r.Write(p) }
+
+func (rs responseStream) Flush() error {
+	if !rs.r.Committed {
+		return nil
+	}
+	if err := http.NewResponseController(rs.r.Writer).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}

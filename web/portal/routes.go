@@ -1,0 +1,106 @@
+// Package portal is Tiski's web portal: its pages, their one route table,
+// the templates (layout, partials, pages), the assets and the portal's texts.
+package portal
+
+import (
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/web/httpx"
+)
+
+// Pages serves the portal.
+type Pages struct {
+	*httpx.Kit
+	templates pageSet
+}
+
+// New builds the portal's pages over their dependencies, parsing the
+// embedded templates.
+func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg httpx.Config) (*Pages, error) {
+	templates, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	return &Pages{Kit: httpx.NewKit(d, authz, org, log, cfg), templates: templates}, nil
+}
+
+// Routes declares every page in one table. Every page needs a signed-in
+// user except the login form; unsafe forms carry the session's CSRF token.
+// The money and admin pages check the same permissions as the JSON API in
+// their handlers; what the user may not see is the 404 page. A page's
+// error is rendered as a page (see errorPages).
+func (s *Pages) Routes(e *echo.Echo) {
+	e.GET("/assets/*", s.assets())
+	open := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages}}
+	open.GET("/login", s.loginPage)
+	open.POST("/login", s.loginForm)
+
+	r := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages, s.signedIn}}
+	r.POST("/logout", s.logoutForm)
+	r.POST("/language", s.switchLanguage)
+	r.GET("/", s.homePage)
+	r.GET("/catalog", s.catalogPage)
+	r.GET("/catalog/:id", s.servicePage)
+	r.POST("/catalog/:id", s.orderForm)
+	r.GET("/requests", s.requestsPage)
+	r.GET("/requests/:id", s.requestPage)
+	r.POST("/requests/:id/act", s.actForm)
+	r.POST("/requests/:id/comments", s.commentForm)
+	r.POST("/requests/:id/rate", s.rateForm)
+	r.POST("/requests/:id/attachments", s.attachmentForm)
+	r.GET("/requests/:id/attachments/:attachment_id", s.ServeAttachment)
+	r.POST("/requests/:id/time", s.timeForm)
+	r.GET("/queue", s.queuePage)
+	r.GET("/approvals", s.approvalsPage)
+
+	// Charges, budgets, periods, disputes and adjustments.
+	r.GET("/charges", s.chargesPage)
+	r.GET("/charges/:id", s.chargePage)
+	r.POST("/charges/:id/dispute", s.disputeForm)
+	r.GET("/budgets", s.budgetsPage)
+	r.POST("/budgets/:id/:month", s.budgetForm)
+	r.GET("/finance/periods", s.periodsPage)
+	r.POST("/finance/periods/:month", s.periodForm)
+	r.GET("/finance/disputes", s.disputesPage)
+	r.POST("/finance/disputes/:id", s.settleForm)
+	r.GET("/finance/adjustments", s.adjustmentsPage)
+	r.POST("/finance/adjustments", s.adjustmentForm)
+	r.POST("/finance/adjustments/:id", s.decideAdjustmentForm)
+
+	// Units, users, grants, services, and the reports page.
+	r.GET("/admin/units", s.adminUnitsPage)
+	r.POST("/admin/units", s.adminCreateUnit)
+	r.GET("/admin/units/:id", s.adminUnitPage)
+	r.POST("/admin/units/:id", s.adminUpdateUnit)
+	r.POST("/admin/units/:id/archive", s.adminArchiveUnit)
+	r.POST("/admin/units/:id/restore", s.adminRestoreUnit)
+	r.POST("/admin/units/:id/members", s.adminAddMember)
+	r.POST("/admin/units/:id/members/remove", s.adminRemoveMember)
+	r.GET("/admin/users", s.adminUsersPage)
+	r.POST("/admin/users", s.adminCreateUser)
+	r.POST("/admin/users/:id/disable", s.adminDisableUser)
+	r.POST("/admin/users/:id/enable", s.adminEnableUser)
+	r.POST("/admin/users/:id/roles", s.adminGrantOrgRole)
+	r.POST("/admin/users/:id/roles/revoke", s.adminRevokeOrgRole)
+	r.GET("/admin/services", s.adminServicesPage)
+	r.POST("/admin/services", s.adminCreateService)
+	r.GET("/admin/services/:id", s.adminServicePage)
+	r.POST("/admin/services/:id", s.adminUpdateService)
+	r.POST("/admin/services/:id/rates", s.adminAddRate)
+	r.GET("/reports", s.reportsPage)
+}
+
+// pageRoutes registers pages with the middleware every one of them needs.
+type pageRoutes struct {
+	e *echo.Echo
+	m []echo.MiddlewareFunc
+}
+
+func (r pageRoutes) GET(path string, h echo.HandlerFunc) { r.e.GET(path, h, r.m...) }
+
+func (r pageRoutes) POST(path string, h echo.HandlerFunc) { r.e.POST(path, h, r.m...) }
