@@ -643,8 +643,9 @@ func (w *world) settle() {
 // movePeriod reviews or closes a month near the clock (the current one
 // included, which has not ended) and expects the rules: only an ended month
 // from the first month on moves; review from open only; close only the
-// earliest month not closed (every earlier one closed) and only without
-// open disputes; a month before the latest closed one is closed, row or not.
+// earliest month not closed (every earlier one closed; on new books any)
+// and only without open disputes; a month before the latest closed one is
+// closed, row or not.
 func (w *world) movePeriod() {
 	month := w.monthNear(-w.rng.IntN(5))
 	action := []string{"review", "close", "close"}[w.rng.IntN(3)]
@@ -664,6 +665,9 @@ func (w *world) movePeriod() {
 	earliest := months.First
 	if last != "" && billing.NextMonth(last) > earliest {
 		earliest = billing.NextMonth(last)
+	}
+	if w.countWhere("requests", "1 = 1")+w.countWhere("journal_entries", "1 = 1")+w.countWhere("periods", "1 = 1") == 0 {
+		earliest = month // new books close any ended month first
 	}
 	open := w.countWhere("disputes", "status = 'open' AND charge_id IN (SELECT id FROM charges WHERE period = ?)", month)
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) error {

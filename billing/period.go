@@ -235,36 +235,39 @@ func ListPeriods(ctx context.Context, idb bun.IDB) ([]Period, error) {
 // PostingPeriod returns the period an item dated in month posts into: month
 // itself while it is open or in review, else the earliest later month that
 // is not closed. lateFrom is month when the item posts late, else "".
-//
-// Periods close in order, so the closed months are exactly those up to the
-// latest closed one, with a period row or without: a month without a row
-// before a closed month is closed too. (Months before the organisation's
-// first month count as closed as well, but nothing is dated there: the
-// first month is the earliest of what the books and the desk hold.)
 func PostingPeriod(ctx context.Context, idb bun.IDB, month string) (period, lateFrom string, err error) {
-	open, err := earliestOpen(ctx, idb, "")
-	if err != nil {
-		return "", "", err
-	}
-	if month >= open {
-		return month, "", nil
+	open, err := earliestOpen(ctx, idb, month)
+	if err != nil || open == month {
+		return open, "", err
 	}
 	return open, month, nil
 }
 
-// earliestOpen is the first month that is not closed: the month after the
-// latest closed one, and never before first ("" when the books have not
-// begun).
-func earliestOpen(ctx context.Context, idb bun.IDB, first string) (string, error) {
+// earliestOpen is the first month from from on that is not closed. A
+// month is closed by its row, and a month without a row is closed when a
+// later month is: periods close in order, so a month never touched before
+// a closed one was closed with it. (Rows still open or in review before a
+// closed month, left by the old out-of-order closes, keep their status.)
+// Months before the organisation's first month count as closed as well,
+// but nothing is dated there, the first month being the earliest of what
+// the books and the desk hold, so posting need not look it up.
+func earliestOpen(ctx context.Context, idb bun.IDB, from string) (string, error) {
 	var last sql.NullString
 	if err := idb.NewRaw("SELECT MAX(month) FROM periods WHERE status = ?", PeriodClosed).Scan(ctx, &last); err != nil {
 		return "", fmt.Errorf("latest closed period: %w", err)
 	}
-	open := first
-	if last.Valid && NextMonth(last.String) > open {
-		open = NextMonth(last.String)
+	if !last.Valid || from > last.String {
+		return from, nil
 	}
-	return open, nil
+	var open sql.NullString
+	if err := idb.NewRaw("SELECT MIN(month) FROM periods WHERE month >= ? AND month <= ? AND status <> ?", from, last.String, PeriodClosed).
+		Scan(ctx, &open); err != nil {
+		return "", fmt.Errorf("earliest open period from %s: %w", from, err)
+	}
+	if open.Valid {
+		return open.String, nil
+	}
+	return NextMonth(last.String), nil
 }
 
 // MovePeriod takes a period from open to review or from open/review to
@@ -286,17 +289,18 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 	if err := months.ForPeriod("month", month); err != nil {
 		return nil, err
 	}
+	// Asked before lockPeriod gives the month a row of its own.
+	open, err := earliestOpen(ctx, tx, month)
+	if err != nil {
+		return nil, err
+	}
 	// Closing waits for every posting that holds the month and keeps new
 	// ones out until it commits.
 	before, err := lockPeriod(ctx, tx, month, now, true)
 	if err != nil {
 		return nil, err
 	}
-	open, err := earliestOpen(ctx, tx, months.begun)
-	if err != nil {
-		return nil, err
-	}
-	if month < open { // closed without a row of its own, as a later month is
+	if open != month { // closed without a row of its own, as a later month is
 		before.Status = PeriodClosed
 	}
 	after := *before
@@ -304,7 +308,10 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 	case action == "review" && before.Status == PeriodOpen:
 		after.Status = PeriodReview
 	case action == "close" && before.Status != PeriodClosed:
-		if open != "" && month > open {
+		if open, err = earliestOpen(ctx, tx, months.begun); err != nil {
+			return nil, err
+		}
+		if months.begun != "" && month > open {
 			earlier, err := GetPeriod(ctx, tx, open)
 			if err != nil {
 				return nil, err
