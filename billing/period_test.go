@@ -165,8 +165,10 @@ func TestAMonthWithoutARowBeforeAClosedMonthIsClosed(t *testing.T) {
 		if e.Period != "2026-11" || e.LateFrom == nil || *e.LateFrom != "2026-07" {
 			t.Fatalf("adjustment of 2026-07 posted into %s (late from %v)", e.Period, e.LateFrom)
 		}
-		if err := b.move(t, "2026-11", "close", now.AddDate(0, 1, 0)); err != nil {
-			t.Fatalf("close November, the earliest open month: %v", err)
+		for _, month := range []string{"2026-06", "2026-11"} { // June's open row, then November
+			if err := b.move(t, month, "close", now.AddDate(0, 1, 0)); err != nil {
+				t.Fatalf("close %s, the earliest open month: %v", month, err)
+			}
 		}
 		b.assertClean(t)
 	})
