@@ -86,7 +86,7 @@ func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, ap
 	}
 	actorID := v.UserID
 	a.Reason = strings.TrimSpace(a.Reason)
-	if err := checkAdjustment(ctx, tx, &a); err != nil {
+	if err := checkAdjustment(ctx, tx, &a, now); err != nil {
 		return nil, err
 	}
 	a.ID, a.CreatedBy, a.CreatedAt = 0, actorID, now
@@ -187,7 +187,7 @@ func adjustmentDecided(a *Adjustment) error {
 }
 
 // checkAdjustment validates what the maker asked for.
-func checkAdjustment(ctx context.Context, idb bun.IDB, a *Adjustment) error {
+func checkAdjustment(ctx context.Context, idb bun.IDB, a *Adjustment, now time.Time) error {
 	if err := fault.Text("reason", a.Reason, 1, 2000, true); err != nil {
 		return err
 	}
@@ -197,7 +197,11 @@ func checkAdjustment(ctx context.Context, idb bun.IDB, a *Adjustment) error {
 	if err := (money.Money{Minor: a.AmountMinor, Currency: a.Currency}).Validate(); err != nil {
 		return err
 	}
-	if err := CheckMonth(a.Month); err != nil {
+	months, err := LoadMonths(ctx, idb, now)
+	if err != nil {
+		return err
+	}
+	if err := months.ForPosting("month", a.Month); err != nil {
 		return err
 	}
 	if a.DebitUnitID == a.CreditUnitID {

@@ -210,7 +210,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			t.Fatalf("second dispute: %v", err)
 		}
 		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now)
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0)) // once July has ended
 			return err
 		})
 		if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
@@ -274,7 +274,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			t.Fatalf("reversing entries = %d, %v", reverses, err)
 		}
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now)
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0))
 			return err
 		}); err != nil {
 			t.Fatalf("closing once disputes are settled: %v", err)

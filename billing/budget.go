@@ -91,7 +91,11 @@ func SetBudget(ctx context.Context, tx bun.Tx, v Viewer, set Budget, now time.Ti
 		return nil, err
 	}
 	actorID, unitID, month, amountMinor, currency, warnPct, hard := v.UserID, set.UnitID, set.Month, set.AmountMinor, set.Currency, set.WarnPct, set.Hard
-	if err := CheckMonth(month); err != nil {
+	months, err := LoadMonths(ctx, tx, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := months.ForBudget("month", month); err != nil {
 		return nil, err
 	}
 	if amountMinor < 0 {

@@ -304,7 +304,8 @@ func TestAdjustmentsCountInBudgetUse(t *testing.T) {
 			Month: "2026-11", Reason: "refund of a licence"}
 		october := debit
 		october.Month = "2026-10"
-		for _, a := range []billing.Adjustment{debit, credit, october} {
+		// October first: on books this new, the first month is the earliest posted.
+		for _, a := range []billing.Adjustment{october, debit, credit} {
 			if _, err := b.adjust(t, b.user, a, now); err != nil {
 				t.Fatal(err)
 			}

@@ -79,7 +79,7 @@ func RaiseDispute(ctx context.Context, tx bun.Tx, v Viewer, chargeID int64, reas
 		return nil, err
 	}
 	actorID := v.UserID
-	p, err := lockPeriod(ctx, tx, c.Period, now)
+	p, err := lockPeriod(ctx, tx, c.Period, now, false) // shared: a close waits and then sees the dispute
 	if err != nil {
 		return nil, err
 	}

@@ -268,8 +268,8 @@ func (w *world) monthNear(delta int) string {
 
 // postingPeriod is the shadow's answer to where an item of month posts.
 func (w *world) postingPeriod(month string) string {
-	for w.closed[month] {
-		month = billing.NextMonth(month)
+	if last := w.lastClosed(); last != "" && month <= last {
+		return billing.NextMonth(last)
 	}
 	return month
 }
@@ -641,21 +641,33 @@ func (w *world) settle() {
 }
 
 // movePeriod reviews or closes a month near the clock (the current one
-// included, which makes later charges of it late) and expects the rules:
-// review from open only, close unless closed or holding open disputes.
+// included, which has not ended) and expects the rules: only an ended month
+// from the first month on moves; review from open only; close only the
+// earliest month not closed (every earlier one closed; on new books any)
+// and only without open disputes; a month before the latest closed one is
+// closed, row or not.
 func (w *world) movePeriod() {
-	month := w.monthNear(1 - w.rng.IntN(5))
+	month := w.monthNear(-w.rng.IntN(5))
 	action := []string{"review", "close", "close"}[w.rng.IntN(3)]
-	if action == "close" {
-		// Months close in order (verify checks it): the earliest one not
-		// closed yet. The clock starts in 2026-01 and no step reaches back
-		// more than three months, so nothing is dated before 2025-10.
-		for month = "2025-10"; w.closed[month]; month = billing.NextMonth(month) {
-		}
+	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	if err != nil {
+		w.t.Fatal(err)
 	}
 	p, err := billing.GetPeriod(w.ctx, w.d, month)
 	if err != nil {
 		w.t.Fatal(err)
+	}
+	last := w.lastClosed()
+	status := p.Status
+	if last != "" && month <= last {
+		status = billing.PeriodClosed
+	}
+	earliest := months.First
+	if last != "" && billing.NextMonth(last) > earliest {
+		earliest = billing.NextMonth(last)
+	}
+	if w.countWhere("requests", "1 = 1")+w.countWhere("journal_entries", "1 = 1")+w.countWhere("periods", "1 = 1") == 0 {
+		earliest = month // new books close any ended month first
 	}
 	open := w.countWhere("disputes", "status = 'open' AND charge_id IN (SELECT id FROM charges WHERE period = ?)", month)
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) error {
@@ -664,23 +676,40 @@ func (w *world) movePeriod() {
 	})
 	fe, _ := fault.As(err)
 	switch {
-	case action == "review" && p.Status == billing.PeriodOpen, action == "close" && p.Status != billing.PeriodClosed && open == 0:
-		if err != nil {
-			w.failf("%s %s (%s): %v", action, month, p.Status, err)
+	case month >= w.month() || month < months.First:
+		if fe == nil || fe.Details["field"] != "month" {
+			w.failf("%s %s (now %s, first %s): %v", action, month, w.month(), months.First, err)
 		}
-	case action == "close" && p.Status != billing.PeriodClosed:
+	case action == "close" && status != billing.PeriodClosed && month > earliest:
+		if fe == nil || fe.Code != "earlier_period_open" {
+			w.failf("close %s before %s: %v", month, earliest, err)
+		}
+	case action == "review" && status == billing.PeriodOpen, action == "close" && status != billing.PeriodClosed && open == 0:
+		if err != nil {
+			w.failf("%s %s (%s): %v", action, month, status, err)
+		}
+	case action == "close" && status != billing.PeriodClosed:
 		if fe == nil || fe.Code != "open_disputes" {
 			w.failf("close %s with %d open disputes: %v", month, open, err)
 		}
 	default:
 		if fe == nil || fe.Code != "invalid_transition" {
-			w.failf("%s %s (%s): %v", action, month, p.Status, err)
+			w.failf("%s %s (%s): %v", action, month, status, err)
 		}
 	}
 	if err == nil && action == "close" {
 		w.closed[month] = true
 		w.closedEntries[month] = w.countWhere("journal_entries", "period = ?", month)
 	}
+}
+
+// lastClosed is the latest month the shadow closed, "" before any.
+func (w *world) lastClosed() string {
+	last := ""
+	for m := range w.closed {
+		last = max(last, m)
+	}
+	return last
 }
 
 // check compares the books with Verify and with the shadow. The shadow's

@@ -87,12 +87,13 @@ func Post(ctx context.Context, tx bun.Tx, e Entry, now time.Time) (*JournalEntry
 	if err != nil {
 		return nil, false, err
 	}
-	// Hold the target period's row so a concurrent close waits for us (or
-	// we for it, and then post into the next open month, which we must
-	// hold as well: it may be closing too). Locks are taken in month
-	// order, so two posts never wait on each other in a cycle.
+	// Hold the target period's row, shared, so a concurrent close waits for
+	// us (or we for it, and then post into the next open month, which we
+	// must hold as well: it may be closing too) while other postings go on
+	// beside us. Locks are taken in month order, so nothing waits in a
+	// cycle.
 	for {
-		p, err := lockPeriod(ctx, tx, period, now)
+		p, err := lockPeriod(ctx, tx, period, now, false)
 		if err != nil {
 			return nil, false, err
 		}

@@ -56,12 +56,16 @@ type RunResult struct {
 // running again, even concurrently, finishes the job without posting twice.
 func BillingRun(ctx context.Context, d *db.DB, month string, now time.Time) (RunResult, error) {
 	var res RunResult
-	if err := CheckMonth(month); err != nil {
+	months, err := LoadMonths(ctx, d, now)
+	if err != nil {
+		return res, err
+	}
+	if err := months.ForRun("month", month); err != nil {
 		return res, err
 	}
 	firstDay, lastDay, _ := monthBounds(month)
 	var subs []Subscription
-	err := d.NewSelect().Model(&subs).Where("s.start_date <= ? AND (s.end_date IS NULL OR s.end_date >= ?)", lastDay, firstDay).
+	err = d.NewSelect().Model(&subs).Where("s.start_date <= ? AND (s.end_date IS NULL OR s.end_date >= ?)", lastDay, firstDay).
 		OrderExpr("s.id").Scan(ctx)
 	if err != nil {
 		return res, fmt.Errorf("billing run %s: %w", month, err)

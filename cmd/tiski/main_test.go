@@ -168,6 +168,13 @@ func TestBooksCommands(t *testing.T) {
 	if _, err := runCmd(t, "", "billing", "run", "April", "--db", url); err == nil {
 		t.Fatal("a bad month was accepted")
 	}
+	// A month that has not begun is not billed, one not ended not closed.
+	if _, err := runCmd(t, "", "billing", "run", "2999-01", "--db", url); err == nil || !strings.Contains(err.Error(), "2999-01 has not begun") {
+		t.Fatalf("billing run of a month not begun: %v", err)
+	}
+	if _, err := runCmd(t, "", "period", "close", "2999-01", "--db", url); err == nil || !strings.Contains(err.Error(), "2999-01 has not ended") {
+		t.Fatalf("closing a month not ended: %v", err)
+	}
 	// A ledger tampered with behind Tiski's back makes verify fail and name
 	// the broken invariant and the object it broke on.
 	dbtest.Tamper(t, dbtest.OpenURL(t, url),

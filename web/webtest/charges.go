@@ -170,3 +170,17 @@ func ChargeLocation(t *testing.T) *time.Location {
 	}
 	return loc
 }
+
+// CloseOnceEnded closes month as finance would once it has ended: the
+// server runs on the wall clock, in which the month of a test's charges has
+// not ended yet.
+func CloseOnceEnded(t *testing.T, d *db.DB, month string) {
+	t.Helper()
+	ended, _ := time.Parse("2006-01", billing.NextMonth(month))
+	if err := d.InTx(context.Background(), func(tx bun.Tx) error {
+		_, err := billing.MovePeriod(context.Background(), tx, billing.Operator(0), month, "close", ended.AddDate(0, 0, 2))
+		return err
+	}); err != nil {
+		t.Fatalf("close %s once it ended: %v", month, err)
+	}
+}
