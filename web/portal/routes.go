@@ -1,5 +1,6 @@
 // Package portal is Tiski's web portal: its pages, their one route table,
-// the templates (layout, partials, pages), the assets and the portal's texts.
+// the templates (layout, partials, pages) and the assets; its texts are
+// package i18n's, spoken through one catalogue (translator.go).
 package portal
 
 import (
