@@ -183,7 +183,7 @@ func DecideAdjustment(ctx context.Context, tx bun.Tx, v Viewer, id int64, action
 }
 
 func adjustmentDecided(a *Adjustment) error {
-	return fault.Conflict("adjustment_decided", "adjustment %d is already %s", a.ID, a.Status).With("status", a.Status)
+	return fault.Conflict("adjustment_decided", "adjustment %d is already %s", a.ID, fault.Term{Group: "adjustment.status", Name: string(a.Status)}).With("status", a.Status)
 }
 
 // checkAdjustment validates what the maker asked for.

@@ -162,7 +162,7 @@ func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *
 		return nil, fmt.Errorf("settle dispute %d: %w", d.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, fault.Conflict("dispute_settled", "dispute %d is already %s", d.ID, before.Status)
+		return nil, fault.Conflict("dispute_settled", "dispute %d is already %s", d.ID, fault.Term{Group: "dispute.status", Name: string(before.Status)})
 	}
 	if d.Status == DisputeAccepted {
 		e := Entry{Key: fmt.Sprintf("dispute:%d", d.ID), Month: c.Period, Date: now.In(loc).Format("2006-01-02"),

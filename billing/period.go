@@ -337,7 +337,7 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 	case action != "review" && action != "close":
 		return nil, fault.Invalid("action", "action must be review or close")
 	default:
-		return nil, fault.Conflict("invalid_transition", "period %s is %s; cannot %s it", month, before.Status, action)
+		return nil, fault.Conflict("invalid_transition", "period %s is %s; cannot %s it", month, fault.Term{Group: "period.status", Name: string(before.Status)}, fault.Term{Group: "periods", Name: action})
 	}
 	after.ChangedBy, after.ChangedAt = nil, now
 	if actorID != 0 { // 0 is the command line, acting for the operator

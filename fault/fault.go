@@ -40,6 +40,14 @@ type Error struct {
 // field's label in the user's language.
 type Field string
 
+// Term is an argument that names a value with a text of its own, such as
+// a status or an action: Group.Name is its key in the catalogue
+// ("period.status.open"). It prints as the bare name, so Message reads as
+// before; a translator renders it as the key's text.
+type Term struct{ Group, Name string }
+
+func (t Term) String() string { return t.Name }
+
 func (e *Error) Error() string { return e.Message }
 
 // With returns a copy of e carrying one more detail.

@@ -1,7 +1,6 @@
 package i18n
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -86,11 +85,12 @@ func moduleRoot(t *testing.T) string {
 	}
 }
 
-// The portal calls the translator as .T.T "key" in templates (or t "key"
-// after the split) and as T("key") or T(locale, "key") in Go; a navigation
-// item names its text as Key: "key", a flash picks it as key := "key".
+// The portal calls its translator as .T.T "key" in templates, or
+// (.T.In locale).T "key" for a text in another language, and as T("key")
+// or T(locale, "key") in Go; a navigation item names its text as
+// Key: "key", a flash picks it as key := "key".
 var (
-	templateKey = regexp.MustCompile(`(?:\.T\.T|\{\{-?\s*t|\(t)\s+"([^"]+)"`)
+	templateKey = regexp.MustCompile(`(?:\.T\.T|\)\.T)\s+"([^"]+)"`)
 	goKey       = regexp.MustCompile(`(?:\.T\((?:[^"\n]*?,\s*)?|Key:\s*|\bkey\s*:?=\s*)"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"`)
 )
 
@@ -98,57 +98,33 @@ func TestEveryKeyThePortalUsesExists(t *testing.T) {
 	c := newCatalog(t)
 	root := moduleRoot(t)
 	used := 0
-	for _, dir := range []string{"web/templates", "web/portal"} {
-		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
-			if errors.Is(err, fs.ErrNotExist) {
-				return filepath.SkipDir // the portal's own folder comes with the web split
-			}
-			if err != nil || d.IsDir() {
-				return err
-			}
-			var pattern *regexp.Regexp
-			switch {
-			case strings.HasSuffix(path, ".html"):
-				pattern = templateKey
-			case strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go"):
-				pattern = goKey
-			default:
-				return nil
-			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, m := range pattern.FindAllStringSubmatch(string(raw), -1) {
-				used++
-				if _, ok := c.texts[Fallback][m[1]]; !ok {
-					t.Errorf("%s uses %q, which has no text", path, m[1])
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	err := filepath.WalkDir(filepath.Join(root, "web"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-	}
-	goFiles, err := filepath.Glob(filepath.Join(root, "web", "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range goFiles {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
+		var pattern *regexp.Regexp
+		switch {
+		case strings.HasSuffix(path, ".html"):
+			pattern = templateKey
+		case strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go"):
+			pattern = goKey
+		default:
+			return nil
 		}
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		for _, m := range goKey.FindAllStringSubmatch(string(raw), -1) {
+		for _, m := range pattern.FindAllStringSubmatch(string(raw), -1) {
 			used++
 			if _, ok := c.texts[Fallback][m[1]]; !ok {
 				t.Errorf("%s uses %q, which has no text", path, m[1])
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if used < 300 {
 		t.Errorf("found only %d uses of keys; is the pattern still the portal's?", used)

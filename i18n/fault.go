@@ -6,15 +6,20 @@ import (
 	"github.com/tiski/tiski/fault"
 )
 
-// Fault turns an error into a message in the locale: a fault's format
-// is looked up and its arguments rendered, field names as their label.
-// A fault the catalogue does not know reads as its English message, and
-// an error that is no fault as the generic "something went wrong", since
-// its text is for the log, not for the user.
+// Fault turns an error into a message in the locale, the one way any page
+// shows a fault: a text the catalogue keeps for the fault's code
+// ("fault.<code>") wins, else the fault's format is looked up and its
+// arguments rendered, field names as their label and terms (statuses,
+// actions) as their text. A fault the catalogue does not know reads as
+// its English message, and an error that is no fault as the generic
+// "something went wrong", since its text is for the log, not the user.
 func (c *Catalog) Fault(locale string, err error) string {
 	fe, ok := fault.As(err)
 	if !ok {
 		return c.T(locale, "error.title")
+	}
+	if text, ok := c.lookup(locale, "fault."+fe.Code); ok && fe.Code != "" {
+		return text
 	}
 	id := fe.Format
 	if id == "" { // built as a literal: its message is its id
@@ -29,8 +34,11 @@ func (c *Catalog) Fault(locale string, err error) string {
 	}
 	args := make([]any, len(fe.Args))
 	for i, a := range fe.Args {
-		if f, ok := a.(fault.Field); ok {
-			a = c.FieldName(locale, string(f))
+		switch v := a.(type) {
+		case fault.Field:
+			a = c.FieldName(locale, string(v))
+		case fault.Term:
+			a = c.term(locale, v)
 		}
 		args[i] = a
 	}
@@ -44,4 +52,17 @@ func (c *Catalog) FieldName(locale, field string) string {
 		return text
 	}
 	return field
+}
+
+// term is a status or an action in the locale. English, the language the
+// fault formats are written in, keeps the bare name its message reads
+// with; a term the catalogue has no text for stays bare too.
+func (c *Catalog) term(locale string, t fault.Term) string {
+	if locale == Fallback {
+		return t.Name
+	}
+	if text, ok := c.lookup(locale, t.Group+"."+t.Name); ok {
+		return text
+	}
+	return t.Name
 }

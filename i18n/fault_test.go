@@ -197,6 +197,13 @@ func TestFaultReadsInTheUsersLanguage(t *testing.T) {
 		{"an unknown fault keeps its english message", "fi", fault.Conflict("x", "no text for %d", 7), "no text for 7"},
 		{"an error that is no fault says nothing of its cause", "fi", errors.New("pq: connection refused"), "Jokin meni vikaan"},
 		{"a locale without the text falls back to english", "sv", fault.NotFound("request"), "Request not found."},
+		{"statuses and actions read as their texts", "fi", fault.Conflict("invalid_transition", "period %s is %s; cannot %s it",
+			"2026-11", fault.Term{Group: "period.status", Name: "open"}, fault.Term{Group: "periods", Name: "review"}),
+			"Kauden 2026-11 tila on Avoin; toimintoa Siirrä tarkastukseen ei voi tehdä."},
+		{"english keeps the bare status", "en", fault.Conflict("request_final", "no time can be logged on a request that is %s",
+			fault.Term{Group: "status", Name: "closed"}), "No time can be logged on a request that is closed."},
+		{"a text for the fault's code wins over its format", "fi", fault.Conflict("already_disputed", "charge %d is already disputed", 7),
+			"Tämä veloitus on jo kiistetty."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -66,7 +66,7 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 		return nil, stale(r)
 	}
 	if !slices.Contains(t.From, r.Status) {
-		return nil, fault.Conflict("invalid_transition", "cannot %s a request that is %s", a.Name, r.Status).
+		return nil, fault.Conflict("invalid_transition", "cannot %s a request that is %s", fault.Term{Group: "action", Name: a.Name}, fault.Term{Group: "status", Name: string(r.Status)}).
 			With("status", string(r.Status))
 	}
 	parties := v.partiesOf(r)

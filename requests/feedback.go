@@ -42,7 +42,7 @@ func GiveFeedback(ctx context.Context, tx bun.Tx, v Viewer, requestID int64, rat
 		return nil, err
 	}
 	if r.Status != Resolved && r.Status != Closed {
-		return nil, fault.Conflict("not_resolved", "a request is rated once it is resolved; this one is %s", r.Status).
+		return nil, fault.Conflict("not_resolved", "a request is rated once it is resolved; this one is %s", fault.Term{Group: "status", Name: string(r.Status)}).
 			With("status", string(r.Status))
 	}
 	exists, err := tx.NewSelect().Model((*Feedback)(nil)).Where("request_id = ?", r.ID).Exists(ctx)

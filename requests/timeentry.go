@@ -73,7 +73,7 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, r
 		return nil, err
 	}
 	if !r.Status.TakesWork() {
-		return nil, fault.Conflict("request_final", "no time can be logged on a request that is %s", r.Status).
+		return nil, fault.Conflict("request_final", "no time can be logged on a request that is %s", fault.Term{Group: "status", Name: string(r.Status)}).
 			With("status", string(r.Status))
 	}
 	if l.Billable && r.Status == Resolved {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/api"
@@ -48,7 +49,12 @@ type Server struct {
 func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	pages, err := portal.New(d, authz, org, log, cfg)
+	texts, err := i18n.New()
+	if err != nil {
+		// The message files are embedded in the binary: this is a build defect.
+		panic(err)
+	}
+	pages, err := portal.New(d, authz, org, log, cfg, texts)
 	if err != nil {
 		// The templates are embedded in the binary: this is a build defect.
 		panic(err)

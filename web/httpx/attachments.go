@@ -67,7 +67,7 @@ func (k *Kit) readUpload(c echo.Context) (requests.Upload, error) {
 		case errors.As(err, &he):
 			return requests.Upload{}, he
 		}
-		return requests.Upload{}, BadRequest("malformed_multipart", "the multipart body could not be read", nil)
+		return requests.Upload{}, BadRequest("malformed_multipart", nil, "the multipart body could not be read")
 	}
 	form := req.MultipartForm
 	files := form.File["file"]
@@ -90,7 +90,7 @@ func (k *Kit) readUpload(c echo.Context) (requests.Upload, error) {
 	// the Content-Disposition header has what the client really sent.
 	_, params, err := mime.ParseMediaType(fh.Header.Get("Content-Disposition"))
 	if err != nil {
-		return requests.Upload{}, BadRequest("malformed_multipart", "the file part has no readable Content-Disposition", nil)
+		return requests.Upload{}, BadRequest("malformed_multipart", nil, "the file part has no readable Content-Disposition")
 	}
 	u.Filename = params["filename"]
 	f, err := fh.Open()

@@ -28,10 +28,10 @@ func DecodeJSON(c echo.Context, v any) error {
 		if errors.As(err, &he) {
 			return he // the body limit was exceeded
 		}
-		return BadRequest("bad_request", "could not read the request body", nil)
+		return BadRequest("bad_request", nil, "could not read the request body")
 	}
 	if !utf8.Valid(body) {
-		return BadRequest("invalid_utf8", "the request body is not valid UTF-8", nil)
+		return BadRequest("invalid_utf8", nil, "the request body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -39,7 +39,7 @@ func DecodeJSON(c echo.Context, v any) error {
 		return jsonError(err)
 	}
 	if dec.More() {
-		return BadRequest("malformed_json", "the request body holds more than one JSON value", nil)
+		return BadRequest("malformed_json", nil, "the request body holds more than one JSON value")
 	}
 	return nil
 }
@@ -49,18 +49,18 @@ func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return BadRequest("malformed_json", "the request body is not well-formed JSON", nil)
+		return BadRequest("malformed_json", nil, "the request body is not well-formed JSON")
 	case errors.As(err, &typeErr):
-		return BadRequest("wrong_type", "field "+typeErr.Field+" must be a "+typeErr.Type.String(),
-			map[string]any{"field": typeErr.Field})
+		return BadRequest("wrong_type", map[string]any{"field": typeErr.Field},
+			"field %s must be a %s", fault.Field(typeErr.Field), typeErr.Type.String())
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return BadRequest("unknown_field", "unknown field "+field, map[string]any{"field": field})
+		return BadRequest("unknown_field", map[string]any{"field": field}, "unknown field %s", field)
 	}
 	if _, ok := fault.As(err); ok {
 		return err // a field's own decoder (money, say) already said what is wrong
 	}
-	return BadRequest("malformed_json", "the request body could not be read: "+err.Error(), nil)
+	return BadRequest("malformed_json", nil, "the request body could not be read: %s", err.Error())
 }
 
 // Optional distinguishes a JSON field that is absent from one set to null.

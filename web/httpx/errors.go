@@ -123,9 +123,12 @@ func WriteError(log *slog.Logger, err error, c echo.Context) {
 	}
 }
 
-// BadRequest reports input the server cannot parse at all.
-func BadRequest(code, msg string, details map[string]any) error {
-	return &fault.Error{Kind: fault.KindMalformed, Code: code, Message: msg, Details: details}
+// BadRequest reports input the server cannot parse at all; format and
+// args make its message, as in every fault, so it reads in any language.
+func BadRequest(code string, details map[string]any, format string, args ...any) error {
+	e := fault.New(fault.KindMalformed, code, format, args...)
+	e.Details = details
+	return e
 }
 
 // Recover turns a panic in a handler into a 500, logged with its request id.

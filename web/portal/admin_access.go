@@ -82,6 +82,3 @@ func adminAmount(locale, raw, currency string) (money.Money, bool) {
 	m, ok := parseLocaleAmount(locale, raw, currency)
 	return m, ok && m.Minor >= 0
 }
-
-// adminTr is a translator for texts only (flash messages).
-func adminTr(c echo.Context) translator { return translator{locale: localeFor(c)} }

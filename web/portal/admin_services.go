@@ -162,7 +162,7 @@ func (s *Pages) adminCreateService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tr := adminTr(c)
+	tr := s.tr(c)
 	errs := map[string]string{}
 	providerID, err := httpx.ParseID("provider_unit_id", form.Get("provider_unit_id"))
 	if err != nil || !s.Allowed(c, providerID, "service", "manage") {
@@ -248,7 +248,7 @@ func (s *Pages) showAdminService(c echo.Context, status int, errs map[string]str
 		return err
 	}
 	for _, r := range rates {
-		data.Rates = append(data.Rates, adminRateRow{Rate: r, From: adminDate(localeFor(c), r.EffectiveFrom), Price: money.Money{Minor: r.PriceMinor, Currency: r.Currency},
+		data.Rates = append(data.Rates, adminRateRow{Rate: r, From: adminDate(s.localeFor(c), r.EffectiveFrom), Price: money.Money{Minor: r.PriceMinor, Currency: r.Currency},
 			InForce: current != nil && current.ID == r.ID})
 	}
 	v := s.newView(c, svc.Code+" "+svc.Name, data)
@@ -290,7 +290,7 @@ func (s *Pages) adminUpdateService(c echo.Context) error {
 		return err
 	}
 	form.Set("form", "service")
-	tr := adminTr(c)
+	tr := s.tr(c)
 	errs := map[string]string{}
 	first, resolution := adminSLAForm(tr, form, errs)
 	if len(errs) > 0 {
@@ -332,7 +332,7 @@ func (s *Pages) adminAddRate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tr := adminTr(c)
+	tr := s.tr(c)
 	price, ok := adminAmount(tr.locale, form.Get("price"), s.Org.Currency)
 	if !ok {
 		return s.showAdminService(c, http.StatusUnprocessableEntity, map[string]string{"price": tr.T("admin.err.money")}, form, "")
@@ -353,14 +353,8 @@ func (s *Pages) adminAddRate(c echo.Context) error {
 		}
 		return s.showAdminService(c, r.Status, errs, form, problem)
 	}
-	setFlash(c, tr.T("admin.services.rate_added", adminTranslatorFor(c, s).Money(price), adminDate(tr.locale, rate.EffectiveFrom)))
+	setFlash(c, tr.T("admin.services.rate_added", s.tr(c).Money(price), adminDate(tr.locale, rate.EffectiveFrom)))
 	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(svc.ID))
-}
-
-// adminTranslatorFor is the full translator (money and times) of the
-// request's locale.
-func adminTranslatorFor(c echo.Context, s *Pages) translator {
-	return translator{locale: localeFor(c), loc: s.Org.Location}
 }
 
 // adminDate shows a calendar date (YYYY-MM-DD) the locale's way:

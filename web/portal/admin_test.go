@@ -50,7 +50,7 @@ func admConfirmProposals(t *testing.T, f *webtest.Fixture, name string) {
 // admFinnish switches the browser's user to Finnish through the portal.
 func admFinnish(t *testing.T, b *webtest.Browser) {
 	t.Helper()
-	if p := b.Post("/language", url.Values{"back": {"/"}}); p.Status != http.StatusSeeOther {
+	if p := b.Post("/language", url.Values{"back": {"/"}, "locale": {"fi"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("language switch = %d", p.Status)
 	}
 	b.Get("/")

@@ -159,7 +159,7 @@ func (s *Pages) showAdminUnits(c echo.Context, status int, errs map[string]strin
 // adminUnitForm reads the unit form into a change; money is typed the
 // locale's way. Field messages come back for what cannot be read.
 func (s *Pages) adminUnitForm(c echo.Context, form url.Values) (units.UnitChange, map[string]string) {
-	tr := adminTr(c)
+	tr := s.tr(c)
 	errs := map[string]string{}
 	code, name := form.Get("code"), form.Get("name")
 	budget, chargeback := form.Get("budget_mode"), form.Get("chargeback_mode")
@@ -206,14 +206,14 @@ func (s *Pages) adminCreateUnit(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		r, ok := formFault(translator{locale: localeFor(c)}, adminTexts, err)
+		r, ok := formFault(s.tr(c), adminTexts, err)
 		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
 		return s.showAdminUnits(c, r.Status, errs, form, problem)
 	}
-	setFlash(c, adminTr(c).T("admin.units.created", created.Code))
+	setFlash(c, s.tr(c).T("admin.units.created", created.Code))
 	return c.Redirect(http.StatusSeeOther, "/admin/units")
 }
 
@@ -316,14 +316,14 @@ func (s *Pages) adminChangeUnit(c echo.Context, u *units.Unit, ch units.UnitChan
 		return err
 	})
 	if err != nil {
-		r, ok := formFault(translator{locale: localeFor(c)}, adminTexts, err)
+		r, ok := formFault(s.tr(c), adminTexts, err)
 		errs, problem := r.Errors, r.Problem
 		if !ok {
 			return err
 		}
 		return s.showAdminUnit(c, r.Status, errs, form, problem, false)
 	}
-	setFlash(c, adminTr(c).T(flashKey, updated.Code))
+	setFlash(c, s.tr(c).T(flashKey, updated.Code))
 	return c.Redirect(http.StatusSeeOther, "/admin/units/"+httpx.FormatID(u.ID))
 }
 
@@ -371,7 +371,7 @@ func (s *Pages) adminAddMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tr := adminTr(c)
+	tr := s.tr(c)
 	role := form.Get("role")
 	refuse := func(err error) error {
 		r, ok := formFault(tr, adminTexts, err)
@@ -408,7 +408,7 @@ func (s *Pages) adminRemoveMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tr := adminTr(c)
+	tr := s.tr(c)
 	role := c.FormValue("role")
 	userID, err := httpx.ParseID("user_id", c.FormValue("user_id"))
 	if err != nil {

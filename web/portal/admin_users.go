@@ -59,7 +59,7 @@ func (s *Pages) showAdminUsers(c echo.Context, status int, errs map[string]strin
 	if err != nil {
 		return err
 	}
-	data := adminUsersData{Tabs: a.tabs("/admin/users"), Locales: units.Locales, CanManage: a.ManageUsers, Grants: a.Grants, Confirm: confirm}
+	data := adminUsersData{Tabs: a.tabs("/admin/users"), Locales: s.texts.Locales(), CanManage: a.ManageUsers, Grants: a.Grants, Confirm: confirm}
 	if len(list) > adminUsersPageSize {
 		list = list[:adminUsersPageSize]
 		next := url.Values{}
@@ -104,7 +104,7 @@ func (s *Pages) adminCreateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tr := adminTr(c)
+	tr := s.tr(c)
 	refuse := func(err error) error {
 		r, ok := formFault(tr, adminTexts, err)
 		errs, problem := r.Errors, r.Problem
@@ -157,7 +157,7 @@ func (s *Pages) adminSetDisabled(c echo.Context, disabled bool) error {
 	if disabled && c.FormValue("confirm") != "yes" {
 		return s.showAdminUsers(c, http.StatusOK, nil, url.Values{}, "", target)
 	}
-	tr := adminTr(c)
+	tr := s.tr(c)
 	ctx := c.Request().Context()
 	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
 		_, err := units.UpdateUser(ctx, tx, httpx.CurrentPrincipal(c).ID(), target.ID, units.UserChange{Disabled: &disabled})
@@ -194,7 +194,7 @@ func (s *Pages) adminOrgRole(c echo.Context, grant bool) error {
 		return err
 	}
 	role := c.FormValue("role")
-	tr := adminTr(c)
+	tr := s.tr(c)
 	ctx := c.Request().Context()
 	actor := httpx.CurrentPrincipal(c).ID()
 	var g *units.OrgGrant

@@ -76,13 +76,10 @@ func (s *Pages) logoutForm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// switchLanguage stores the other language as the user's locale.
+// switchLanguage stores the language the user picked as their locale.
 func (s *Pages) switchLanguage(c echo.Context) error {
 	p := httpx.CurrentPrincipal(c)
-	locale := "fi"
-	if p.User.Locale == "fi" {
-		locale = "en"
-	}
+	locale := c.FormValue("locale")
 	ctx := c.Request().Context()
 	err := s.DB.InTx(ctx, func(tx bun.Tx) error {
 		_, err := units.UpdateUser(ctx, tx, p.ID(), p.ID(), units.UserChange{Locale: &locale})

@@ -184,13 +184,13 @@ func (s *Pages) orderForm(c echo.Context) error {
 	if err != nil {
 		return s.refusedOrder(c, err, form)
 	}
-	tr := translator{locale: localeFor(c)}
+	tr := s.tr(c)
 	setFlash(c, tr.T("flash.ordered", r.Number()))
 	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(r.ID))
 }
 
 func (s *Pages) refusedOrder(c echo.Context, err error, form url.Values) error {
-	r, ok := formFault(translator{locale: localeFor(c)}, requestTexts, err)
+	r, ok := formFault(s.tr(c), requestTexts, err)
 	errs, problem := r.Errors, r.Problem
 	if !ok {
 		return err

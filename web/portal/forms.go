@@ -12,18 +12,9 @@ import (
 	"github.com/tiski/tiski/web/httpx"
 )
 
-// formTexts says where an area of the portal keeps the texts of the faults
-// its forms show, and how it shows them; the zero value shows the domain's
-// own messages.
+// formTexts says what an area's forms show beside themselves beyond
+// refused input; the texts themselves all come from Catalog.Fault.
 type formTexts struct {
-	code  string // prefix of a text per fault code: "money.err."
-	field string // prefix of a text per field: "money.err.field."
-	// anyCode uses a field's text for a fault of any code the area has no
-	// text for; otherwise only for "invalid".
-	anyCode bool
-	// fieldsInEnglish uses the field texts in English too; otherwise the
-	// domain's message, the most precise in English, stays there.
-	fieldsInEnglish bool
 	// forbiddenOnForm shows a refusal of the user's roles beside the form
 	// (with its 403) instead of as the 403 page.
 	forbiddenOnForm bool
@@ -31,8 +22,8 @@ type formTexts struct {
 
 var (
 	requestTexts = formTexts{}
-	moneyTexts   = formTexts{code: "money.err.", field: "money.err.field.", fieldsInEnglish: true, forbiddenOnForm: true}
-	adminTexts   = formTexts{code: "admin.err.", field: "admin.err.invalid.", anyCode: true}
+	moneyTexts   = formTexts{forbiddenOnForm: true}
+	adminTexts   = formTexts{}
 )
 
 // formRefusal is a form the domain refused: the status of the one status table,
@@ -64,9 +55,9 @@ func (r formRefusal) message() string {
 }
 
 // formFault is the one way a fault becomes a form's messages, in the user's
-// language where the area has a text for it. ok is false for what is no
-// form's business: not a fault, not found (the 404 page) or, unless the
-// area shows it on the form, forbidden (the 403 page with its reason).
+// language through Catalog.Fault. ok is false for what is no form's
+// business: not a fault, not found (the 404 page) or, unless the area
+// shows it on the form, forbidden (the 403 page with its reason).
 func formFault(tr translator, texts formTexts, err error) (formRefusal, bool) {
 	fe, ok := fault.As(err)
 	if !ok || fe.Kind == fault.KindNotFound || (fe.Kind == fault.KindForbidden && !texts.forbiddenOnForm) {
@@ -75,29 +66,13 @@ func formFault(tr translator, texts formTexts, err error) (formRefusal, bool) {
 	status, _ := httpx.FaultStatus(err)
 	r := formRefusal{Status: status, Errors: map[string]string{}}
 	field, _ := fe.Details["field"].(string)
-	field = strings.ReplaceAll(field, ".", "_")
-	msg := fe.Message
-	if t, ok := texts.lookup(tr, fe.Code, field); ok {
-		msg = t
-	}
+	msg := tr.Fault(err)
 	if field == "" {
 		r.Problem = msg
 	} else {
-		r.Errors[field] = msg
+		r.Errors[strings.ReplaceAll(field, ".", "_")] = msg
 	}
 	return r, true
-}
-
-func (ft formTexts) lookup(tr translator, code, field string) (string, bool) {
-	known := func(key string) bool { _, ok := messages["en"][key]; return ok }
-	if ft.code != "" && code != "" && code != "invalid" && known(ft.code+code) {
-		return tr.T(ft.code + code), true
-	}
-	if ft.field != "" && field != "" && (code == "invalid" || ft.anyCode) &&
-		(ft.fieldsInEnglish || tr.locale != "en") && known(ft.field+field) {
-		return tr.T(ft.field + field), true
-	}
-	return "", false
 }
 
 // needConfirm asks before a form that moves money or cannot be undone

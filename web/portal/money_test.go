@@ -223,14 +223,14 @@ func TestPortalMoneyFinnishAmounts(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	k := newMoneyDesk(t, d)
 	mgr := k.SignIn("mktmgr")
-	mustStatus(t, "switch to Finnish", mgr.Post("/language", url.Values{"back": {"/charges"}}), http.StatusSeeOther)
+	mustStatus(t, "switch to Finnish", mgr.Post("/language", url.Values{"back": {"/charges"}, "locale": {"fi"}}), http.StatusSeeOther)
 	p := mgr.Get("/charges")
 	if !strings.Contains(p.Body, "1\u00a0234,56\u00a0€") || !strings.Contains(p.Body, "Veloitukset") || !strings.Contains(p.Body, "Kiistä") {
 		t.Fatalf("Finnish charges page lacks 1 234,56 € or Finnish texts")
 	}
 	did := k.raiseByAPI("liian kallis")
 	fin := k.SignIn("finance")
-	mustStatus(t, "switch to Finnish", fin.Post("/language", url.Values{"back": {"/finance/disputes"}}), http.StatusSeeOther)
+	mustStatus(t, "switch to Finnish", fin.Post("/language", url.Values{"back": {"/finance/disputes"}, "locale": {"fi"}}), http.StatusSeeOther)
 	// In Finnish a point is no decimal separator.
 	p = fin.Post("/finance/disputes/"+did, url.Values{"action": {"accept"}, "credit": {"1.50"}, "confirm": {"yes"}})
 	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "1\u00a0234,56\u00a0€") {

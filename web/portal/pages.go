@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/catalog"
+	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -82,18 +84,20 @@ type navItem struct {
 
 // view is what every page template receives.
 type view struct {
-	T       translator
-	Locale  string
-	User    *units.User
-	Nav     []navItem
-	CSRF    string
-	Flash   string
-	Title   string
-	Path    string
-	Data    any
-	Errors  map[string]string // form field → message
-	Form    url.Values        // what the user typed, to show again
-	Problem string            // a message for the whole form
+	T      translator
+	Locale string
+	// Languages are the other locales the user may switch to.
+	Languages []string
+	User      *units.User
+	Nav       []navItem
+	CSRF      string
+	Flash     string
+	Title     string
+	Path      string
+	Data      any
+	Errors    map[string]string // form field → message
+	Form      url.Values        // what the user typed, to show again
+	Problem   string            // a message for the whole form
 }
 
 // Err returns the message for a form field, if any.
@@ -124,11 +128,12 @@ func (v view) With(rows []requestRow) tableOf { return tableOf{V: v, Rows: rows}
 func (v view) Val(field string) string { return v.Form.Get(field) }
 
 func (s *Pages) newView(c echo.Context, title string, data any) view {
-	locale := localeFor(c)
-	v := view{T: translator{locale: locale, loc: s.Org.Location}, Locale: locale, Title: title, Path: c.Request().URL.Path,
+	tr := s.tr(c)
+	v := view{T: tr, Locale: tr.locale, Title: title, Path: c.Request().URL.Path,
 		Data: data, Errors: map[string]string{}, Form: url.Values{}}
 	if p := httpx.CurrentPrincipal(c); p != nil {
 		v.User, v.CSRF, v.Nav = p.User, p.CSRFToken, s.navFor(c)
+		v.Languages = slices.DeleteFunc(s.texts.Locales(), func(l string) bool { return l == tr.locale })
 	}
 	if ck, err := c.Cookie(flashCookie); err == nil {
 		if msg, err := url.QueryUnescape(ck.Value); err == nil {
@@ -219,6 +224,9 @@ func (s *Pages) errorPages(next echo.HandlerFunc) echo.HandlerFunc {
 // table, and for anything not found or not visible the 404 page.
 func (s *Pages) ErrorPage(c echo.Context, err error) error {
 	status, body := httpx.Describe(s.Log, err, c)
+	if _, ok := fault.As(err); ok {
+		return s.renderErrorPage(c, status, s.tr(c).Fault(err))
+	}
 	return s.renderErrorPage(c, status, body.Error.Message)
 }
 

@@ -133,7 +133,7 @@ func TestPortalLanguageSwitch(t *testing.T) {
 	if p := b.Get("/catalog"); !strings.Contains(p.Body, "Service catalog") {
 		t.Fatal("English catalog expected for an en user, whatever the browser says")
 	}
-	if p := b.Post("/language", url.Values{"back": {"/catalog"}}); p.Status != http.StatusSeeOther || p.Location != "/catalog" {
+	if p := b.Post("/language", url.Values{"back": {"/catalog"}, "locale": {"fi"}}); p.Status != http.StatusSeeOther || p.Location != "/catalog" {
 		t.Fatalf("switch = %d → %s", p.Status, p.Location)
 	}
 	if p := b.Get("/catalog"); !strings.Contains(p.Body, "Palveluluettelo") {

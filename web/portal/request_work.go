@@ -58,18 +58,18 @@ func (s *Pages) attachmentForm(c echo.Context) error {
 		return err
 	}
 	if _, err := s.Attach(c, id); err != nil {
-		if msg, ok := uploadProblem(err); ok {
+		if msg, ok := uploadProblem(s.tr(c), err); ok {
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, map[string]string{"file": msg}, url.Values{}, "")
 		}
 		return err
 	}
-	tr := translator{locale: localeFor(c)}
+	tr := s.tr(c)
 	setFlash(c, tr.T("flash.attached"))
 	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(id)+"#files")
 }
 
 // uploadProblem is the message a refused upload shows on the page.
-func uploadProblem(err error) (string, bool) {
+func uploadProblem(tr translator, err error) (string, bool) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		if msg, ok := he.Message.(string); ok {
@@ -77,20 +77,19 @@ func uploadProblem(err error) (string, bool) {
 		}
 	}
 	if fe, ok := fault.As(err); ok && fe.Kind != fault.KindNotFound && fe.Kind != fault.KindForbidden {
-		return fe.Message, true
+		return tr.Fault(err), true
 	}
 	return "", false
 }
 
 // timeForm logs an agent's time from the request page.
 func (s *Pages) timeForm(c echo.Context) error {
-	tr := translator{locale: localeFor(c)}
 	org := *s.Org
 	return s.requestForm(c, "flash.timelogged", "#time",
 		func(ctx context.Context, tx bun.Tx, v requests.Viewer, id int64, form url.Values, now time.Time) error {
 			minutes, err := strconv.Atoi(form.Get("minutes"))
 			if err != nil {
-				return fault.Invalid("minutes", "%s", tr.T("time.minutes.invalid"))
+				return fault.Invalid("minutes", "give the minutes as a whole number, such as 45")
 			}
 			l := requests.TimeLog{Minutes: minutes, Date: form.Get("date"), Billable: form.Get("billable") == "on", Note: form.Get("note")}
 			_, err = requests.LogTime(ctx, tx, v, org, id, l, now)

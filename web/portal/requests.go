@@ -233,13 +233,13 @@ func (s *Pages) actForm(c echo.Context) error {
 		if fe, ok := fault.As(err); ok && fe.Code == "stale_version" {
 			return s.showRequest(c, http.StatusConflict, true, nil, url.Values{}, "")
 		}
-		if r, ok := formFault(translator{locale: localeFor(c)}, requestTexts, err); ok {
+		if r, ok := formFault(s.tr(c), requestTexts, err); ok {
 			errs, problem := r.Errors, r.Problem
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
 		}
 		return err
 	}
-	tr := translator{locale: localeFor(c)}
+	tr := s.tr(c)
 	setFlash(c, tr.T("flash.updated"))
 	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(id))
 }
@@ -260,13 +260,13 @@ func (s *Pages) requestForm(c echo.Context, flashKey, anchor string,
 	ctx, v, now := c.Request().Context(), s.Viewer(c), time.Now().UTC()
 	err = s.DB.InTx(ctx, func(tx bun.Tx) error { return do(ctx, tx, v, id, form, now) })
 	if err != nil {
-		if r, ok := formFault(translator{locale: localeFor(c)}, requestTexts, err); ok {
+		if r, ok := formFault(s.tr(c), requestTexts, err); ok {
 			errs, problem := r.Errors, r.Problem
 			return s.showRequest(c, http.StatusUnprocessableEntity, false, errs, form, problem)
 		}
 		return err
 	}
-	tr := translator{locale: localeFor(c)}
+	tr := s.tr(c)
 	setFlash(c, tr.T(flashKey))
 	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(id)+anchor)
 }

@@ -1,5 +1,6 @@
 // Package portal is Tiski's web portal: its pages, their one route table,
-// the templates (layout, partials, pages), the assets and the portal's texts.
+// the templates (layout, partials, pages) and the assets; its texts are
+// package i18n's, spoken through one catalogue (translator.go).
 package portal
 
 import (
@@ -8,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
@@ -17,16 +19,17 @@ import (
 type Pages struct {
 	*httpx.Kit
 	templates pageSet
+	texts     *i18n.Catalog
 }
 
 // New builds the portal's pages over their dependencies, parsing the
-// embedded templates.
-func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg httpx.Config) (*Pages, error) {
+// embedded templates; texts is the one catalogue every page speaks through.
+func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg httpx.Config, texts *i18n.Catalog) (*Pages, error) {
 	templates, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
-	return &Pages{Kit: httpx.NewKit(d, authz, org, log, cfg), templates: templates}, nil
+	return &Pages{Kit: httpx.NewKit(d, authz, org, log, cfg), templates: templates, texts: texts}, nil
 }
 
 // Routes declares every page in one table. Every page needs a signed-in
