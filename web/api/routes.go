@@ -55,6 +55,8 @@ func (s *Handlers) Routes(e *echo.Echo) {
 
 	a.POST("/grants", s.grantOrgRole, s.Need("grant", "manage"))
 	a.DELETE("/grants", s.revokeOrgRole, s.Need("grant", "manage"))
+	a.GET("/grant-proposals", s.listGrantProposals, s.Need("grant_proposal", "read"))
+	a.POST("/grant-proposals/:id/actions", s.decideGrantProposal)
 
 	a.GET("/services", s.listServices)
 	a.POST("/services", s.createService)
