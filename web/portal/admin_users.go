@@ -32,6 +32,7 @@ type adminUsersData struct {
 	CanManage bool
 	Grants    bool
 	Confirm   *units.User // a user whose disabling waits for confirmation
+	Proposals []proposalRow
 }
 
 const adminUsersPageSize = 100
@@ -67,6 +68,11 @@ func (s *Pages) showAdminUsers(c echo.Context, status int, errs map[string]strin
 		}
 		next.Set("after", httpx.FormatID(list[len(list)-1].ID))
 		data.Next = "/admin/users?" + next.Encode()
+	}
+	if a.Grants {
+		if data.Proposals, err = s.pendingProposals(c); err != nil {
+			return err
+		}
 	}
 	held, err := s.adminOrgRolesOf(c, list)
 	if err != nil {

@@ -87,6 +87,17 @@ var requestMessages = catalogue{
 		"time.minutes.invalid": "Give the minutes as a whole number, such as 45.",
 		"error.title":          "Something went wrong", "error.notfound": "Page not found", "error.notfound.text": "There is nothing here, or you may not see it.",
 		"error.forbidden": "Not allowed", "error.back": "Back to home",
+
+		"flash.reset":              "Your password is set. Sign in with it.",
+		"home.finance.grants":      "Role grants waiting for confirmation: %d",
+		"reset.title":              "Choose a new password",
+		"reset.password":           "New password",
+		"reset.password_again":     "New password again",
+		"reset.hint":               "At least 10 characters.",
+		"reset.submit":             "Set password",
+		"reset.err.token":          "This password reset link is unknown, already used or expired. Ask for a new one.",
+		"reset.err.password":       "The password must be 10 to 1024 characters long.",
+		"reset.err.password_again": "The two passwords differ.",
 	},
 	"fi": {
 		"app.name": "Tiski", "app.tagline": "Sisäiset palvelut ja veloitukset",
@@ -142,6 +153,17 @@ var requestMessages = catalogue{
 		"time.minutes.invalid": "Anna minuutit kokonaislukuna, esimerkiksi 45.",
 		"error.title":          "Jokin meni vikaan", "error.notfound": "Sivua ei löydy", "error.notfound.text": "Täällä ei ole mitään, tai sinulla ei ole oikeutta nähdä sitä.",
 		"error.forbidden": "Ei sallittu", "error.back": "Takaisin etusivulle",
+
+		"flash.reset":              "Salasana on asetettu. Kirjaudu sillä.",
+		"home.finance.grants":      "Vahvistusta odottavia roolien myöntämisiä: %d",
+		"reset.title":              "Valitse uusi salasana",
+		"reset.password":           "Uusi salasana",
+		"reset.password_again":     "Uusi salasana uudelleen",
+		"reset.hint":               "Vähintään 10 merkkiä.",
+		"reset.submit":             "Aseta salasana",
+		"reset.err.token":          "Tämä salasanan vaihtolinkki on tuntematon, jo käytetty tai vanhentunut. Pyydä uusi.",
+		"reset.err.password":       "Salasanan pituuden on oltava 10–1024 merkkiä.",
+		"reset.err.password_again": "Salasanat eivät täsmää.",
 	},
 }
 
