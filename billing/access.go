@@ -129,6 +129,34 @@ func (v Viewer) MayMovePeriod() error {
 	return nil
 }
 
+// MayListDisputes decides whether the viewer may list every dispute: the
+// finance desk (finance, auditors). Managers read their units' disputes
+// through their charges; to them, as to anyone else, the list is not there.
+func (v Viewer) MayListDisputes() error {
+	if !v.readsBooks() {
+		return fault.NotFound("dispute")
+	}
+	return nil
+}
+
+// MayListPeriods decides whether the viewer may list the periods: finance
+// and auditors. To anyone else they are not there.
+func (v Viewer) MayListPeriods() error {
+	if !v.can(0, "period", "read") {
+		return fault.NotFound("period")
+	}
+	return nil
+}
+
+// MayListAdjustments decides whether the viewer may list the manual
+// adjustments: the finance desk. To anyone else they are not there.
+func (v Viewer) MayListAdjustments() error {
+	if !v.readsBooks() {
+		return fault.NotFound("adjustment")
+	}
+	return nil
+}
+
 // MayCreateAdjustment decides whether the viewer may record a manual
 // adjustment: finance. Auditors see adjustments and are forbidden.
 func (v Viewer) MayCreateAdjustment() error {

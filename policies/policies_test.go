@@ -30,7 +30,7 @@ var everyAction = []string{
 	"charge:dispute", "charge:read",
 	"dispute:resolve",
 	"export:read",
-	"grant:manage",
+	"grant:manage", "grant_proposal:read",
 	"member:manage", "member:read",
 	"period:manage", "period:read",
 	"queue:read",
@@ -65,17 +65,18 @@ var mayDo = map[string][]string{
 		"budget:read", "service:manage", "calendar:manage", "member:read", "member:manage",
 		"report:read"},
 	// reviews all charges, resolves disputes, posts adjustments, manages
-	// budgets, closes periods, exports
+	// budgets, closes periods, exports, lists the money-role proposals it
+	// confirms or declines
 	"finance": {"catalog:read", "request:read_all", "charge:read", "statement:read",
 		"dispute:resolve", "adjustment:create", "adjustment:approve", "budget:read",
 		"budget:manage", "period:read", "period:manage", "export:read", "report:read",
-		"audit:read"},
+		"audit:read", "grant_proposal:read"},
 	// reads everything financial and every audit trail; changes nothing
 	"auditor": {"catalog:read", "request:read_all", "charge:read", "statement:read",
 		"budget:read", "period:read", "export:read", "report:read", "audit:read"},
-	// units, users, role grants, settings; NOT finance
+	// units, users, role grants (and the money-role proposals made), settings; NOT finance
 	"admin": {"catalog:read", "request:read_all", "unit:manage", "user:read", "user:manage",
-		"grant:manage", "member:read", "member:manage", "setting:manage"},
+		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage"},
 }
 
 // financeOnly are the money actions admin must never have (segregation of

@@ -164,3 +164,33 @@ func TestOrgGrantRules(t *testing.T) {
 		}
 	})
 }
+
+// TestFinanceDeskListsAnswerAlikeOnBothSurfaces asks the API and the portal
+// the same question for every persona: billing's viewer decides who lists
+// disputes, periods and adjustments, so both give the same status.
+func TestFinanceDeskListsAnswerAlikeOnBothSurfaces(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := webtest.NewFixture(t, d)
+		rows := []struct{ api, page string }{
+			{"/api/v1/disputes", "/finance/disputes"},
+			{"/api/v1/periods", "/finance/periods"},
+			{"/api/v1/adjustments", "/finance/adjustments"},
+		}
+		desk := map[string]bool{"finance": true, "auditor": true}
+		for _, p := range webtest.Personas {
+			client, browser := f.Login(p.Name), f.SignIn(p.Name)
+			for _, r := range rows {
+				want := http.StatusNotFound
+				if desk[p.Name] {
+					want = http.StatusOK
+				}
+				if got := client.Call("GET", r.api, nil).Status; got != want {
+					t.Errorf("%s GET %s = %d, want %d", p.Name, r.api, got, want)
+				}
+				if got := browser.Get(r.page).Status; got != want {
+					t.Errorf("%s GET %s = %d, want %d", p.Name, r.page, got, want)
+				}
+			}
+		}
+	})
+}

@@ -104,6 +104,9 @@ func (s *Handlers) decideAdjustment(c echo.Context) error {
 }
 
 func (s *Handlers) listAdjustments(c echo.Context) error {
+	if err := s.BillingViewer(c).MayListAdjustments(); err != nil {
+		return err
+	}
 	p, err := s.ReadPage(c, "adjustments")
 	if err != nil {
 		return err

@@ -165,6 +165,9 @@ func (s *Handlers) settleDispute(c echo.Context) error {
 }
 
 func (s *Handlers) listDisputes(c echo.Context) error {
+	if err := s.BillingViewer(c).MayListDisputes(); err != nil {
+		return err
+	}
 	p, err := s.ReadPage(c, "disputes")
 	if err != nil {
 		return err
@@ -186,6 +189,9 @@ func toPeriodJSON(p *billing.Period) periodJSON {
 }
 
 func (s *Handlers) listPeriods(c echo.Context) error {
+	if err := s.BillingViewer(c).MayListPeriods(); err != nil {
+		return err
+	}
 	rows, err := billing.ListPeriods(c.Request().Context(), s.DB)
 	if err != nil {
 		return err

@@ -161,9 +161,7 @@ func (s *Handlers) reportQuery(c echo.Context) (reports.Scope, reports.Range, er
 	if !orgWide && len(unitIDs) == 0 {
 		return reports.Scope{}, reports.Range{}, fault.Forbidden("reports are for unit managers, finance and auditors")
 	}
-	q := reports.Query{Month: c.QueryParam("month"), From: c.QueryParam("from"), To: c.QueryParam("to"),
-		ProviderUnitID: c.QueryParam("provider_unit_id"), ConsumerUnitID: c.QueryParam("consumer_unit_id")}
-	return q.Narrow(reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}, s.Org.Location, time.Now())
+	return httpx.ReportQuery(c.QueryParams()).Narrow(reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}, s.Org.Location, time.Now())
 }
 
 // getQualityReport handles GET /reports/quality and /reports/quality.csv.

@@ -187,14 +187,11 @@ func (s *Handlers) listRequests(c echo.Context) error {
 	if err := fault.Text("q", f.Query, 0, 200, false); err != nil {
 		return err
 	}
-	p, cur, err := s.ReadCursorPage(c, "requests:"+f.Sort)
+	p, cur, err := s.ReadCursorPage(c, httpx.RequestKind(f.Sort))
 	if err != nil {
 		return err
 	}
-	f.Limit = p.Limit + 1
-	if cur != nil {
-		f.After = &requests.Cursor{ID: cur.AfterID, UpdatedAt: cur.UpdatedAt}
-	}
+	f.Limit, f.After = p.Limit+1, httpx.RequestsAfter(cur)
 	if raw := c.QueryParam("status"); raw != "" {
 		for _, st := range strings.Split(raw, ",") {
 			status := requests.Status(st)
@@ -247,8 +244,7 @@ func (s *Handlers) listRequests(c echo.Context) error {
 	out := httpx.List[requestJSON]{Items: []requestJSON{}}
 	if len(rows) > p.Limit {
 		rows = rows[:p.Limit]
-		last := requests.CursorAfter(&rows[p.Limit-1], f.Sort)
-		out.NextCursor = s.SealCursor(httpx.Cursor{Kind: "requests:" + f.Sort, AfterID: last.ID, UpdatedAt: last.UpdatedAt})
+		out.NextCursor = s.SealRequestCursor(&rows[p.Limit-1], f.Sort)
 	}
 	now := time.Now()
 	for i := range rows {

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/requests"
 )
 
 const (
@@ -56,15 +57,45 @@ func (k *Kit) ReadCursorPage(c echo.Context, kind string) (Page, *Cursor, error)
 		}
 		p.Limit = n
 	}
-	if raw := c.QueryParam("cursor"); raw != "" {
-		body, ok := k.openCursor(raw)
-		if !ok || body.Kind != kind {
-			return p, nil, fault.Invalid("cursor", "the cursor is not valid for this list; start again without it")
-		}
-		p.AfterID = body.AfterID
-		return p, &body, nil
+	cur, err := k.ReadCursor(c, kind)
+	if cur != nil {
+		p.AfterID = cur.AfterID
 	}
-	return p, nil, nil
+	return p, cur, err
+}
+
+// ReadCursor opens ?cursor= for a list of the given kind, nil without one.
+// It is the one cursor parser of the API and the portal (whose pages keep
+// their own page sizes), so a cursor pages the same list in both rooms.
+func (k *Kit) ReadCursor(c echo.Context, kind string) (*Cursor, error) {
+	raw := c.QueryParam("cursor")
+	if raw == "" {
+		return nil, nil
+	}
+	body, ok := k.openCursor(raw)
+	if !ok || body.Kind != kind {
+		return nil, fault.Invalid("cursor", "the cursor is not valid for this list; start again without it")
+	}
+	return &body, nil
+}
+
+// RequestKind is the cursor kind of a request list in the given sort, so a
+// cursor of one order never pages another.
+func RequestKind(sort string) string { return "requests:" + sort }
+
+// RequestsAfter is where a request list resumes after cur (nil: the start).
+func RequestsAfter(cur *Cursor) *requests.Cursor {
+	if cur == nil {
+		return nil
+	}
+	return &requests.Cursor{ID: cur.AfterID, UpdatedAt: cur.UpdatedAt}
+}
+
+// SealRequestCursor signs the cursor to the page after r, the last request
+// shown of a list in the given sort.
+func (k *Kit) SealRequestCursor(r *requests.Request, sort string) string {
+	last := requests.CursorAfter(r, sort)
+	return k.SealCursor(Cursor{Kind: RequestKind(sort), AfterID: last.ID, UpdatedAt: last.UpdatedAt})
 }
 
 // TrimPage drops the one extra row fetched to detect a next page and

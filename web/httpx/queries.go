@@ -2,9 +2,19 @@ package httpx
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/reports"
 )
+
+// ReportQuery reads a report's months and unit filters from a query string,
+// for the API's reports and the reports page alike; Narrow checks them.
+func ReportQuery(q url.Values) reports.Query {
+	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
+	return reports.Query{Month: get("month"), From: get("from"), To: get("to"),
+		ProviderUnitID: get("provider_unit_id"), ConsumerUnitID: get("consumer_unit_id")}
+}
 
 // ChargeQuery reads a charge filter from a query string, for the API's list
 // and the charges page alike.

@@ -40,8 +40,8 @@ func (s *Pages) adjustmentsPage(c echo.Context) error {
 }
 
 func (s *Pages) showAdjustments(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64) error {
-	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
-		return notFoundPage()
+	if err := s.BillingViewer(c).MayListAdjustments(); err != nil {
+		return err
 	}
 	ctx, uid := c.Request().Context(), httpx.CurrentPrincipal(c).ID()
 	all, err := billing.ListAdjustments(ctx, s.DB, "", 0, 1000)

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +32,7 @@ type adminUsersData struct {
 	CanManage bool
 	Grants    bool
 	Confirm   *units.User // a user whose disabling waits for confirmation
+	Proposals []proposalRow
 }
 
 const adminUsersPageSize = 100
@@ -51,23 +51,27 @@ func (s *Pages) showAdminUsers(c echo.Context, status int, errs map[string]strin
 	if len([]rune(q)) > 200 {
 		q = string([]rune(q)[:200])
 	}
-	f := units.UserFilter{Query: q, Limit: adminUsersPageSize + 1}
-	if after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64); err == nil && after > 0 {
-		f.AfterID = after
+	page := httpx.Page{Limit: adminUsersPageSize}
+	cur, err := s.ReadCursor(c, "users")
+	if err != nil {
+		return err
 	}
-	list, err := units.ListUsers(ctx, s.DB, f)
+	if cur != nil {
+		page.AfterID = cur.AfterID
+	}
+	list, err := units.ListUsers(ctx, s.DB, units.UserFilter{Query: q, AfterID: page.AfterID, Limit: page.Limit + 1})
 	if err != nil {
 		return err
 	}
 	data := adminUsersData{Tabs: a.tabs("/admin/users"), Locales: s.texts.Locales(), CanManage: a.ManageUsers, Grants: a.Grants, Confirm: confirm}
-	if len(list) > adminUsersPageSize {
-		list = list[:adminUsersPageSize]
-		next := url.Values{}
-		if q != "" {
-			next.Set("q", q)
+	list, next := httpx.TrimPage(s.Kit, "users", page, list, func(u *units.User) int64 { return u.ID })
+	if next != "" {
+		data.Next = nextPage(c, "/admin/users", next)
+	}
+	if a.Grants {
+		if data.Proposals, err = s.pendingProposals(c); err != nil {
+			return err
 		}
-		next.Set("after", httpx.FormatID(list[len(list)-1].ID))
-		data.Next = "/admin/users?" + next.Encode()
 	}
 	held, err := s.adminOrgRolesOf(c, list)
 	if err != nil {

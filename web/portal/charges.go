@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -132,20 +131,23 @@ func (s *Pages) showCharges(c echo.Context, status int, errs map[string]string, 
 			v.Errors[field] = v.T.T("money.err.month")
 		}
 	}
-	f.Limit = maxMoneyRows + 1
-	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
-		f.AfterID = after
+	page := httpx.Page{Limit: maxMoneyRows}
+	cur, err := s.ReadCursor(c, "charges")
+	if err != nil {
+		return err
 	}
+	if cur != nil {
+		page.AfterID = cur.AfterID
+	}
+	f.AfterID, f.Limit = page.AfterID, page.Limit+1
 	charges, err := billing.ListCharges(ctx, s.DB, s.BillingViewer(c), f)
 	if err != nil {
 		return err
 	}
 	data := chargesData{Statuses: billing.ChargeStatuses(), Back: c.Request().URL.RequestURI(), FormFor: formFor}
-	if len(charges) > maxMoneyRows {
-		charges = charges[:maxMoneyRows]
-		next := c.QueryParams()
-		next.Set("after", httpx.FormatID(charges[len(charges)-1].ID))
-		data.Next = "/charges?" + next.Encode()
+	charges, next := httpx.TrimPage(s.Kit, "charges", page, charges, func(ch *billing.Charge) int64 { return ch.ID })
+	if next != "" {
+		data.Next = nextPage(c, "/charges", next)
 	}
 	dress := s.newChargeDresser(c)
 	if err := dress.preload(ctx, charges); err != nil {

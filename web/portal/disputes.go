@@ -36,8 +36,8 @@ func (s *Pages) disputesPage(c echo.Context) error {
 }
 
 func (s *Pages) showDisputes(c echo.Context, status int, errs map[string]string, typed url.Values, formFor int64, action string) error {
-	if !s.Allowed(c, httpx.OrgWide, "charge", "read") {
-		return notFoundPage()
+	if err := s.BillingViewer(c).MayListDisputes(); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	open, err := billing.ListDisputes(ctx, s.DB, billing.DisputeOpen, 0, 500)

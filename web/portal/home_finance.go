@@ -4,15 +4,18 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/billing"
+	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
 )
 
 // financeAttention is what waits for finance: open disputes, months in
-// review, adjustments waiting for a second finance user.
+// review, adjustments waiting for a second finance user, money-role
+// proposals waiting for a confirmation.
 type financeAttention struct {
 	OpenDisputes       int // counted up to attentionPage
 	InReview           []string
 	PendingAdjustments int // counted up to attentionPage
+	PendingGrants      int
 }
 
 // attentionPage bounds each count; the page shows "100+" when reached.
@@ -35,7 +38,11 @@ func (s *Pages) financeAttention(c echo.Context) (*financeAttention, error) {
 	if err != nil {
 		return nil, err
 	}
-	fa := &financeAttention{OpenDisputes: len(disputes), PendingAdjustments: len(adjustments)}
+	grants, err := units.PendingGrantProposals(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	fa := &financeAttention{OpenDisputes: len(disputes), PendingAdjustments: len(adjustments), PendingGrants: len(grants)}
 	for _, p := range periods {
 		if p.Status == billing.PeriodReview {
 			fa.InReview = append(fa.InReview, p.Month)

@@ -245,6 +245,15 @@ func (s *Pages) renderErrorPage(c echo.Context, status int, message string) erro
 	return s.render(c, status, "error", v)
 }
 
+// nextPage is the address of the next page of the list at path: the
+// request's filters with the signed cursor of web/httpx, the API's paging
+// scheme. path is the list's own, as forms posted elsewhere show it too.
+func nextPage(c echo.Context, path, cursor string) string {
+	q := c.Request().URL.Query()
+	q.Set("cursor", cursor)
+	return path + "?" + q.Encode()
+}
+
 // safeNext accepts only a local path to return to after signing in.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {

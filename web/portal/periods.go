@@ -28,8 +28,8 @@ func (s *Pages) periodsPage(c echo.Context) error {
 }
 
 func (s *Pages) showPeriods(c echo.Context, status int, problem string, blocked []int64, blockedMonth string) error {
-	if !s.Allowed(c, httpx.OrgWide, "period", "read") {
-		return notFoundPage()
+	if err := s.BillingViewer(c).MayListPeriods(); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	list, err := billing.ListPeriods(ctx, s.DB)

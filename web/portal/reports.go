@@ -87,9 +87,7 @@ func (s *Pages) reportsPage(c echo.Context) error {
 	if form.Get("month") == "" && form.Get("from") == "" && form.Get("to") == "" {
 		form.Set("month", now.In(loc).Format("2006-01"))
 	}
-	month, from, to := form.Get("month"), form.Get("from"), form.Get("to")
-	asked := reports.Query{Month: month, From: from, To: to,
-		ProviderUnitID: form.Get("provider_unit_id"), ConsumerUnitID: form.Get("consumer_unit_id")}
+	asked := httpx.ReportQuery(form)
 	scope, rng, err := asked.Narrow(reports.Scope{OrgWide: orgWide, UnitIDs: unitIDs}, loc, now)
 	filterUnits, ferr := s.reportUnits(c)
 	if ferr != nil {
@@ -129,11 +127,11 @@ func (s *Pages) reportsPage(c echo.Context) error {
 		return err
 	}
 	query := url.Values{}
-	if month != "" {
-		query.Set("month", month)
+	if asked.Month != "" {
+		query.Set("month", asked.Month)
 	} else {
-		query.Set("from", from)
-		query.Set("to", to)
+		query.Set("from", asked.From)
+		query.Set("to", asked.To)
 	}
 	for _, k := range []string{"provider_unit_id", "consumer_unit_id"} {
 		if form.Get(k) != "" {

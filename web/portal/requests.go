@@ -43,9 +43,11 @@ func (s *Pages) listPage(c echo.Context, heading string, f requests.Filter, scop
 		f.Statuses = []requests.Status{requests.Status(raw)}
 	}
 	f.Query = strings.TrimSpace(c.QueryParam("q"))
-	if after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64); err == nil && after > 0 {
-		f.After = &requests.Cursor{ID: after}
+	cur, err := s.ReadCursor(c, httpx.RequestKind(f.Sort))
+	if err != nil {
+		return err
 	}
+	f.After = httpx.RequestsAfter(cur)
 	rows, err := requests.List(c.Request().Context(), s.DB, v, f)
 	if err != nil {
 		return err
@@ -53,9 +55,7 @@ func (s *Pages) listPage(c echo.Context, heading string, f requests.Filter, scop
 	data := requestsPage{Statuses: requests.Statuses, Scope: scope}
 	if len(rows) == f.Limit {
 		rows = rows[:f.Limit-1]
-		q := c.QueryParams()
-		q.Set("after", httpx.FormatID(rows[len(rows)-1].ID))
-		data.Next = c.Request().URL.Path + "?" + q.Encode()
+		data.Next = nextPage(c, c.Request().URL.Path, s.SealRequestCursor(&rows[len(rows)-1], f.Sort))
 	}
 	if data.Rows, err = s.requestRows(c, rows); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/policies"
@@ -42,6 +43,8 @@ func (s *Pages) Routes(e *echo.Echo) {
 	open := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages}}
 	open.GET("/login", s.loginPage)
 	open.POST("/login", s.loginForm)
+	open.GET(auth.ResetPath+":token", s.resetPage)
+	open.POST(auth.ResetPath+":token", s.resetForm)
 
 	r := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages, s.signedIn}}
 	r.POST("/logout", s.logoutForm)
@@ -74,6 +77,8 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.GET("/finance/adjustments", s.adjustmentsPage)
 	r.POST("/finance/adjustments", s.adjustmentForm)
 	r.POST("/finance/adjustments/:id", s.decideAdjustmentForm)
+	r.GET("/finance/grants", s.grantsPage)
+	r.POST("/finance/grants/:id", s.decideGrantForm)
 
 	// Units, users, grants, services, and the reports page.
 	r.GET("/admin/units", s.adminUnitsPage)
