@@ -54,6 +54,10 @@ type requestJSON struct {
 	UpdatedAt      time.Time         `json:"updated_at"`
 	ResolvedAt     *time.Time        `json:"resolved_at"`
 	ClosedAt       *time.Time        `json:"closed_at"`
+	// Overrun is what the fulfilment costs beyond the estimate's tolerance
+	// and whether a manager of the ordering unit approved it (present while
+	// the request is worked and its time or quantity exceeds the estimate).
+	Overrun map[string]any `json:"overrun,omitempty"`
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -78,6 +82,9 @@ func toRequestJSON(v requests.Viewer, r *requests.Request, now time.Time) reques
 		CreatedAt:      r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ResolvedAt: utcPtr(r.ResolvedAt), ClosedAt: utcPtr(r.ClosedAt)}
 	if j.AllowedActions == nil {
 		j.AllowedActions = []string{}
+	}
+	if r.Overrun != nil && r.Overrun.Status() != "" {
+		j.Overrun = r.Overrun.Details()
 	}
 	if r.AssigneeID != nil {
 		a := httpx.FormatID(*r.AssigneeID)
