@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/auth"
+	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/demo"
 	"github.com/tiski/tiski/units"
 )
@@ -118,15 +119,11 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		fs.Usage()
 		return errors.New("--email is required")
 	}
-	d, _, err := openDatabase(ctx, *dbURL, quietLog(stderr))
+	d, u, err := openForUser(ctx, *dbURL, *email, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	u, err := units.GetUserByEmail(ctx, d, *email)
-	if err != nil {
-		return fmt.Errorf("user %s: %w", *email, err)
-	}
 	var secret string
 	err = d.InTx(ctx, func(tx bun.Tx) (err error) {
 		secret, _, err = auth.CreateToken(ctx, tx, u.ID, *label)
@@ -137,4 +134,18 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "API token for %s (shown once; store it now):\n%s\n", u.Email, secret)
 	return nil
+}
+
+// openForUser opens the database and finds the user a command acts for.
+func openForUser(ctx context.Context, dbURL, email string, stderr io.Writer) (*db.DB, *units.User, error) {
+	d, _, err := openDatabase(ctx, dbURL, quietLog(stderr))
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := units.GetUserByEmail(ctx, d, email)
+	if err != nil {
+		d.Close()
+		return nil, nil, fmt.Errorf("user %s: %w", email, err)
+	}
+	return d, u, nil
 }

@@ -31,15 +31,11 @@ func cmdGrant(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errors.New("--email and --role are required")
 	}
-	d, _, err := openDatabase(ctx, *dbURL, quietLog(stderr))
+	d, u, err := openForUser(ctx, *dbURL, *email, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	u, err := units.GetUserByEmail(ctx, d, *email)
-	if err != nil {
-		return fmt.Errorf("user %s: %w", *email, err)
-	}
 	err = audit.InTx(ctx, d, func(tx bun.Tx) error {
 		_, err := units.GrantOrgRole(ctx, tx, 0, u.ID, *role)
 		return err
@@ -64,15 +60,11 @@ func cmdUserResetPassword(ctx context.Context, args []string, stdout, stderr io.
 		fs.Usage()
 		return errors.New("--email is required")
 	}
-	d, _, err := openDatabase(ctx, *dbURL, quietLog(stderr))
+	d, u, err := openForUser(ctx, *dbURL, *email, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	u, err := units.GetUserByEmail(ctx, d, *email)
-	if err != nil {
-		return fmt.Errorf("user %s: %w", *email, err)
-	}
 	var token string
 	err = d.InTx(ctx, func(tx bun.Tx) (err error) {
 		token, _, err = auth.CreatePasswordReset(ctx, tx, 0, u.ID)
