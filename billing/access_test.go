@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
@@ -252,5 +254,41 @@ func TestFinanceManagerCannotSettleOwnUnitsDispute(t *testing.T) {
 			t.Fatalf("another finance user may settle it: %v", err)
 		}
 		k.assertClean(t)
+	})
+}
+
+// TestRefusedMoneyMovesAreAudited: a refused settlement or period move rolls
+// back, but the attempt stays in the audit trail with who tried and why.
+func TestRefusedMoneyMovesAreAudited(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newMoneyDesk(t, d)
+		ctx, at := context.Background(), time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
+		settle := billing.Settlement{DisputeID: k.dispute.ID, Action: "accept", CreditMinor: 1, Note: "mine"}
+		err := audit.InTx(ctx, d, func(tx bun.Tx) error {
+			_, err := billing.SettleDispute(ctx, tx, k.viewer("mktmgr"), settle, helsinki, at)
+			return err
+		})
+		if !fault.Is(err, fault.KindForbidden) {
+			t.Fatalf("the consumer's manager settled a dispute: %v", err)
+		}
+		err = audit.InTx(ctx, d, func(tx bun.Tx) error {
+			_, err := billing.MovePeriod(ctx, tx, k.viewer("auditor"), "2026-04", "close", at)
+			return err
+		})
+		if !fault.Is(err, fault.KindForbidden) {
+			t.Fatalf("the auditor closed a period: %v", err)
+		}
+		for _, want := range []struct {
+			object, id, who string
+		}{{"dispute", strconv.FormatInt(k.dispute.ID, 10), "mktmgr"}, {"period", "2026-04", "auditor"}} {
+			n, err := d.NewSelect().Table("audit_events").
+				Where("object_type = ? AND object_id = ? AND action = 'refuse' AND actor_id = ?", want.object, want.id, k.people[want.who]).Count(ctx)
+			if err != nil || n != 1 {
+				t.Errorf("refusal of %s %s by %s recorded %d times, %v; want once", want.object, want.id, want.who, n, err)
+			}
+		}
+		if got, err := billing.GetDispute(ctx, d, k.dispute.ID); err != nil || got.Status != billing.DisputeOpen {
+			t.Fatalf("after the refusal the dispute is %+v, %v", got, err)
+		}
 	})
 }

@@ -82,7 +82,7 @@ func ListAdjustments(ctx context.Context, idb bun.IDB, status string, afterID in
 // (maker-checker). Only finance records one (Viewer.MayCreateAdjustment).
 func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, approvalLimitMinor int64, now time.Time) (*Adjustment, error) {
 	if err := v.MayCreateAdjustment(); err != nil {
-		return nil, err
+		return nil, audit.Refuse(v.UserID, "adjustment", "", "create", a, err)
 	}
 	actorID := v.UserID
 	a.Reason = strings.TrimSpace(a.Reason)
@@ -117,7 +117,7 @@ func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, ap
 // decides (Viewer.MayDecideAdjustment).
 func DecideAdjustment(ctx context.Context, tx bun.Tx, v Viewer, id int64, action, note string, now time.Time) (*Adjustment, error) {
 	if err := v.MayDecideAdjustment(); err != nil {
-		return nil, err
+		return nil, audit.Refuse(v.UserID, "adjustment", strconv.FormatInt(id, 10), action, nil, err)
 	}
 	actorID := v.UserID
 	note = strings.TrimSpace(note)

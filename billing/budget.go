@@ -88,7 +88,7 @@ func GetBudget(ctx context.Context, idb bun.IDB, unitID int64, month string) (*B
 // (Viewer.MaySetBudget).
 func SetBudget(ctx context.Context, tx bun.Tx, v Viewer, set Budget, now time.Time) (*Budget, error) {
 	if err := v.MaySetBudget(set.UnitID); err != nil {
-		return nil, err
+		return nil, audit.Refuse(v.UserID, "budget", set.ObjectID(), "set", set, err)
 	}
 	actorID, unitID, month, amountMinor, currency, warnPct, hard := v.UserID, set.UnitID, set.Month, set.AmountMinor, set.Currency, set.WarnPct, set.Hard
 	months, err := LoadMonths(ctx, tx, now)

@@ -72,7 +72,7 @@ func RaiseDispute(ctx context.Context, tx bun.Tx, v Viewer, chargeID int64, reas
 		return nil, err
 	}
 	if err := v.MayDispute(c); err != nil {
-		return nil, err
+		return nil, audit.Refuse(v.UserID, "charge", strconv.FormatInt(c.ID, 10), "dispute", c, err)
 	}
 	reason = strings.TrimSpace(reason)
 	if err := fault.Text("reason", reason, 1, 2000, true); err != nil {
@@ -129,7 +129,7 @@ func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *
 		return nil, err
 	}
 	if err := v.MaySettle(before, c); err != nil {
-		return nil, err
+		return nil, audit.Refuse(v.UserID, "dispute", strconv.FormatInt(before.ID, 10), s.Action, before, err)
 	}
 	actorID, action, creditMinor, note := v.UserID, s.Action, s.CreditMinor, s.Note
 	if err := fault.Text("note", note, 0, 2000, true); err != nil {

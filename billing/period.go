@@ -279,7 +279,7 @@ func earliestOpen(ctx context.Context, idb bun.IDB, from string) (string, error)
 // moves periods (Viewer.MayMovePeriod).
 func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, now time.Time) (*Period, error) {
 	if err := v.MayMovePeriod(); err != nil {
-		return nil, err
+		return nil, audit.Refuse(v.UserID, "period", month, action, nil, err)
 	}
 	actorID := v.UserID
 	months, err := LoadMonths(ctx, tx, now)

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
@@ -65,7 +66,7 @@ func (s *Handlers) createAdjustment(c echo.Context) error {
 	a.AmountMinor, a.Currency = b.Amount.Minor, b.Amount.Currency
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
@@ -93,7 +94,7 @@ func (s *Handlers) decideAdjustment(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var a *billing.Adjustment
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		a, err = billing.DecideAdjustment(ctx, tx, s.BillingViewer(c), id, b.Action, b.Note, time.Now().UTC())
 		return err
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
@@ -125,7 +126,7 @@ func (s *Handlers) raiseDispute(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var d *billing.Dispute
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		d, err = billing.RaiseDispute(ctx, tx, s.BillingViewer(c), ch.ID, b.Reason, time.Now().UTC())
 		return err
 	})
@@ -153,7 +154,7 @@ func (s *Handlers) settleDispute(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var d *billing.Dispute
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		d, err = billing.SettleDispute(ctx, tx, s.BillingViewer(c),
 			billing.Settlement{DisputeID: id, Action: b.Action, CreditMinor: b.CreditMinor, Note: b.Note}, s.Org.Location, time.Now().UTC())
 		return err
@@ -210,7 +211,7 @@ func (s *Handlers) actOnPeriod(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var p *billing.Period
-	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err := audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		p, err = billing.MovePeriod(ctx, tx, s.BillingViewer(c), c.Param("month"), b.Action, time.Now().UTC())
 		return err
 	})

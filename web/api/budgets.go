@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
@@ -99,7 +100,7 @@ func (s *Handlers) putBudget(c echo.Context) error {
 	ctx, month := c.Request().Context(), c.Param("month")
 	var budget *billing.Budget
 	var use billing.Use
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		budget, err = billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: u.ID, Month: month,
 			AmountMinor: b.Amount.Minor, Currency: b.Amount.Currency, WarnPct: warnPct, Hard: hard}, time.Now().UTC())
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
@@ -127,7 +128,7 @@ func (s *Pages) adjustmentForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
 		return err
 	})
@@ -169,7 +170,7 @@ func (s *Pages) decideAdjustmentForm(c echo.Context) error {
 	if asked, err := s.needConfirm(c, form, "adjustments."+action+".confirm", "/finance/adjustments"); asked || err != nil {
 		return err
 	}
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := billing.DecideAdjustment(ctx, tx, s.BillingViewer(c), id, action, form.Get("note"), time.Now().UTC())
 		return err
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
@@ -189,7 +190,7 @@ func (s *Pages) budgetForm(c echo.Context) error {
 		return s.showBudgets(c, http.StatusUnprocessableEntity, errs, form, id)
 	}
 	ctx := c.Request().Context()
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: id, Month: month, AmountMinor: amount.Minor,
 			Currency: amount.Currency, WarnPct: warn, Hard: form.Get("hard") == "on"}, time.Now().UTC())
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/money"
@@ -248,7 +249,7 @@ func (s *Pages) disputeForm(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := billing.RaiseDispute(ctx, tx, s.BillingViewer(c), ch.ID, form.Get("reason"), time.Now().UTC())
 		return err
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/units"
@@ -148,7 +149,7 @@ func (s *Pages) settleForm(c echo.Context) error {
 		return err
 	}
 	var d *billing.Dispute
-	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		d, err = billing.SettleDispute(ctx, tx, s.BillingViewer(c),
 			billing.Settlement{DisputeID: id, Action: action, CreditMinor: credit, Note: form.Get("note")}, s.Org.Location, time.Now().UTC())
 		return err

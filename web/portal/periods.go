@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/web/httpx"
@@ -95,7 +96,7 @@ func (s *Pages) periodForm(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	err = s.DB.InTx(ctx, func(tx bun.Tx) error {
+	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := billing.MovePeriod(ctx, tx, s.BillingViewer(c), month, action, time.Now().UTC())
 		return err
 	})
