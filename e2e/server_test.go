@@ -15,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 // password is every journey user's password.
@@ -206,4 +209,17 @@ func (s *server) setUpOrganisation() org {
 			"options": []string{`13"`, `15"`}}}}, http.StatusCreated)
 	o.laptopID = svc["id"].(string)
 	return o
+}
+
+// closeOnceEnded closes month as finance does once it has ended, on the
+// server's own database: the server runs on the wall clock, in which the
+// journey's month has not ended yet.
+func (s *server) closeOnceEnded(month string) {
+	s.t.Helper()
+	d, err := db.Open(context.Background(), s.db)
+	if err != nil {
+		s.t.Fatalf("open the server's database: %v", err)
+	}
+	defer d.Close()
+	webtest.CloseOnceEnded(s.t, d, month)
 }

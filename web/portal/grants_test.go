@@ -90,7 +90,7 @@ func TestPortalResetLinkSetsThePasswordOnce(t *testing.T) {
 			t.Fatalf("two different passwords = %d", p.Status)
 		}
 		if p := b.Post(path, url.Values{"password": {"short"}, "password_again": {"short"}}); p.Status != http.StatusUnprocessableEntity ||
-			!strings.Contains(p.Body, "Salasanan pituuden on oltava") {
+			!strings.Contains(p.Body, "Salasanassa on oltava vähintään 10 merkkiä.") {
 			t.Fatalf("a short password = %d", p.Status)
 		}
 		p := b.Post(path, url.Values{"password": {fresh}, "password_again": {fresh}})
