@@ -210,6 +210,11 @@ func newWorld(t *testing.T, d *db.DB, rng *rand.Rand) *world {
 		w.fanOdds = 10
 	}
 	err = d.InTx(w.ctx, func(tx bun.Tx) error {
+		// The organisation's zone is the world's: billing reads it to tell
+		// when a month has ended.
+		if _, err := units.EnsureOrganisation(w.ctx, tx, "EUR", tz); err != nil {
+			return err
+		}
 		for i, code := range []string{"IT", "FAC", "LEGAL", "MKT", "HR", "OPS"} {
 			u, err := units.CreateUnit(w.ctx, tx, 0, units.Unit{Code: code, Name: code})
 			if err != nil {
