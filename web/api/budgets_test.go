@@ -76,9 +76,16 @@ func TestBudgetsWhoMaySeeAndSet(t *testing.T) {
 		if res.Status != http.StatusOK || res.JSON["hard"] != true {
 			t.Fatalf("defaults on a hard unit: %d %s", res.Status, res.Body)
 		}
-		events, err := d.NewSelect().Table("audit_events").Where("object_type = 'budget' AND object_id = ?", webtest.ID(k.Units["MKT"])+"/2026-11").Count(context.Background())
+		budget := webtest.ID(k.Units["MKT"]) + "/2026-11"
+		events, err := d.NewSelect().Table("audit_events").Where("object_type = 'budget' AND object_id = ? AND action <> 'refuse'", budget).Count(context.Background())
 		if err != nil || events != 3 {
 			t.Fatalf("budget audit events = %d, %v", events, err)
+		}
+		// The writes refused above (the auditor, the managers) are
+		// kept as refusals.
+		refused, err := d.NewSelect().Table("audit_events").Where("object_type = 'budget' AND object_id = ? AND action = 'refuse'", budget).Count(context.Background())
+		if err != nil || refused == 0 {
+			t.Fatalf("refused budget writes recorded = %d, %v", refused, err)
 		}
 	})
 }
