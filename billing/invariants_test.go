@@ -25,8 +25,10 @@ import (
 )
 
 // TestLedgerInvariantsUnderRandomOperations applies a seeded random mix of
-// charges, retries, subscriptions, billing runs, disputes, settlements and
-// period moves, some of them concurrently, and after every step checks the
+// charges, retries, subscriptions, billing runs, disputes, settlements,
+// adjustments (with their four-eyes approval) and period moves, some of
+// them concurrently (two closes of one month among them), and after every
+// step checks the
 // books two ways: billing.Verify, and a shadow ledger the test keeps by
 // itself (balances per unit, charges per source, what each closed month
 // held when it closed). TISKI_SEED replays a run; TISKI_INVARIANT_STEPS
@@ -63,7 +65,7 @@ func TestLedgerInvariantsUnderRandomOperations(t *testing.T) {
 				t.Logf("failed in episode %d at step %d; replay with TISKI_SEED=%d", w.episode, w.step, seed)
 			}
 		}()
-		var stats [4]int
+		var stats [5]int
 		fresh := freshLedgers(t, d)
 		for done := 0; done < steps && !t.Failed(); done += episodeSteps {
 			w = newWorld(t, fresh(), rng)
@@ -73,9 +75,10 @@ func TestLedgerInvariantsUnderRandomOperations(t *testing.T) {
 			stats[1] += len(w.subs)
 			stats[2] += len(w.closed)
 			stats[3] += w.countWhere("charges", "late_from IS NOT NULL")
+			stats[4] += w.adjusted
 		}
-		t.Logf("%s: %d steps in episodes of %d: %d charges, %d subscriptions, %d closed months, %d late charges",
-			d.Engine, steps, episodeSteps, stats[0], stats[1], stats[2], stats[3])
+		t.Logf("%s: %d steps in episodes of %d: %d charges, %d subscriptions, %d closed months, %d late charges, %d adjustments posted",
+			d.Engine, steps, episodeSteps, stats[0], stats[1], stats[2], stats[3], stats[4])
 	})
 }
 
@@ -127,6 +130,9 @@ func (w *world) run(steps int) {
 		{12, "settle", w.settle},
 		{8, "period", w.movePeriod},
 		{4, "billing run", w.billingRun},
+		{6, "adjustment", w.adjust},
+		{4, "decide adjustment", w.decideAdjustment},
+		{3, "concurrent close", w.closeTogether},
 	}
 	total := 0
 	for _, op := range ops {
@@ -159,6 +165,12 @@ type worldSubscription struct {
 	start                         string
 }
 
+// worldAdjustment is a pending adjustment as the shadow knows it.
+type worldAdjustment struct {
+	id, maker, debit, credit, amount int64
+	month                            string
+}
+
 type chargedRequest struct {
 	f       billing.Fulfilment
 	charges int
@@ -177,6 +189,7 @@ type world struct {
 	step     int
 	op       string
 	actor    int64
+	checker  int64 // the second finance user, who approves the actor's adjustments
 	units    []int64
 	services []worldService
 
@@ -187,6 +200,8 @@ type world struct {
 	subCharges    map[string]int64 // source key → amount
 	closed        map[string]bool
 	closedEntries map[string]int // month → its entries when it closed
+	adjusted      int            // adjustments posted
+	pending       []worldAdjustment
 
 	// What check has read of the database so far.
 	seenPosting, seenCharge, postingTotal int64
@@ -249,8 +264,16 @@ func newWorld(t *testing.T, d *db.DB, rng *rand.Rand) *world {
 			}
 		}
 		u, err := units.CreateUser(w.ctx, tx, 0, units.User{Email: "fin@example.org", Name: "Fin"})
+		if err != nil {
+			return err
+		}
 		w.actor = u.ID
-		return err
+		c, err := units.CreateUser(w.ctx, tx, 0, units.User{Email: "checker@example.org", Name: "Checker"})
+		if err != nil {
+			return err
+		}
+		w.checker = c.ID
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -708,6 +731,173 @@ func (w *world) movePeriod() {
 	}
 }
 
+// adjust has one of the two finance users move money between two units for
+// a month from the first to the current one, sometimes one outside (refused
+// on the month), sometimes above the approval limit (it waits as pending,
+// nothing posted). One posted at once adds exactly one entry, in its month
+// or, when that is closed, the earliest open one after it.
+func (w *world) adjust() {
+	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	first, _ := time.Parse("2006-01", months.First)
+	now, _ := time.Parse("2006-01", months.Now)
+	span := (now.Year()-first.Year())*12 + int(now.Month()-first.Month()) + 1
+	month := first.AddDate(0, w.rng.IntN(span), 0).Format("2006-01")
+	outside := w.rng.IntN(10) == 0
+	if outside {
+		month = []string{billing.NextMonth(months.Now), first.AddDate(0, -1, 0).Format("2006-01")}[w.rng.IntN(2)]
+	}
+	maker := []int64{w.actor, w.checker}[w.rng.IntN(2)]
+	debit := w.units[w.rng.IntN(len(w.units))]
+	credit := w.consumerFor(debit)
+	amount := 1 + w.rng.Int64N(2*adjustmentLimit)
+	entries := w.count("journal_entries")
+	var a *billing.Adjustment
+	err = w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
+		a, err = billing.CreateAdjustment(w.ctx, tx, billing.Operator(maker), billing.Adjustment{DebitUnitID: debit, CreditUnitID: credit,
+			AmountMinor: amount, Currency: "EUR", Month: month, Reason: "random recharge"}, adjustmentLimit, w.clock)
+		return err
+	})
+	added := w.count("journal_entries") - entries
+	if outside {
+		if fe, _ := fault.As(err); fe == nil || fe.Details["field"] != "month" {
+			w.failf("adjustment for %s (months %s to %s): %v", month, months.First, months.Now, err)
+		}
+		if added != 0 {
+			w.failf("a refused adjustment wrote %d entries", added)
+		}
+		return
+	}
+	if err != nil {
+		w.failf("adjustment of %d for %s: %v", amount, month, err)
+		return
+	}
+	if amount > adjustmentLimit {
+		if a.Status != billing.AdjustmentPending || added != 0 {
+			w.failf("adjustment %d of %d above the limit is %s with %d entries", a.ID, amount, a.Status, added)
+		}
+		w.pending = append(w.pending, worldAdjustment{id: a.ID, maker: maker, debit: debit, credit: credit, amount: amount, month: month})
+		return
+	}
+	w.posted(a, worldAdjustment{debit: debit, credit: credit, amount: amount, month: month}, added)
+}
+
+// decideAdjustment decides a pending adjustment: its maker's approval is
+// refused (four eyes) and changes nothing; the other finance user's posts
+// it; a rejection by either posts nothing and ends it.
+func (w *world) decideAdjustment() {
+	if len(w.pending) == 0 {
+		return
+	}
+	i := w.rng.IntN(len(w.pending))
+	p := w.pending[i]
+	other := w.actor
+	if p.maker == w.actor {
+		other = w.checker
+	}
+	decider, action, note := other, "approve", ""
+	switch w.rng.IntN(4) {
+	case 0:
+		decider = p.maker
+	case 1:
+		decider, action, note = []int64{p.maker, other}[w.rng.IntN(2)], "reject", "not agreed"
+	}
+	entries := w.count("journal_entries")
+	var a *billing.Adjustment
+	err := w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
+		a, err = billing.DecideAdjustment(w.ctx, tx, billing.Operator(decider), p.id, action, note, w.clock)
+		return err
+	})
+	added := w.count("journal_entries") - entries
+	switch {
+	case action == "approve" && decider == p.maker:
+		if fe, _ := fault.As(err); fe == nil || fe.Code != "self_approval" || added != 0 {
+			w.failf("the maker approved adjustment %d: %v, %d entries", p.id, err, added)
+		}
+		return
+	case err != nil:
+		w.failf("%s adjustment %d: %v", action, p.id, err)
+		return
+	case action == "reject":
+		if a.Status != billing.AdjustmentRejected || added != 0 {
+			w.failf("rejected adjustment %d is %s with %d entries", p.id, a.Status, added)
+		}
+	default:
+		w.posted(a, p, added)
+	}
+	w.pending = slices.Delete(w.pending, i, i+1)
+}
+
+// posted books an adjustment that should have posted just now, adding
+// added entries: exactly one, into the month the shadow expects.
+func (w *world) posted(a *billing.Adjustment, want worldAdjustment, added int) {
+	if a.Status != billing.AdjustmentPosted || a.EntryID == nil || added != 1 {
+		w.failf("adjustment %d of %d is %s with %d entries", a.ID, want.amount, a.Status, added)
+		return
+	}
+	var period string
+	if err := w.d.NewSelect().Table("journal_entries").Column("period").Where("id = ?", *a.EntryID).Scan(w.ctx, &period); err != nil {
+		w.t.Fatal(err)
+	}
+	if wantPeriod := w.postingPeriod(want.month); period != wantPeriod {
+		w.failf("adjustment %d for %s posted in %s, want %s", a.ID, want.month, period, wantPeriod)
+	}
+	w.balances[want.debit] += want.amount
+	w.balances[want.credit] -= want.amount
+	w.adjusted++
+}
+
+// closeTogether closes the earliest ended month not closed from two
+// transactions at once: exactly one wins and the other finds it closed
+// (on SQLite the single writer orders them), or, while the month has open
+// disputes, both are refused.
+func (w *world) closeTogether() {
+	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	month := months.First
+	if last := w.lastClosed(); last != "" && billing.NextMonth(last) > month {
+		month = billing.NextMonth(last)
+	}
+	if month >= w.month() {
+		return // no ended month is open
+	}
+	open := w.countWhere("disputes", "status = 'open' AND charge_id IN (SELECT id FROM charges WHERE period = ?)", month)
+	_, errs := together(2, func() (*billing.Period, error) {
+		var p *billing.Period
+		err := w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
+			p, err = billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, "close", w.clock)
+			return err
+		})
+		return p, err
+	})
+	wins := 0
+	for _, err := range errs {
+		fe, _ := fault.As(err)
+		switch {
+		case err == nil:
+			wins++
+		case open > 0 && fe != nil && fe.Code == "open_disputes", open == 0 && fe != nil && fe.Code == "invalid_transition":
+		default:
+			w.failf("close %s (%d open disputes) twice at once: %v", month, open, err)
+		}
+	}
+	want := 1
+	if open > 0 {
+		want = 0
+	}
+	if wins != want {
+		w.failf("%d of two closes of %s (%d open disputes) succeeded", wins, month, open)
+	}
+	if wins > 0 {
+		w.closed[month] = true
+		w.closedEntries[month] = w.countWhere("journal_entries", "period = ?", month)
+	}
+}
+
 // lastClosed is the latest month the shadow closed, "" before any.
 func (w *world) lastClosed() string {
 	last := ""
@@ -778,6 +968,9 @@ func (w *world) check() {
 	}
 	if len(w.sources) != w.charges {
 		w.failf("%d charges, want %d", len(w.sources), w.charges)
+	}
+	if n := w.countWhere("journal_entries", "kind = 'adjustment'"); n != w.adjusted {
+		w.failf("%d adjustment entries, want %d", n, w.adjusted)
 	}
 	if len(w.closedEntries) > 0 {
 		months := make([]string, 0, len(w.closedEntries))
