@@ -161,15 +161,17 @@ func (k *ChargeDesk) Balance(unit string) int64 {
 	return sum
 }
 
-// ChargeLocation is ChargeZone as a location.
-func ChargeLocation(t *testing.T) *time.Location {
-	t.Helper()
+// helsinki is the fixture organisations' zone, resolved once for the kit.
+var helsinki = func() *time.Location {
 	loc, err := time.LoadLocation(ChargeZone)
 	if err != nil {
-		t.Fatal(err)
+		panic(err) // the zone database ships with Go's time/tzdata or the system
 	}
 	return loc
-}
+}()
+
+// ChargeLocation is ChargeZone as a location.
+func ChargeLocation(t *testing.T) *time.Location { return helsinki }
 
 // CloseOnceEnded closes month as finance would once it has ended: the
 // server runs on the wall clock, in which the month of a test's charges has

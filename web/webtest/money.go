@@ -30,10 +30,7 @@ func (f *Fixture) UnitBalance(unit string) int64 {
 // the month an order placed now is weighed against.
 func BudgetMonth(t *testing.T) string {
 	t.Helper()
-	loc, err := time.LoadLocation("Europe/Helsinki")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := helsinki
 	return billing.MonthOf(time.Now(), loc)
 }
 
@@ -56,7 +53,7 @@ func (f *Fixture) BudgetWarnings(unitID int64, month string) int {
 // ReportRange spans the month before to the month after today, so a request
 // resolved now is inside it even across a month boundary.
 func ReportRange() string {
-	loc, _ := time.LoadLocation("Europe/Helsinki")
+	loc := helsinki
 	now := time.Now().In(loc)
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
 	return "from=" + first.AddDate(0, -1, 0).Format("2006-01") + "&to=" + first.AddDate(0, 1, 0).Format("2006-01")

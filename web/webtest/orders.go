@@ -207,9 +207,6 @@ func ServiceBody(k *OrderDesk, code, model string, edit func(map[string]any)) ma
 // TodayPlus is the organisation's calendar date (the fixture's
 // Europe/Helsinki) days from today.
 func TodayPlus(days int) string {
-	loc, err := time.LoadLocation("Europe/Helsinki")
-	if err != nil {
-		panic(err)
-	}
+	loc := helsinki
 	return time.Now().In(loc).AddDate(0, 0, days).Format(catalog.DateLayout)
 }
