@@ -16,6 +16,7 @@ import (
 
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/units"
 )
 
 // Period statuses.
@@ -79,7 +80,7 @@ type Months struct {
 
 // LoadMonths reads the calendar at now.
 func LoadMonths(ctx context.Context, idb bun.IDB, now time.Time) (Months, error) {
-	loc, err := organisationZone(ctx, idb)
+	loc, err := units.OrganisationZone(ctx, idb)
 	if err != nil {
 		return Months{}, err
 	}
@@ -151,23 +152,6 @@ func (m Months) check(field, month, min, max string) error {
 func addMonths(month string, n int) string {
 	t, _ := time.Parse("2006-01", month)
 	return t.AddDate(0, n, 0).Format("2006-01")
-}
-
-// organisationZone is the organisation's time zone setting, UTC where
-// none is stored.
-func organisationZone(ctx context.Context, idb bun.IDB) (*time.Location, error) {
-	var zone []string
-	if err := idb.NewSelect().Table("settings").Column("value").Where("key = 'time_zone'").Scan(ctx, &zone); err != nil {
-		return nil, fmt.Errorf("time zone: %w", err)
-	}
-	if len(zone) == 0 {
-		return time.UTC, nil
-	}
-	loc, err := time.LoadLocation(zone[0])
-	if err != nil {
-		return nil, fmt.Errorf("settings: time zone %q: %w", zone[0], err)
-	}
-	return loc, nil
 }
 
 // firstMonth is the organisation's first month: the earliest of the month

@@ -32,8 +32,8 @@ func EnsureOrganisation(ctx context.Context, tx bun.Tx, currency, timeZone strin
 	if !currencyCode.MatchString(currency) {
 		return nil, fmt.Errorf("currency %q: want an ISO 4217 code such as EUR", currency)
 	}
-	if _, err := time.LoadLocation(timeZone); err != nil {
-		return nil, fmt.Errorf("time zone %q: %w", timeZone, err)
+	if _, err := zone(timeZone); err != nil {
+		return nil, err
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -75,10 +75,33 @@ func LoadOrganisation(ctx context.Context, idb bun.IDB) (*Organisation, error) {
 	if org.Currency == "" || org.TimeZone == "" || len(org.CursorSecret) == 0 {
 		return nil, fmt.Errorf("settings are incomplete; run tiski migrate or tiski serve once")
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := zone(org.TimeZone)
 	if err != nil {
-		return nil, fmt.Errorf("settings: time zone %q: %w", org.TimeZone, err)
+		return nil, fmt.Errorf("settings: %w", err)
 	}
 	org.Location = loc
 	return org, nil
+}
+
+// OrganisationZone is the organisation's stored time zone, UTC while none
+// is stored (books a test builds without an organisation).
+func OrganisationZone(ctx context.Context, idb bun.IDB) (*time.Location, error) {
+	var stored []string
+	if err := idb.NewSelect().Table("settings").Column("value").Where("key = 'time_zone'").Scan(ctx, &stored); err != nil {
+		return nil, fmt.Errorf("time zone: %w", err)
+	}
+	if len(stored) == 0 {
+		return time.UTC, nil
+	}
+	return zone(stored[0])
+}
+
+// zone resolves a time zone name; the one place the organisation's zone is
+// parsed.
+func zone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", name, err)
+	}
+	return loc, nil
 }
