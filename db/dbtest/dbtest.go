@@ -105,10 +105,14 @@ func randomHex(n int) string {
 
 // Tamper runs statements the way someone with the database owner's rights
 // could behind Tiski's back, past the triggers and foreign keys that guard
-// the books (PostgreSQL: in replica mode no trigger fires; SQLite: every
-// trigger is dropped and created again in the same transaction, with foreign
-// keys off), so that a test can show `tiski verify` names what the guards
-// would have refused.
+// the books, so that a test can show `tiski verify` names what the guards
+// would have refused. Only an owner's rights are assumed, never a
+// superuser's: on PostgreSQL the guard triggers are disabled and the foreign
+// keys dropped inside the transaction, then enabled and added back (NOT
+// VALID, so the rows the tampering orphaned stay); on SQLite every trigger is
+// dropped and created again in the same transaction, with foreign keys off.
+// Nobody else ever sees the books unguarded: the whole change is one
+// transaction.
 func Tamper(t testing.TB, d *db.DB, statements ...string) {
 	t.Helper()
 	ctx := context.Background()
@@ -124,30 +128,15 @@ func Tamper(t testing.TB, d *db.DB, statements ...string) {
 		defer conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
 	}
 	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var triggers []struct {
-			Name string `bun:"name"`
-			SQL  string `bun:"sql"`
-		}
-		if d.Engine == db.Postgres {
-			if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
-				return err
-			}
-		} else if err := tx.NewRaw("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").Scan(ctx, &triggers); err != nil {
+		unguard, reguard, err := guardStatements(ctx, tx, d.Engine)
+		if err != nil {
 			return err
 		}
-		for _, trg := range triggers {
-			if _, err := tx.ExecContext(ctx, "DROP TRIGGER "+trg.Name); err != nil {
-				return err
-			}
-		}
-		for _, stmt := range statements {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%s: %w", stmt, err)
-			}
-		}
-		for _, trg := range triggers {
-			if _, err := tx.ExecContext(ctx, trg.SQL); err != nil {
-				return err
+		for _, batch := range [][]string{unguard, statements, reguard} {
+			for _, stmt := range batch {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%s: %w", stmt, err)
+				}
 			}
 		}
 		return nil
@@ -155,4 +144,48 @@ func Tamper(t testing.TB, d *db.DB, statements ...string) {
 	if err != nil {
 		t.Fatalf("tamper: %v", err)
 	}
+}
+
+// guardStatements returns what takes the guards away and what puts them back.
+func guardStatements(ctx context.Context, tx bun.Tx, engine db.Engine) (unguard, reguard []string, err error) {
+	if engine == db.SQLite {
+		var triggers []struct {
+			Name string `bun:"name"`
+			SQL  string `bun:"sql"`
+		}
+		if err := tx.NewRaw("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").Scan(ctx, &triggers); err != nil {
+			return nil, nil, err
+		}
+		for _, trg := range triggers {
+			unguard = append(unguard, "DROP TRIGGER "+trg.Name)
+			reguard = append(reguard, trg.SQL)
+		}
+		return unguard, reguard, nil
+	}
+	var tables []string
+	if err := tx.NewRaw(`SELECT DISTINCT quote_ident(c.relname) FROM pg_trigger g
+		JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE NOT g.tgisinternal AND n.nspname = current_schema() ORDER BY 1`).Scan(ctx, &tables); err != nil {
+		return nil, nil, err
+	}
+	for _, table := range tables {
+		unguard = append(unguard, "ALTER TABLE "+table+" DISABLE TRIGGER USER")
+		reguard = append(reguard, "ALTER TABLE "+table+" ENABLE TRIGGER USER")
+	}
+	var keys []struct {
+		Table string `bun:"tbl"`
+		Name  string `bun:"name"`
+		Def   string `bun:"def"`
+	}
+	if err := tx.NewRaw(`SELECT quote_ident(c.relname) AS tbl, quote_ident(k.conname) AS name,
+		pg_get_constraintdef(k.oid) AS def FROM pg_constraint k
+		JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE k.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2`).Scan(ctx, &keys); err != nil {
+		return nil, nil, err
+	}
+	for _, k := range keys {
+		unguard = append(unguard, "ALTER TABLE "+k.Table+" DROP CONSTRAINT "+k.Name)
+		reguard = append(reguard, "ALTER TABLE "+k.Table+" ADD CONSTRAINT "+k.Name+" "+k.Def+" NOT VALID")
+	}
+	return unguard, reguard, nil
 }
