@@ -124,7 +124,12 @@ func Post(ctx context.Context, tx bun.Tx, e Entry, now time.Time) (*JournalEntry
 				return nil, false, fault.Conflict("already_reversed", "entry %d is already reversed", e.Reverses)
 			}
 		}
-		existing, err := entryByKey(ctx, tx, e.Key)
+		// A concurrent poster won the key: what it posted must be what
+		// we asked for, as for any other replay.
+		existing, err := replay(ctx, tx, e)
+		if err == nil && existing == nil {
+			err = fmt.Errorf("post %s: the key was taken but no entry holds it", e.Key)
+		}
 		return existing, false, err
 	}
 	for _, l := range e.Lines {
