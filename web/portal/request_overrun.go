@@ -17,10 +17,10 @@ import (
 type overrunBox struct {
 	Amount, Estimate, Excess, Approved money.Money
 	TolerancePct                       int
-	Waiting                            bool     // no approval covers the amount yet
-	CanApprove                         bool     // the viewer may approve it now
-	Unit                               string   // the consumer unit, whose managers approve
-	Approvers                          string   // its managers who may (not the requester or filer), by name
+	Waiting                            bool   // no approval covers the amount yet
+	CanApprove                         bool   // the viewer may approve it now
+	Unit                               string // the consumer unit, whose managers approve
+	Approvers                          string // its managers who may (not the requester or filer), by name
 }
 
 // overrun builds the box for r, or nil when the fulfilment is within the
