@@ -29,10 +29,10 @@ type budgetRow struct {
 	// Pending is what orders waiting for approval commit; Approved the
 	// rest of Committed (approved or needing no approval, not fulfilled).
 	Pending, Approved money.Money
-	Warning, Over                              bool
-	Chart                                      barChart
-	History                                    []monthSpend
-	HistoryChart                               barChart
+	Warning, Over     bool
+	Chart             barChart
+	History           []monthSpend
+	HistoryChart      barChart
 	// Typed values for the finance form.
 	FormAmount, FormWarn string
 	FormHard             bool
