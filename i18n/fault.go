@@ -41,7 +41,7 @@ func (c *Catalog) Fault(locale string, err error) string {
 		case fault.Term:
 			a = c.term(locale, v)
 		case money.Money:
-			a = Money(locale, v)
+			a = c.Money(locale, v)
 		}
 		args[i] = a
 	}

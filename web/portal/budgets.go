@@ -109,7 +109,7 @@ func (s *Pages) showBudgets(c echo.Context, status int, errs map[string]string, 
 		case err == nil:
 			r.Budget, r.Amount, r.Remaining = b, moneyOf(b.AmountMinor, b.Currency), moneyOf(b.Remaining(use), b.Currency)
 			r.Warning, r.Over = b.Warning(use.Used()), use.Used() > b.AmountMinor
-			r.FormAmount, r.FormWarn, r.FormHard = formAmount(v.Locale, b.AmountMinor, b.Currency), strconv.Itoa(b.WarnPct), b.Hard
+			r.FormAmount, r.FormWarn, r.FormHard = formAmount(v.T.Format(), b.AmountMinor, b.Currency), strconv.Itoa(b.WarnPct), b.Hard
 		case !fault.Is(err, fault.KindNotFound):
 			return err
 		}
@@ -183,7 +183,7 @@ func (s *Pages) budgetForm(c echo.Context) error {
 	// The page shows the month the form was for.
 	c.QueryParams().Set("month", month)
 	errs := map[string]string{}
-	amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.Org.Currency)
+	amount, ok := parseLocaleAmount(v.T.Format(), form.Get("amount"), s.Org.Currency)
 	if !ok || amount.Minor < 0 {
 		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))
 	}
