@@ -16,10 +16,15 @@ import (
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/i18n"
 )
 
-// Locales a user interface can be shown in.
-var Locales = []string{"en", "fi"}
+// Locales are the languages a user may choose: one per message file built
+// into the binary. units asks i18n, a leaf package (it imports only fault
+// and money), rather than taking the list from its callers, so every
+// surface that creates or changes a user (API, portal, CLI, demo) checks
+// against the same files without passing them around.
+func Locales() []string { return i18n.Available() }
 
 // User is a person who signs in to Tiski.
 type User struct {
@@ -261,8 +266,8 @@ func validateUser(u *User) error {
 	if strings.TrimSpace(u.Name) == "" {
 		return fault.Invalid("name", "name is required")
 	}
-	if u.Locale != "en" && u.Locale != "fi" {
-		return fault.Invalid("locale", "locale must be en or fi")
+	if locales := Locales(); !slices.Contains(locales, u.Locale) {
+		return fault.Invalid("locale", "locale must be one of %s", strings.Join(locales, ", "))
 	}
 	return nil
 }

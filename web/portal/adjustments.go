@@ -112,7 +112,7 @@ func (s *Pages) adjustmentForm(c echo.Context) error {
 		}
 		*f.dst = n
 	}
-	if amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.Org.Currency); !ok || amount.Minor <= 0 {
+	if amount, ok := parseLocaleAmount(v.T.Format(), form.Get("amount"), s.Org.Currency); !ok || amount.Minor <= 0 {
 		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))
 	} else {
 		a.AmountMinor = amount.Minor

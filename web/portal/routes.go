@@ -101,6 +101,10 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.POST("/admin/services/:id", s.adminUpdateService)
 	r.POST("/admin/services/:id/rates", s.adminAddRate)
 	r.GET("/reports", s.reportsPage)
+
+	// Every other path is the portal's: its 404 page (405 for a method a
+	// page does not take), in the language of the user if signed in.
+	e.RouteNotFound("/*", httpx.NoRoute, s.errorPages, s.Recognize)
 }
 
 // pageRoutes registers pages with the middleware every one of them needs.
