@@ -193,7 +193,7 @@ func TestHourlyOverrunNeedsConsumerApproval(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = d.InTx(ctx, func(tx bun.Tx) error {
-			for _, day := range []string{"2026-03-01", "2026-03-02"} {
+			for _, day := range []string{"2026-03-02", "2026-03-02"} {
 				if _, err := requests.LogTime(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.TimeLog{Minutes: 600, Date: day, Billable: true}, now.Add(time.Hour)); err != nil {
 					return err
 				}
