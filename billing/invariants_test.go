@@ -246,8 +246,8 @@ func newWorld(t *testing.T, d *db.DB, rng *rand.Rand) *world {
 		w.fanOdds = 10
 	}
 	err = d.InTx(w.ctx, func(tx bun.Tx) error {
-		// The organisation's zone is the world's: billing reads it to tell
-		// when a month has ended.
+		// The organisation is the world's: the desk passes it to the
+		// requests domain, and billing gets its zone, w.loc, as a value.
 		org, err := units.EnsureOrganisation(w.ctx, tx, "EUR", tz)
 		if err != nil {
 			return err
@@ -595,7 +595,7 @@ func (w *world) billingRun() {
 		want++
 	}
 	results, errs := together(w.fanOut(2), func() (billing.RunResult, error) {
-		return billing.BillingRun(w.ctx, w.d, month, w.clock)
+		return billing.BillingRun(w.ctx, w.d, month, w.loc, w.clock)
 	})
 	charged := 0
 	for i, res := range results {
@@ -738,7 +738,7 @@ func (w *world) settle() {
 func (w *world) movePeriod() {
 	month := w.monthNear(-w.rng.IntN(5))
 	action := []string{"review", "close", "close"}[w.rng.IntN(3)]
-	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	months, err := billing.LoadMonths(w.ctx, w.d, w.loc, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -760,7 +760,7 @@ func (w *world) movePeriod() {
 	}
 	open := w.countWhere("disputes", "status = 'open' AND charge_id IN (SELECT id FROM charges WHERE period = ?)", month)
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, action, w.clock)
+		_, err := billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, action, w.loc, w.clock)
 		return err
 	})
 	fe, _ := fault.As(err)
@@ -798,7 +798,7 @@ func (w *world) movePeriod() {
 // nothing posted). One posted at once adds exactly one entry, in its month
 // or, when that is closed, the earliest open one after it.
 func (w *world) adjust() {
-	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	months, err := billing.LoadMonths(w.ctx, w.d, w.loc, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -818,7 +818,7 @@ func (w *world) adjust() {
 	var a *billing.Adjustment
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
 		a, err = billing.CreateAdjustment(w.ctx, tx, billing.Operator(maker), billing.Adjustment{DebitUnitID: debit, CreditUnitID: credit,
-			AmountMinor: amount, Currency: "EUR", Month: month, Reason: "random recharge"}, adjustmentLimit, w.clock)
+			AmountMinor: amount, Currency: "EUR", Month: month, Reason: "random recharge"}, adjustmentLimit, w.loc, w.clock)
 		return err
 	})
 	added := w.count("journal_entries") - entries
@@ -915,7 +915,7 @@ func (w *world) posted(a *billing.Adjustment, want worldAdjustment, added int) {
 // (on SQLite the single writer orders them), or, while the month has open
 // disputes, both are refused.
 func (w *world) closeTogether() {
-	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	months, err := billing.LoadMonths(w.ctx, w.d, w.loc, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -930,7 +930,7 @@ func (w *world) closeTogether() {
 	_, errs := together(2, func() (*billing.Period, error) {
 		var p *billing.Period
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
-			p, err = billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, "close", w.clock)
+			p, err = billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, "close", w.loc, w.clock)
 			return err
 		})
 		return p, err
