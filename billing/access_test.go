@@ -92,7 +92,7 @@ func newMoneyDesk(t *testing.T, d *db.DB) *moneyDesk {
 		}
 		k.pending, err = billing.CreateAdjustment(ctx, tx, k.viewer("finance"), billing.Adjustment{DebitUnitID: k.consumer,
 			CreditUnitID: k.provider, AmountMinor: adjustmentLimit + 1, Currency: "EUR", Month: "2026-05", Reason: "recharge"},
-			adjustmentLimit, at)
+			adjustmentLimit, helsinki, at)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -150,12 +150,12 @@ func TestWhoMayMoveMoney(t *testing.T) {
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": fb, "mktmgr": fb, "itmgr": fb, "auditor": fb}, nf},
 			{"put a month under review", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
-				_, err := billing.MovePeriod(ctx, tx, v, "2026-05", "review", now)
+				_, err := billing.MovePeriod(ctx, tx, v, "2026-05", "review", helsinki, now)
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "auditor": fb}, nf},
 			{"record an adjustment", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
 				_, err := billing.CreateAdjustment(ctx, tx, v, billing.Adjustment{DebitUnitID: k.consumer, CreditUnitID: k.provider,
-					AmountMinor: 500, Currency: "EUR", Month: "2026-05", Reason: "correction"}, adjustmentLimit, now)
+					AmountMinor: 500, Currency: "EUR", Month: "2026-05", Reason: "correction"}, adjustmentLimit, helsinki, now)
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "auditor": fb}, nf},
 			{"approve an adjustment", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
@@ -167,7 +167,7 @@ func TestWhoMayMoveMoney(t *testing.T) {
 			}, map[string]fault.Kind{"mktmgr": 0, "finance": 0, "finance2": 0, "finmgr": 0, "auditor": 0}, nf},
 			{"set MKT's budget", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
 				_, err := billing.SetBudget(ctx, tx, v, billing.Budget{UnitID: k.consumer, Month: "2026-07", AmountMinor: 100000,
-					Currency: "EUR", WarnPct: billing.DefaultWarnPct}, now)
+					Currency: "EUR", WarnPct: billing.DefaultWarnPct}, helsinki, now)
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "mktmgr": fb, "auditor": fb}, nf},
 		}
@@ -272,7 +272,7 @@ func TestRefusedMoneyMovesAreAudited(t *testing.T) {
 			t.Fatalf("the consumer's manager settled a dispute: %v", err)
 		}
 		err = audit.InTx(ctx, d, func(tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, k.viewer("auditor"), "2026-04", "close", at)
+			_, err := billing.MovePeriod(ctx, tx, k.viewer("auditor"), "2026-04", "close", helsinki, at)
 			return err
 		})
 		if !fault.Is(err, fault.KindForbidden) {

@@ -40,7 +40,7 @@ func (b *books) adjust(t *testing.T, actor int64, a billing.Adjustment, now time
 	t.Helper()
 	var out *billing.Adjustment
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		out, err = billing.CreateAdjustment(ctx, tx, billing.Operator(actor), a, adjustmentLimit, now)
+		out, err = billing.CreateAdjustment(ctx, tx, billing.Operator(actor), a, adjustmentLimit, helsinki, now)
 		return err
 	})
 	return out, err
@@ -299,7 +299,7 @@ func TestAdjustmentIntoAClosedMonthPostsLate(t *testing.T) {
 		now := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 		for _, action := range []string{"review", "close"} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-10", action, now)
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-10", action, helsinki, now)
 				return err
 			}); err != nil {
 				t.Fatal(err)

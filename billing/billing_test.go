@@ -171,7 +171,7 @@ func TestClosedPeriodTakesNoPostingsAndLateChargesPointBack(t *testing.T) {
 		now := time.Date(2026, 6, 3, 9, 0, 0, 0, time.UTC)
 		for _, action := range []string{"review", "close"} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", action, now)
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", action, helsinki, now)
 				return err
 			}); err != nil {
 				t.Fatalf("%s May: %v", action, err)
@@ -182,7 +182,7 @@ func TestClosedPeriodTakesNoPostingsAndLateChargesPointBack(t *testing.T) {
 			t.Fatalf("late charge = %+v", late)
 		}
 		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", "close", now)
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", "close", helsinki, now)
 			return err
 		})
 		if !fault.Is(err, fault.KindConflict) {
@@ -210,7 +210,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			t.Fatalf("second dispute: %v", err)
 		}
 		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0)) // once July has ended
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", helsinki, now.AddDate(0, 1, 0)) // once July has ended
 			return err
 		})
 		if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
@@ -274,7 +274,7 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 			t.Fatalf("reversing entries = %d, %v", reverses, err)
 		}
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0))
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", helsinki, now.AddDate(0, 1, 0))
 			return err
 		}); err != nil {
 			t.Fatalf("closing once disputes are settled: %v", err)

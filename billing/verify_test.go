@@ -44,7 +44,7 @@ func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
 	at := time.Date(2026, 9, 3, 9, 0, 0, 0, time.UTC)
 	for _, action := range []string{"review", "close"} {
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, op, "2026-08", action, at)
+			_, err := billing.MovePeriod(ctx, tx, op, "2026-08", action, helsinki, at)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -67,7 +67,7 @@ func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
 		t.Fatal(err)
 	}
 	b.subscribe(t, 3000, time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))
-	if _, err := billing.BillingRun(ctx, d, "2026-09", at.AddDate(0, 1, 0)); err != nil {
+	if _, err := billing.BillingRun(ctx, d, "2026-09", helsinki, at.AddDate(0, 1, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.NewSelect().Table("charges").Column("id").Where("source_key LIKE 'subscription:%'").Scan(ctx, &b.subCharge); err != nil {

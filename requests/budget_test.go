@@ -70,7 +70,7 @@ func (k *budgetDesk) setBudget(t *testing.T, month string, amountMinor int64, ha
 	ctx := context.Background()
 	err := k.d.InTx(ctx, func(tx bun.Tx) error {
 		_, err := billing.SetBudget(ctx, tx, billing.Viewer{UserID: k.finance, Authz: k.authz},
-			billing.Budget{UnitID: k.mkt, Month: month, AmountMinor: amountMinor, Currency: "EUR", WarnPct: 80, Hard: hard}, now)
+			billing.Budget{UnitID: k.mkt, Month: month, AmountMinor: amountMinor, Currency: "EUR", WarnPct: 80, Hard: hard}, k.org.Location, now)
 		return err
 	})
 	if err != nil {
