@@ -9,20 +9,23 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
-const tz = "Europe/Helsinki"
+const tz = testkit.TimeZone
 
-var helsinki, _ = time.LoadLocation(tz)
+var helsinki = testkit.Helsinki
 
-// books is a consumer and a provider unit with one service.
+// books is the standard organisation (testkit) seen from the ledger: MKT
+// (the consumer, on consumerMode when one is given) orders IT's (the
+// provider's) per-unit licences at 333.33; finance's user posts.
 type books struct {
+	*testkit.Kit
 	d                  *db.DB
 	consumer, provider int64
 	service, rate      int64
@@ -31,34 +34,13 @@ type books struct {
 
 func newBooks(t *testing.T, d *db.DB, consumerMode string) *books {
 	t.Helper()
-	b := &books{d: d}
-	ctx := context.Background()
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		c, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "MKT", Name: "Marketing", ChargebackMode: consumerMode})
-		if err != nil {
-			return err
-		}
-		p, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "IT", Name: "IT"})
-		if err != nil {
-			return err
-		}
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "fin@example.org", Name: "Fin"})
-		if err != nil {
-			return err
-		}
-		svc, rate, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: p.ID, Code: "LAPTOP", Name: "Laptop",
-			PricingModel: "per_unit", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600},
-			nil, catalog.Rate{PriceMinor: 33333, Currency: "EUR", EffectiveFrom: "2026-01-01"})
-		if err != nil {
-			return err
-		}
-		b.consumer, b.provider, b.user, b.service, b.rate = c.ID, p.ID, u.ID, svc.ID, rate.ID
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	var opts []testkit.Option
+	if consumerMode != "" {
+		opts = append(opts, testkit.ChargebackMode("MKT", consumerMode))
 	}
-	return b
+	k := testkit.New(t, d, opts...)
+	return &books{Kit: k, d: d, consumer: k.Units.MKT, provider: k.Units.IT,
+		service: k.Services.Licence.ID, rate: k.Services.Licence.Rate.ID, user: k.People.Finance}
 }
 
 // request files a resolved per-unit request row for the fixture's service.
