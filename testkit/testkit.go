@@ -307,3 +307,13 @@ func mustZone(name string) *time.Location {
 	}
 	return loc
 }
+
+// Step runs one named step of a narrative test as a subtest, so a failure
+// names its step, and stops the test when the step fails: the steps after it
+// would only run on a broken state.
+func Step(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	if !t.Run(name, fn) {
+		t.FailNow()
+	}
+}
