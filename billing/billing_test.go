@@ -177,96 +177,107 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		b := newBooks(t, d, "")
 		now := time.Date(2026, 7, 10, 9, 0, 0, 0, time.UTC)
-		first := b.charge(t, b.request(t, "3"), "3", now)[0]
+		var first, second billing.Charge
 		var dispute *billing.Dispute
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-			dispute, err = billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "we ordered two", now)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "again", now)
-			return err
-		}); !fault.Is(err, fault.KindConflict) {
-			t.Fatalf("second dispute: %v", err)
-		}
-		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0)) // once July has ended
-			return err
-		})
-		if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
-			t.Fatalf("closing with an open dispute: %v", err)
-		}
-		for _, credit := range []int64{0, 100000} {
+		testkit.Step(t, "a dispute is raised once per charge", func(t *testing.T) {
+			first = b.charge(t, b.request(t, "3"), "3", now)[0]
+			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+				dispute, err = billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "we ordered two", now)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: credit}, helsinki, now)
+				_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "again", now)
 				return err
-			}); !fault.Is(err, fault.KindInvalid) {
-				t.Fatalf("credit %d: %v", credit, err)
+			}); !fault.Is(err, fault.KindConflict) {
+				t.Fatalf("second dispute: %v", err)
 			}
-		}
-		// Fifty finance users accept at once: one credit is posted.
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		wins := 0
-		for i := 0; i < 50; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-					_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 33333, Note: "one laptop too many"}, helsinki, now)
-					return err
-				})
-				if err == nil {
-					mu.Lock()
-					wins++
-					mu.Unlock()
-				} else if !fault.Is(err, fault.KindConflict) {
-					t.Errorf("concurrent accept: %v", err)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins != 1 {
-			t.Fatalf("%d accepts succeeded", wins)
-		}
-		if got := b.balance(t, b.consumer); got != 99999-33333 {
-			t.Fatalf("consumer balance after partial credit = %d", got)
-		}
-		settled, err := billing.GetCharge(context.Background(), d, first.ID)
-		if err != nil || settled.Status != billing.ChargeCredited {
-			t.Fatalf("charge after accept = %+v, %v", settled, err)
-		}
-		// A full credit of a second charge reverses its entry.
-		second := b.charge(t, b.request(t, "1"), "1", now)[0]
-		err = b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			d2, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "never delivered", now)
-			if err != nil {
-				return err
-			}
-			_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: d2.ID, Action: "accept", CreditMinor: second.AmountMinor, Note: "refund"}, helsinki, now)
-			return err
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var reverses int64
-		if err := d.NewRaw("SELECT COUNT(*) FROM journal_entries WHERE reverses_entry_id = ?", *second.EntryID).Scan(context.Background(), &reverses); err != nil || reverses != 1 {
-			t.Fatalf("reversing entries = %d, %v", reverses, err)
-		}
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0))
-			return err
-		}); err != nil {
-			t.Fatalf("closing once disputes are settled: %v", err)
-		}
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "late", now)
-			return err
-		}); !fault.Is(err, fault.KindConflict) {
-			t.Fatalf("dispute in a closed period: %v", err)
-		}
+		testkit.Step(t, "the month cannot close while the dispute is open", func(t *testing.T) {
+			err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0)) // once July has ended
+				return err
+			})
+			if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
+				t.Fatalf("closing with an open dispute: %v", err)
+			}
+		})
+		testkit.Step(t, "a credit of nothing or of more than the charge is refused", func(t *testing.T) {
+			for _, credit := range []int64{0, 100000} {
+				if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+					_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: credit}, helsinki, now)
+					return err
+				}); !fault.Is(err, fault.KindInvalid) {
+					t.Fatalf("credit %d: %v", credit, err)
+				}
+			}
+		})
+		testkit.Step(t, "fifty finance users accept at once: one partial credit is posted", func(t *testing.T) {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			wins := 0
+			for i := 0; i < 50; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+						_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 33333, Note: "one laptop too many"}, helsinki, now)
+						return err
+					})
+					if err == nil {
+						mu.Lock()
+						wins++
+						mu.Unlock()
+					} else if !fault.Is(err, fault.KindConflict) {
+						t.Errorf("concurrent accept: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if wins != 1 {
+				t.Fatalf("%d accepts succeeded", wins)
+			}
+			if got := b.balance(t, b.consumer); got != 99999-33333 {
+				t.Fatalf("consumer balance after partial credit = %d", got)
+			}
+			settled, err := billing.GetCharge(context.Background(), d, first.ID)
+			if err != nil || settled.Status != billing.ChargeCredited {
+				t.Fatalf("charge after accept = %+v, %v", settled, err)
+			}
+		})
+		testkit.Step(t, "a full credit of a second charge reverses its entry", func(t *testing.T) {
+			second = b.charge(t, b.request(t, "1"), "1", now)[0]
+			err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				d2, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "never delivered", now)
+				if err != nil {
+					return err
+				}
+				_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: d2.ID, Action: "accept", CreditMinor: second.AmountMinor, Note: "refund"}, helsinki, now)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reverses int64
+			if err := d.NewRaw("SELECT COUNT(*) FROM journal_entries WHERE reverses_entry_id = ?", *second.EntryID).Scan(context.Background(), &reverses); err != nil || reverses != 1 {
+				t.Fatalf("reversing entries = %d, %v", reverses, err)
+			}
+		})
+		testkit.Step(t, "the month closes once its disputes are settled, and takes no new one", func(t *testing.T) {
+			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0))
+				return err
+			}); err != nil {
+				t.Fatalf("closing once disputes are settled: %v", err)
+			}
+			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "late", now)
+				return err
+			}); !fault.Is(err, fault.KindConflict) {
+				t.Fatalf("dispute in a closed period: %v", err)
+			}
+		})
 	})
 }
 
