@@ -189,80 +189,88 @@ func TestQualityReportFigures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, november, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(q.Providers) != 1 || len(q.Services) != 2 || len(q.Consumers) != 2 {
-			t.Fatalf("rows: %d providers, %d services, %d consumers", len(q.Providers), len(q.Services), len(q.Consumers))
-		}
-		// LAPTOP: received L1–L4; resolved L0–L3 (RES 90, 240, 300, 600; L2
-		// missed); first responses L1–L4 (30, 45, 75, 90; L2, L4 missed);
-		// rated 4, 5, 3; recovered 4 × 1,200.00 − 200.06 = 4,599.94, per
-		// request 1,149.985 → 1,149.98 (half to even).
-		if s := q.Services[0]; s.Service.Code != "LAPTOP" || s.Provider.Code != "IT" {
-			t.Fatalf("first service row is %s of %s", s.Service.Code, s.Provider.Code)
-		}
-		checkMetrics(t, "LAPTOP", &q.Services[0].Metrics, want{received: 4, resolved: 4, firstResponses: 4, firstMet: 2,
-			resolutionMet: 3, ratings: 3, firstPct: "50.0", firstMedian: "45", firstP90: "90", resPct: "75.0",
-			resMedian: "240", resP90: "600", avgRating: "4.00", responseRate: "75.0", recovered: 459994, costPerRequest: "1149.98"})
-		// LICENCE: received A1–A3; resolved A1, A2 (RES 120, 540; A2
-		// missed); first responses 20, 30; rated 2, 5; 2 × 50.00.
-		checkMetrics(t, "LICENCE", &q.Services[1].Metrics, want{received: 3, resolved: 2, firstResponses: 2, firstMet: 2,
-			resolutionMet: 1, ratings: 2, firstPct: "100.0", firstMedian: "20", firstP90: "30", resPct: "50.0",
-			resMedian: "120", resP90: "540", avgRating: "3.50", responseRate: "100.0", recovered: 10000, costPerRequest: "50.00"})
-		// IT: first responses 20 30 30 45 75 90 (median rank 3, p90 rank 6),
-		// 4 of 6 on time; resolutions 90 120 240 300 540 600, 4 of 6 on time;
-		// ratings 4 5 3 2 5 = 19 / 5; 4,699.94 / 6 = 783.3233 → 783.32.
-		if q.Providers[0].Unit.Code != "IT" {
-			t.Fatalf("provider row is %s", q.Providers[0].Unit.Code)
-		}
-		checkMetrics(t, "IT", &q.Providers[0].Metrics, want{received: 7, resolved: 6, firstResponses: 6, firstMet: 4,
-			resolutionMet: 4, ratings: 5, firstPct: "66.7", firstMedian: "30", firstP90: "90", resPct: "66.7",
-			resMedian: "240", resP90: "600", avgRating: "3.80", responseRate: "83.3", recovered: 469994, costPerRequest: "783.32"})
-		// FIN: filed L3, L4, A2; L3 and A2 resolved, A2 rated 5; spent
-		// 1,200.00 − 200.06 + 50.00. MKT: filed L1, L2, A1, A3; L0, L1, L2, A1
-		// resolved and rated 4, 5, 3, 2; spent 3 × 1,200.00 + 50.00.
-		fin, mkt := q.Consumers[0], q.Consumers[1]
-		if fin.Unit.Code != "FIN" || fin.Received != 3 || fin.Resolved != 2 || fin.Ratings != 1 || str(fin.AverageRating()) != "5.00" ||
-			str(fin.ResponseRate()) != "50.0" || fin.SpendMinor != 104994 {
-			t.Errorf("FIN row: %+v avg %s rate %s", fin, str(fin.AverageRating()), str(fin.ResponseRate()))
-		}
-		if mkt.Unit.Code != "MKT" || mkt.Received != 4 || mkt.Resolved != 4 || mkt.Ratings != 4 || str(mkt.AverageRating()) != "3.50" ||
-			str(mkt.ResponseRate()) != "100.0" || mkt.SpendMinor != 365000 {
-			t.Errorf("MKT row: %+v avg %s rate %s", mkt, str(mkt.AverageRating()), str(mkt.ResponseRate()))
-		}
+		testkit.Step(t, "November, organisation-wide: services, provider and consumers", func(t *testing.T) {
+			q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, november, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(q.Providers) != 1 || len(q.Services) != 2 || len(q.Consumers) != 2 {
+				t.Fatalf("rows: %d providers, %d services, %d consumers", len(q.Providers), len(q.Services), len(q.Consumers))
+			}
+			// LAPTOP: received L1–L4; resolved L0–L3 (RES 90, 240, 300, 600; L2
+			// missed); first responses L1–L4 (30, 45, 75, 90; L2, L4 missed);
+			// rated 4, 5, 3; recovered 4 × 1,200.00 − 200.06 = 4,599.94, per
+			// request 1,149.985 → 1,149.98 (half to even).
+			if s := q.Services[0]; s.Service.Code != "LAPTOP" || s.Provider.Code != "IT" {
+				t.Fatalf("first service row is %s of %s", s.Service.Code, s.Provider.Code)
+			}
+			checkMetrics(t, "LAPTOP", &q.Services[0].Metrics, want{received: 4, resolved: 4, firstResponses: 4, firstMet: 2,
+				resolutionMet: 3, ratings: 3, firstPct: "50.0", firstMedian: "45", firstP90: "90", resPct: "75.0",
+				resMedian: "240", resP90: "600", avgRating: "4.00", responseRate: "75.0", recovered: 459994, costPerRequest: "1149.98"})
+			// LICENCE: received A1–A3; resolved A1, A2 (RES 120, 540; A2
+			// missed); first responses 20, 30; rated 2, 5; 2 × 50.00.
+			checkMetrics(t, "LICENCE", &q.Services[1].Metrics, want{received: 3, resolved: 2, firstResponses: 2, firstMet: 2,
+				resolutionMet: 1, ratings: 2, firstPct: "100.0", firstMedian: "20", firstP90: "30", resPct: "50.0",
+				resMedian: "120", resP90: "540", avgRating: "3.50", responseRate: "100.0", recovered: 10000, costPerRequest: "50.00"})
+			// IT: first responses 20 30 30 45 75 90 (median rank 3, p90 rank 6),
+			// 4 of 6 on time; resolutions 90 120 240 300 540 600, 4 of 6 on time;
+			// ratings 4 5 3 2 5 = 19 / 5; 4,699.94 / 6 = 783.3233 → 783.32.
+			if q.Providers[0].Unit.Code != "IT" {
+				t.Fatalf("provider row is %s", q.Providers[0].Unit.Code)
+			}
+			checkMetrics(t, "IT", &q.Providers[0].Metrics, want{received: 7, resolved: 6, firstResponses: 6, firstMet: 4,
+				resolutionMet: 4, ratings: 5, firstPct: "66.7", firstMedian: "30", firstP90: "90", resPct: "66.7",
+				resMedian: "240", resP90: "600", avgRating: "3.80", responseRate: "83.3", recovered: 469994, costPerRequest: "783.32"})
+			// FIN: filed L3, L4, A2; L3 and A2 resolved, A2 rated 5; spent
+			// 1,200.00 − 200.06 + 50.00. MKT: filed L1, L2, A1, A3; L0, L1, L2, A1
+			// resolved and rated 4, 5, 3, 2; spent 3 × 1,200.00 + 50.00.
+			fin, mkt := q.Consumers[0], q.Consumers[1]
+			if fin.Unit.Code != "FIN" || fin.Received != 3 || fin.Resolved != 2 || fin.Ratings != 1 || str(fin.AverageRating()) != "5.00" ||
+				str(fin.ResponseRate()) != "50.0" || fin.SpendMinor != 104994 {
+				t.Errorf("FIN row: %+v avg %s rate %s", fin, str(fin.AverageRating()), str(fin.ResponseRate()))
+			}
+			if mkt.Unit.Code != "MKT" || mkt.Received != 4 || mkt.Resolved != 4 || mkt.Ratings != 4 || str(mkt.AverageRating()) != "3.50" ||
+				str(mkt.ResponseRate()) != "100.0" || mkt.SpendMinor != 365000 {
+				t.Errorf("MKT row: %+v avg %s rate %s", mkt, str(mkt.AverageRating()), str(mkt.ResponseRate()))
+			}
 
+		})
 		// October to December takes in L0's October filing and first
 		// response and L4's December resolution and charge.
-		wide, err := reports.NewRange("2026-10", "2026-12", helsinki)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, err = reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, wide, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkMetrics(t, "LAPTOP Oct–Dec", &q.Services[0].Metrics, want{received: 5, resolved: 5, firstResponses: 5, firstMet: 3,
-			resolutionMet: 3, ratings: 3, firstPct: "60.0", firstMedian: "45", firstP90: "90", resPct: "60.0",
-			resMedian: "300", resP90: "600", avgRating: "4.00", responseRate: "60.0", recovered: 579994, costPerRequest: "1159.99"})
+		testkit.Step(t, "October to December", func(t *testing.T) {
+			wide, err := reports.NewRange("2026-10", "2026-12", helsinki)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, wide, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMetrics(t, "LAPTOP Oct–Dec", &q.Services[0].Metrics, want{received: 5, resolved: 5, firstResponses: 5, firstMet: 3,
+				resolutionMet: 3, ratings: 3, firstPct: "60.0", firstMedian: "45", firstP90: "90", resPct: "60.0",
+				resMedian: "300", resP90: "600", avgRating: "4.00", responseRate: "60.0", recovered: 579994, costPerRequest: "1159.99"})
 
-		// A reader who sees only FIN gets FIN's consumer row and nothing of IT.
-		q, err = reports.QualityReport(ctx, d, reports.Scope{UnitIDs: []int64{k.Units.FIN}}, november, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(q.Providers) != 0 || len(q.Services) != 0 || len(q.Consumers) != 1 || q.Consumers[0].SpendMinor != 104994 {
-			t.Fatalf("FIN's view: %+v", q)
-		}
-		// Filtering on FIN as consumer narrows IT's figures to FIN's requests.
-		q, err = reports.QualityReport(ctx, d, reports.Scope{OrgWide: true, ConsumerUnitID: k.Units.FIN}, november, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p := q.Providers[0]; p.Received != 3 || p.Resolved != 2 || p.RecoveredMinor != 104994 || len(q.Consumers) != 1 {
-			t.Fatalf("IT for FIN: %+v, %d consumer rows", p.Metrics, len(q.Consumers))
-		}
+		})
+		testkit.Step(t, "a reader who sees only FIN", func(t *testing.T) {
+			// A reader who sees only FIN gets FIN's consumer row and nothing of IT.
+			q, err := reports.QualityReport(ctx, d, reports.Scope{UnitIDs: []int64{k.Units.FIN}}, november, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(q.Providers) != 0 || len(q.Services) != 0 || len(q.Consumers) != 1 || q.Consumers[0].SpendMinor != 104994 {
+				t.Fatalf("FIN's view: %+v", q)
+			}
+		})
+		testkit.Step(t, "filtered on FIN as consumer", func(t *testing.T) {
+			// Filtering on FIN as consumer narrows IT's figures to FIN's requests.
+			q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true, ConsumerUnitID: k.Units.FIN}, november, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := q.Providers[0]; p.Received != 3 || p.Resolved != 2 || p.RecoveredMinor != 104994 || len(q.Consumers) != 1 {
+				t.Fatalf("IT for FIN: %+v, %d consumer rows", p.Metrics, len(q.Consumers))
+			}
+		})
 	})
 }
 
