@@ -3,6 +3,7 @@ package requests_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,7 @@ func TestHourlyOverrunNeedsConsumerApproval(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = d.InTx(ctx, func(tx bun.Tx) error {
-				for _, day := range []string{"2026-03-01", "2026-03-02"} {
+				for _, day := range []string{"2026-03-02", "2026-03-02"} {
 					if _, err := requests.LogTime(ctx, tx, k.viewer(k.People.Agent), k.Org, r.ID, requests.TimeLog{Minutes: 600, Date: day, Billable: true}, now.Add(time.Hour)); err != nil {
 						return err
 					}
@@ -194,9 +195,16 @@ func TestHourlyOverrunNeedsConsumerApproval(t *testing.T) {
 				if slices.Contains(k.viewer(id).AllowedActions(seen, now), "approve_overrun") {
 					t.Fatalf("the %s is offered approve_overrun", who)
 				}
-				_, err := k.act(ctx, id, r.ID, requests.Action{Name: "approve_overrun", Version: seen.Version}, now.Add(3*time.Hour))
+				// Through the entry point that owns its transaction, so the
+				// refusal is kept although the change rolls back.
+				_, err := requests.Perform(ctx, k.DB, k.viewer(id), k.Org, r.ID, requests.Action{Name: "approve_overrun", Version: seen.Version}, now.Add(3*time.Hour))
 				if fe, ok := fault.As(err); !ok || fe.Kind != fault.KindForbidden || fe.Details["reason"] != who {
 					t.Fatalf("overrun approval by the %s: %v, want forbidden with reason %s", who, err, who)
+				}
+				refused, err := k.DB.NewSelect().Table("audit_events").Where("object_type = 'request' AND object_id = ? AND action = 'refuse' AND actor_id = ?",
+					strconv.FormatInt(r.ID, 10), id).Count(ctx)
+				if err != nil || refused != 1 {
+					t.Fatalf("the %s's refused overrun approval is in the audit trail %d times (%v), want once", who, refused, err)
 				}
 			}
 		})
