@@ -28,6 +28,8 @@ Usage:
                                                    grant an organisation role at once
   tiski token create --email E [--name LABEL]      print a new API token once
   tiski billing run YYYY-MM                        charge subscriptions for a month (idempotent)
+  tiski subscription list --unit CODE              list a unit's subscriptions and their next charge
+  tiski subscription end ID --date YYYY-MM-DD      end a subscription (its last day; nothing charged after)
   tiski period close YYYY-MM                       close an accounting month
   tiski verify                                     check every ledger invariant
   tiski version                                    print the version
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`"tiski billing" needs the subcommand run`)
 		}
 		return cmdBillingRun(ctx, rest[1:], stdout, stderr)
+	case "subscription":
+		return cmdSubscription(ctx, rest, stdout, stderr)
 	case "period":
 		if len(rest) == 0 || rest[0] != "close" {
 			fmt.Fprint(stderr, "usage: tiski period close YYYY-MM\n")

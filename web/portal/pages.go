@@ -159,7 +159,7 @@ func (s *Pages) navFor(c echo.Context) []navItem {
 		items = append(items, navItem{Href: "/approvals", Key: "nav.approvals"})
 	}
 	if somewhere("charge", "read") {
-		items = append(items, navItem{Href: "/charges", Key: "nav.charges"})
+		items = append(items, navItem{Href: "/charges", Key: "nav.charges"}, navItem{Href: "/subscriptions", Key: "nav.subscriptions"})
 	}
 	if somewhere("budget", "read") {
 		items = append(items, navItem{Href: "/budgets", Key: "nav.budgets"})

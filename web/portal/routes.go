@@ -68,6 +68,8 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.GET("/charges", s.chargesPage)
 	r.GET("/charges/:id", s.chargePage)
 	r.POST("/charges/:id/dispute", s.disputeForm)
+	r.GET("/subscriptions", s.subscriptionsPage)
+	r.POST("/subscriptions/:id/end", s.endSubscriptionForm)
 	r.GET("/budgets", s.budgetsPage)
 	r.POST("/budgets/:id/:month", s.budgetForm)
 	r.GET("/finance/periods", s.periodsPage)
