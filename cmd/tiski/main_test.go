@@ -43,7 +43,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--help"}, {"migrate", "--help"}, {"demo", "--help"}, {"user", "add", "--help"},
-		{"token", "create", "--help"}, {"billing", "run", "--help"}, {"period", "close", "--help"}, {"verify", "--help"},
+		{"token", "create", "--help"}, {"token", "list", "--help"}, {"token", "revoke", "--help"}, {"billing", "run", "--help"}, {"period", "close", "--help"}, {"verify", "--help"},
 	} {
 		out, err := runCmd(t, "", args...)
 		if err == nil || !strings.Contains(err.Error(), "help requested") || !strings.Contains(out, "Usage: tiski") || !strings.Contains(out, "-db") {

@@ -153,6 +153,12 @@ func (k *Kit) SetSessionCookie(c echo.Context, token string, maxAge int) {
 	})
 }
 
+// ClientOf is what a sign-in records of the caller: its address (through
+// trusted proxies only) and User-Agent.
+func ClientOf(c echo.Context) auth.Client {
+	return auth.Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+}
+
 // PreviousSession is the session token the browser still holds, which a new
 // sign-in replaces.
 func PreviousSession(c echo.Context) string {
