@@ -262,3 +262,25 @@ func TestSessionsAreListedAndEnded(t *testing.T) {
 		}
 	})
 }
+
+// Finding (issue 17, item 5): authenticated API answers carried no
+// Cache-Control; the login answer holds the CSRF token.
+func TestAPIAnswersAreNotStored(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := webtest.NewFixture(t, d)
+		c := webtest.NewClient(t, f.Srv.URL)
+		login := c.Call("POST", "/api/v1/session", map[string]string{"email": "itagent@example.org", "password": webtest.TestPassword})
+		if got := login.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("login answer: Cache-Control %q", got)
+		}
+		c.CSRF = login.Str("csrf_token")
+		script := newToken(t, f, "itagent")
+		for _, who := range []*webtest.Client{c, script} {
+			for _, path := range []string{"/api/v1/me", "/api/v1/requests", "/api/v1/users/999999", "/api/v1/me/tokens"} {
+				if r := who.Call("GET", path, nil); r.Header.Get("Cache-Control") != "no-store" {
+					t.Errorf("%s (%d): Cache-Control %q, want no-store", path, r.Status, r.Header.Get("Cache-Control"))
+				}
+			}
+		}
+	})
+}

@@ -100,7 +100,6 @@ func (s *Pages) createTokenForm(c echo.Context) error {
 		}
 		return s.showSignInSettings(c, r.Status, r.message(), "")
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.showSignInSettings(c, http.StatusCreated, "", secret)
 }
 
