@@ -97,7 +97,7 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", url}, strings.NewReader(""), &out, &errOut)
+		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--db", url}, strings.NewReader(""), &out, &errOut)
 	}()
 	addr := waitFor(t, &out, regexp.MustCompile(`serving on (http://\S+)`))
 	if !strings.Contains(out.String(), demo.People[0].Email) {
