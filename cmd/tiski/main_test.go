@@ -43,7 +43,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--help"}, {"migrate", "--help"}, {"demo", "--help"}, {"user", "add", "--help"},
-		{"token", "create", "--help"}, {"billing", "run", "--help"}, {"period", "close", "--help"}, {"verify", "--help"},
+		{"token", "create", "--help"}, {"token", "list", "--help"}, {"token", "revoke", "--help"}, {"billing", "run", "--help"}, {"period", "close", "--help"}, {"verify", "--help"},
 	} {
 		out, err := runCmd(t, "", args...)
 		if err == nil || !strings.Contains(err.Error(), "help requested") || !strings.Contains(out, "Usage: tiski") || !strings.Contains(out, "-db") {
@@ -97,7 +97,7 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", url}, strings.NewReader(""), &out, &errOut)
+		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--db", url}, strings.NewReader(""), &out, &errOut)
 	}()
 	addr := waitFor(t, &out, regexp.MustCompile(`serving on (http://\S+)`))
 	if !strings.Contains(out.String(), demo.People[0].Email) {

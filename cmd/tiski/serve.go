@@ -25,8 +25,10 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--db URL] [--demo] [--trusted-proxies CIDRS]", stderr)
+	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--metrics-addr 127.0.0.1:9090] [--db URL] [--demo] [--trusted-proxies CIDRS]", stderr)
 	addr := fs.String("addr", envOr("TISKI_ADDR", ":8080"), "listen address (or TISKI_ADDR)")
+	metricsAddr := fs.String("metrics-addr", envOr("TISKI_METRICS_ADDR", "127.0.0.1:9090"),
+		"listen address of /metrics (Prometheus), loopback by default; empty turns it off (or TISKI_METRICS_ADDR)")
 	loadDemo := fs.Bool("demo", false, "load the demo organisation into an empty database first and print its logins")
 	proxies := fs.String("trusted-proxies", os.Getenv("TISKI_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (or TISKI_TRUSTED_PROXIES)")
@@ -60,15 +62,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           web.New(d, authz, org, log, cfg).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	server := web.New(d, authz, org, log, cfg)
+	srv := web.HTTPServer(*addr, server.Handler(), web.DefaultTimeouts())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv := web.HTTPServer(*metricsAddr, server.MetricsHandler(), web.DefaultTimeouts())
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics are served", "addr", mln.Addr().String())
 	}
 	log.Info("tiski is serving", "addr", ln.Addr().String(), "database", string(d.Engine), "version", version)
 	fmt.Fprintf(stdout, "Tiski is serving on http://%s (press Ctrl+C to stop)\n", displayAddr(ln.Addr()))

@@ -43,6 +43,11 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a := authed{group: api, authenticate: s.Authenticate}
 	a.DELETE("/session", s.logout)
 	a.GET("/me", s.me)
+	a.GET("/me/tokens", s.listOwnTokens)
+	a.POST("/me/tokens", s.createOwnToken)
+	a.DELETE("/me/tokens/:id", s.revokeOwnToken)
+	a.GET("/me/sessions", s.listOwnSessions)
+	a.DELETE("/me/sessions/:id", s.endOwnSession)
 
 	a.GET("/units", s.listUnits)
 	a.POST("/units", s.createUnit, s.Need("unit", "manage"))
@@ -58,6 +63,8 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.POST("/users", s.createUser, s.Need("user", "manage"))
 	a.GET("/users/:id", s.getUser)
 	a.PATCH("/users/:id", s.updateUser)
+	a.GET("/users/:id/tokens", s.listUserTokens, s.Need("user", "manage"))
+	a.DELETE("/users/:id/tokens/:token_id", s.revokeUserToken, s.Need("user", "manage"))
 
 	a.POST("/grants", s.grantOrgRole, s.Need("grant", "manage"))
 	a.DELETE("/grants", s.revokeOrgRole, s.Need("grant", "manage"))

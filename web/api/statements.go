@@ -262,14 +262,12 @@ func (s *Handlers) download(c echo.Context, contentType, filename string, write 
 func (s *Handlers) stream(c echo.Context, contentType string, write func(w io.Writer) error) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, contentType)
-	h.Set("Cache-Control", "no-store")
 	err := write(responseStream{c.Response()})
 	if err == nil {
 		return nil
 	}
 	if !c.Response().Committed {
 		h.Del(echo.HeaderContentDisposition)
-		h.Del("Cache-Control")
 		return err
 	}
 	s.Log.Error("download failed after it started", "err", err, "path", c.Path(),

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -262,9 +263,17 @@ func nextPage(c echo.Context, path, cursor string) string {
 	return path + "?" + q.Encode()
 }
 
-// safeNext accepts only a local path to return to after signing in.
+// safeNext accepts only a same-origin path to return to after signing in
+// or a form; anything else is "/". Browsers drop tabs and newlines from a
+// URL and read a backslash as a slash, so "/\t/evil.example" and
+// "/\\evil.example" would leave the site: a path with a control character or
+// a backslash is refused whole, as is one that parses with a host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next

@@ -49,6 +49,10 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages, s.signedIn}}
 	r.POST("/logout", s.logoutForm)
 	r.POST("/language", s.switchLanguage)
+	r.GET(signInSettingsPath, s.signInSettingsPage)
+	r.POST(signInSettingsPath+"/tokens", s.createTokenForm)
+	r.POST(signInSettingsPath+"/tokens/:id/revoke", s.revokeTokenForm)
+	r.POST(signInSettingsPath+"/sessions/:id/end", s.endSessionForm)
 	r.GET("/", s.homePage)
 	r.GET("/catalog", s.catalogPage)
 	r.GET("/catalog/:id", s.servicePage)
