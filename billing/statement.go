@@ -30,6 +30,7 @@ func (s Side) column() string {
 // snapshot, the request and service it came from, and its dispute.
 type StatementLine struct {
 	ChargeID         int64
+	EntryID          *int64 // the charge's journal entry
 	RequestID        *int64
 	Title            string // the request's title, else the charge's description
 	ServiceID        int64
@@ -47,7 +48,9 @@ type StatementLine struct {
 	Currency         string
 	Status           string
 	Showback         bool
+	DisputeID        *int64  // nil when the charge was never disputed
 	DisputeStatus    *string // nil when the charge was never disputed
+	DisputeEntryID   *int64  // the credit's journal entry, when the dispute was accepted
 	CreditMinor      int64   // credited by an accepted dispute
 }
 
@@ -74,7 +77,7 @@ func StatementLines(ctx context.Context, idb bun.IDB, side Side, unitID int64, m
 	query := `SELECT c.id, c.request_id, COALESCE(r.title, c.description), c.service_id, s.code, s.name,
 		c.consumer_unit_id, cu.code, c.provider_unit_id, pu.code, c.period, c.late_from,
 		c.quantity, c.unit_price_minor, c.amount_minor, c.currency, c.status, c.showback,
-		d.status, ` + acceptedCredit + `
+		d.status, ` + acceptedCredit + `, c.entry_id, d.id, d.entry_id
 		FROM charges c
 		JOIN services s ON s.id = c.service_id
 		JOIN units cu ON cu.id = c.consumer_unit_id
@@ -94,10 +97,11 @@ func StatementLines(ctx context.Context, idb bun.IDB, side Side, unitID int64, m
 			var l StatementLine
 			var requestID sql.NullInt64
 			var lateFrom, disputeStatus sql.NullString
+			var entryID, disputeID, disputeEntryID sql.NullInt64
 			if err := rows.Scan(&l.ChargeID, &requestID, &l.Title, &l.ServiceID, &l.ServiceCode, &l.ServiceName,
 				&l.ConsumerUnitID, &l.ConsumerUnitCode, &l.ProviderUnitID, &l.ProviderUnitCode, &l.Period, &lateFrom,
 				&l.Quantity, &l.UnitPriceMinor, &l.AmountMinor, &l.Currency, &l.Status, &l.Showback,
-				&disputeStatus, &l.CreditMinor); err != nil {
+				&disputeStatus, &l.CreditMinor, &entryID, &disputeID, &disputeEntryID); err != nil {
 				yield(StatementLine{}, fmt.Errorf("statement of unit %d for %s: %w", unitID, month, err))
 				return
 			}
@@ -110,6 +114,7 @@ func StatementLines(ctx context.Context, idb bun.IDB, side Side, unitID int64, m
 			if disputeStatus.Valid {
 				l.DisputeStatus = &disputeStatus.String
 			}
+			l.EntryID, l.DisputeID, l.DisputeEntryID = nullID(entryID), nullID(disputeID), nullID(disputeEntryID)
 			if !yield(l, nil) {
 				return
 			}
@@ -214,4 +219,11 @@ func SumStatement(ctx context.Context, idb bun.IDB, side Side, unitID int64, mon
 	}
 	t.NetMinor = t.ChargedMinor - t.CreditedMinor + t.AdjustedMinor
 	return t, nil
+}
+
+func nullID(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Int64
 }
