@@ -182,7 +182,7 @@ func Resend(ctx context.Context, tx bun.Tx, actorID, id int64, now time.Time) (*
 		return nil, err
 	}
 	if before.Status != Failed {
-		return nil, fault.Conflict("not_failed", "only a failed message is re-sent; this one is %s", before.Status)
+		return nil, fault.Conflict("not_failed", "only a failed message is re-sent").With("status", before.Status)
 	}
 	res, err := tx.NewUpdate().Model((*Message)(nil)).
 		Set("status = ?", Pending).Set("attempts = 0").Set("next_attempt_at = ?", now.UTC()).
@@ -192,7 +192,7 @@ func Resend(ctx context.Context, tx bun.Tx, actorID, id int64, now time.Time) (*
 		return nil, fmt.Errorf("resend outbox message %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, fault.Conflict("not_failed", "only a failed message is re-sent; this one is %s", Pending)
+		return nil, fault.Conflict("not_failed", "only a failed message is re-sent").With("status", Pending)
 	}
 	after, err := Get(ctx, tx, id)
 	if err != nil {
