@@ -6,6 +6,11 @@
 // people hear about it commit together or not at all.
 package notify
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Kind names an event people hear about.
 type Kind string
 
@@ -90,4 +95,35 @@ func RuleFor(kind Kind) (Rule, bool) {
 		}
 	}
 	return Rule{}, false
+}
+
+// audienceNames say in words who each audience is, for the docs.
+var audienceNames = map[Audience]string{
+	Requester:        "the requester",
+	Assignee:         "the assignee",
+	Approvers:        "the managers of the consumer unit and its ancestors, never the requester or whoever filed it",
+	ConsumerManagers: "the managers of the consumer unit and its ancestors",
+	Finance:          "every finance user",
+	Raiser:           "whoever raised the dispute",
+}
+
+// RulesMarkdown renders Rules for docs/notifications.md.
+func RulesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| kind | about | who hears it |\n|---|---|---|\n")
+	for _, r := range Rules {
+		who := make([]string, len(r.To))
+		for i, a := range r.To {
+			who[i] = audienceNames[a]
+		}
+		text := strings.Join(who, "; ")
+		if r.NotMaker {
+			text += ", except its maker"
+		}
+		if r.Receipt {
+			text += " (also when they did it themself: it is their receipt)"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.Kind, r.Object, text)
+	}
+	return b.String()
 }
