@@ -74,7 +74,7 @@ var Rules = []Rule{
 	{Kind: RequestAssigned, Object: "request", To: []Audience{Assignee}},
 	{Kind: DisputeRaised, Object: "dispute", To: []Audience{Finance}},
 	{Kind: DisputeSettled, Object: "dispute", To: []Audience{Raiser, ConsumerManagers}},
-	{Kind: OverrunWaiting, Object: "request", To: []Audience{ConsumerManagers}},
+	{Kind: OverrunWaiting, Object: "request", To: []Audience{Approvers}},
 	{Kind: AdjustmentWaiting, Object: "adjustment", To: []Audience{Finance}, NotMaker: true},
 }
 

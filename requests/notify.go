@@ -2,11 +2,13 @@ package requests
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/notify"
 )
 
@@ -33,6 +35,26 @@ func tell(ctx context.Context, tx bun.Tx, kind notify.Kind, r *Request, actorID 
 	}
 	_, err := notify.Record(ctx, tx, notify.Event{Kind: kind, ObjectID: r.ID, ActorID: actorID, Parties: p, Args: args, At: now})
 	return err
+}
+
+// tellOverrun tells the approvers when the time just logged made the
+// fulfilment of r (as it was before) cost more than its estimate beyond
+// the tolerance, so that resolving now waits for their approval. Only the
+// crossing is told, not every entry after it.
+func tellOverrun(ctx context.Context, tx bun.Tx, before *Request, actorID int64, now time.Time) error {
+	if before.OverrunWaits() {
+		return nil
+	}
+	after, err := get(ctx, tx, before.ID)
+	if err != nil {
+		return err
+	}
+	if !after.OverrunWaits() {
+		return nil
+	}
+	o := after.Overrun
+	note := fmt.Sprintf("%s / %s", money.Money{Minor: o.AmountMinor, Currency: o.Currency}, money.Money{Minor: o.EstimateMinor, Currency: o.Currency})
+	return tell(ctx, tx, notify.OverrunWaiting, after, actorID, note, now)
 }
 
 // excerpt cuts s to at most n runes.

@@ -175,3 +175,45 @@ func (w *notifyWorld) want(t *testing.T, when string, want map[int64][]notify.Ki
 		}
 	}
 }
+
+// TestAnOverrunTellsTheApproversOnce: the time entry that takes an hourly
+// request past its estimate plus the tolerance tells the consumer unit's
+// manager that an overrun waits, once; the entries after it do not.
+func TestAnOverrunTellsTheApproversOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		k := newBudgetDesk(t, d, catalog.Service{Code: "CONSULT", Name: "Consulting", PricingModel: "hourly", ApprovalPolicy: "never"}, 5000)
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		r := k.submit(t, "1", now)
+		r, err := k.act(ctx, k.agent, r.ID, requests.Action{Name: "start", Version: r.Version}, now.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		overruns := func() int {
+			t.Helper()
+			list, err := notify.List(ctx, d, k.manager, 0, 50, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, x := range list {
+				if x.Event.Kind == notify.OverrunWaiting {
+					n++
+				}
+			}
+			return n
+		}
+		for i, minutes := range []int{60, 600, 600} { // 50.00 is the estimate; 500.00 crosses it
+			err := d.InTx(ctx, func(tx bun.Tx) error {
+				_, err := requests.LogTime(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.TimeLog{Minutes: minutes, Date: "2026-03-02", Billable: true}, now.Add(time.Hour))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := min(i, 1); overruns() != want {
+				t.Fatalf("after entry %d the manager heard of %d overruns, want %d", i+1, overruns(), want)
+			}
+		}
+	})
+}
