@@ -210,3 +210,20 @@ func newToken() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// DropPending removes the pending messages of channel to the given
+// recipients and returns how many it removed: for history loaded in bulk
+// (the demo), which its people may read in the app but should never be
+// mailed.
+func DropPending(ctx context.Context, idb bun.IDB, channel string, recipientIDs []int64) (int, error) {
+	if len(recipientIDs) == 0 {
+		return 0, nil
+	}
+	res, err := idb.NewDelete().Model((*Message)(nil)).
+		Where("status = ? AND channel = ? AND recipient_id IN (?)", Pending, channel, bun.In(recipientIDs)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("drop pending %s messages: %w", channel, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

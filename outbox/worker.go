@@ -118,6 +118,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 func (w *Worker) deliver(ctx context.Context, m Message) {
 	err := w.Channels[m.Channel].Deliver(ctx, m)
 	now := w.Now()
+	// The outcome is recorded even when serve is stopping: a message the
+	// server accepted just before the stop is delivered, not retried.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err == nil {
 		if ok, merr := MarkDelivered(ctx, w.DB, m, now); merr != nil {
 			w.Log.Warn("outbox: delivered but not marked; it will be delivered again", "id", m.ID, "key", m.DeliveryKey, "err", merr)

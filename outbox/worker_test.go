@@ -221,3 +221,31 @@ func TestConcurrentClaimsNeverShareAMessage(t *testing.T) {
 		}
 	})
 }
+
+// stopsServe cancels the worker's context while it delivers, as a stop of
+// tiski serve does, and reports the message handed over.
+type stopsServe struct{ cancel context.CancelFunc }
+
+func (s stopsServe) Deliver(context.Context, outbox.Message) error {
+	s.cancel()
+	return nil
+}
+
+// TestADeliveryJustBeforeAStopIsRecorded: serve stops while a message is
+// being handed over; the handed-over message is marked delivered, not
+// left to be sent again.
+func TestADeliveryJustBeforeAStopIsRecorded(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		enqueue(t, d, 1, now)
+		ctx, cancel := context.WithCancel(context.Background())
+		w := &outbox.Worker{DB: d, Channels: map[string]outbox.Deliverer{outbox.ChannelEmail: stopsServe{cancel}}, Now: func() time.Time { return now }}
+		if n, err := w.RunOnce(ctx); err != nil || n != 1 {
+			t.Fatalf("claimed %d: %v", n, err)
+		}
+		rows, _ := outbox.List(context.Background(), d, "", 0, 10)
+		if len(rows) != 1 || rows[0].Status != outbox.Delivered {
+			t.Fatalf("after a stop mid-delivery: %+v", rows)
+		}
+	})
+}

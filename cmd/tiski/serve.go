@@ -123,7 +123,7 @@ func loadDemoIfEmpty(ctx context.Context, d *db.DB, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "The database already has units; --demo loads only into an empty database.")
 		return nil
 	}
-	if err := demo.Load(ctx, d, auth.DefaultHashParams); err != nil {
+	if err := loadDemo(ctx, d); err != nil {
 		return err
 	}
 	printDemoLogins(stdout)
@@ -216,4 +216,24 @@ func outboxWorker(ctx context.Context, d *db.DB, log *slog.Logger) (*outbox.Work
 	w.Channels[outbox.ChannelEmail] = &mail.Sender{DB: d, Config: cfg, Catalog: cat, ReplyKey: key}
 	log.Info("e-mail on", "smtp_host", cfg.Host, "smtp_port", cfg.Port, "from", cfg.From.Address)
 	return w, nil
+}
+
+// loadDemo loads (or completes) the demo organisation. Its months of
+// history are told in the app, so each persona's bell has something to
+// show, but never mailed: its people have example addresses and the events
+// are long past.
+func loadDemo(ctx context.Context, d *db.DB) error {
+	if err := demo.Load(ctx, d, auth.DefaultHashParams); err != nil {
+		return err
+	}
+	var ids []int64
+	for _, p := range demo.People {
+		u, err := units.GetUserByEmail(ctx, d, p.Email)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, u.ID)
+	}
+	_, err := outbox.DropPending(ctx, d, outbox.ChannelEmail, ids)
+	return err
 }
