@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
@@ -22,32 +23,37 @@ var dummyHash = sync.OnceValue(func() string {
 })
 
 // Login checks the credentials, applies throttling, and on success starts a
-// new session, ending previousToken. It returns the session token.
+// new session, ending previousToken. It returns the session token. The
+// attempt is counted before the password is checked (see admit), and the
+// check runs in the bounded hashing pool.
 func Login(ctx context.Context, d *db.DB, email, password, clientIP, previousToken string) (string, *Session, *units.User, error) {
 	key := units.EmailKey(email)
-	if err := CheckThrottle(ctx, d, key, clientIP); err != nil {
+	a, err := admit(ctx, d, key, clientIP, time.Now().UTC())
+	if err != nil {
 		return "", nil, nil, err
 	}
 	u, err := units.GetUserByEmail(ctx, d, email)
 	if err != nil && !fault.Is(err, fault.KindNotFound) {
 		return "", nil, nil, err
 	}
-	ok := false
+	hash := dummyHash()
 	if u != nil {
-		ok = VerifyPassword(password, u.PasswordHash) && !u.Disabled
-	} else {
-		VerifyPassword(password, dummyHash())
+		hash = u.PasswordHash
 	}
-	if !ok {
-		if err := RecordFailure(ctx, d, key, clientIP); err != nil {
-			return "", nil, nil, err
+	ok, err := checkPassword(ctx, password, hash)
+	if err != nil {
+		if ferr := a.unchecked(ctx, d); ferr != nil {
+			return "", nil, nil, ferr
 		}
+		return "", nil, nil, err
+	}
+	if !ok || u == nil || u.Disabled {
 		return "", nil, nil, errBadCredentials
 	}
 	var token string
 	var s *Session
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		if err := ClearFailures(ctx, tx, key); err != nil {
+		if err := a.succeeded(ctx, tx, key); err != nil {
 			return err
 		}
 		token, s, err = StartSession(ctx, tx, u.ID, previousToken)

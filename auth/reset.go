@@ -107,12 +107,8 @@ func ResetPassword(ctx context.Context, d *db.DB, token, newPassword string, p H
 		if u.Disabled {
 			return fault.Conflict("user_disabled", "user %s is disabled", u.Email)
 		}
-		if _, err := units.UpdateUser(ctx, tx, u.ID, u.ID, units.UserChange{PasswordHash: &hash}); err != nil {
-			return err
-		}
-		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", u.ID).Exec(ctx); err != nil {
-			return fmt.Errorf("end sessions of user %d: %w", u.ID, err)
-		}
-		return nil
+		// Changed as the user's own, from no session: every session ends.
+		_, err = units.UpdateUser(ctx, tx, u.ID, u.ID, units.UserChange{PasswordHash: &hash})
+		return err
 	})
 }

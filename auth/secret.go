@@ -22,3 +22,12 @@ func hashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
+
+// SessionKey is the stored key of a session token: what a domain change
+// names to keep the caller's own session (units.UserChange.KeepSession).
+func SessionKey(token string) string {
+	if token == "" {
+		return ""
+	}
+	return hashSecret(token)
+}

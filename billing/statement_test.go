@@ -19,7 +19,6 @@ import (
 	"github.com/tiski/tiski/export"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
 )
 
 const (
@@ -27,13 +26,13 @@ const (
 	plusCmd   = `+cmd|' /C calc'!A0`
 )
 
-// monthBooks is a month of statements: Marketing (chargeback) and HR
-// (showback) order laptops from IT in November 2026; one of Marketing's
+// monthBooks is a month of statements: Marketing (chargeback) and Legal
+// (showback) order licences from IT in November 2026; one of Marketing's
 // charges is credited in part, one is disputed and rejected, one belongs to
 // October.
 type monthBooks struct {
 	*books
-	hr                          int64
+	legal                       int64 // on showback
 	injected, credited, plain   billing.Charge
 	october, showback           billing.Charge
 	creditDispute, showbackDisp *billing.Dispute
@@ -44,18 +43,12 @@ var november = time.Date(2026, 11, 10, 10, 0, 0, 0, time.UTC)
 func newMonthBooks(t *testing.T, d *db.DB) *monthBooks {
 	t.Helper()
 	m := &monthBooks{books: newBooks(t, d, "")}
-	if err := m.tx(t, func(ctx context.Context, tx bun.Tx) error {
-		hr, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "HR", Name: "HR", ChargebackMode: units.ModeShowback})
-		m.hr = hr.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	m.legal = m.Units.LEGAL
 	m.injected = m.chargeTitled(t, m.consumer, hyperlink, "3", november)
 	m.credited = m.chargeTitled(t, m.consumer, plusCmd, "2", november.Add(time.Hour))
 	m.plain = m.chargeTitled(t, m.consumer, "Docking stations", "1", november.Add(2*time.Hour))
 	m.october = m.chargeTitled(t, m.consumer, "October laptop", "1", time.Date(2026, 10, 5, 10, 0, 0, 0, time.UTC))
-	m.showback = m.chargeTitled(t, m.hr, "HR laptops", "2", november.Add(3*time.Hour))
+	m.showback = m.chargeTitled(t, m.legal, "Legal licences", "2", november.Add(3*time.Hour))
 	settled := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC) // after November, which is still open
 	m.creditDispute = m.settle(t, m.credited.ID, "accept", 33333, "one was returned", settled)
 	m.settle(t, m.plain.ID, "reject", 0, "delivered as ordered", settled)
@@ -128,7 +121,7 @@ func TestStatementLinesAndTotals(t *testing.T) {
 			t.Fatalf("November lines of Marketing = %+v", lines)
 		}
 		l := lines[1]
-		if l.Title != plusCmd || l.ServiceCode != "LAPTOP" || l.ServiceName != "Laptop" || l.Quantity != "2" ||
+		if l.Title != plusCmd || l.ServiceCode != "LICENCE" || l.ServiceName != "Software licence" || l.Quantity != "2" ||
 			l.UnitPriceMinor != 33333 || l.AmountMinor != 66666 || l.Status != billing.ChargeCredited || l.Showback ||
 			l.DisputeStatus == nil || *l.DisputeStatus != billing.DisputeAccepted || l.CreditMinor != 33333 ||
 			l.RequestNumber() != requests.Number(*l.RequestID) || l.ConsumerUnitCode != "MKT" || l.ProviderUnitCode != "IT" {
@@ -156,10 +149,10 @@ func TestStatementLinesAndTotals(t *testing.T) {
 			t.Fatalf("totals = %+v, want %+v (lines sum to %d/%d)", totals, want, charged, credited)
 		}
 
-		// The provider's recovery view has HR's showback charge too, which it
+		// The provider's recovery view has Legal's showback charge too, which it
 		// shows but does not recover.
 		recovery := collectLines(t, d, billing.ProviderSide, m.provider, "2026-11")
-		if len(recovery) != 4 || !recovery[3].Showback || recovery[3].ConsumerUnitCode != "HR" {
+		if len(recovery) != 4 || !recovery[3].Showback || recovery[3].ConsumerUnitCode != "LEGAL" {
 			t.Fatalf("recovery lines = %+v", recovery)
 		}
 		rt, err := billing.SumStatement(ctx, d, billing.ProviderSide, m.provider, "2026-11", "EUR")
@@ -170,9 +163,9 @@ func TestStatementLinesAndTotals(t *testing.T) {
 			rt.RecoveredMinor() != want.NetMinor {
 			t.Fatalf("recovery totals = %+v", rt)
 		}
-		hr := collectLines(t, d, billing.ConsumerSide, m.hr, "2026-11")
-		if len(hr) != 1 || !hr[0].Showback || hr[0].AmountMinor != 66666 {
-			t.Fatalf("HR's statement = %+v", hr)
+		legal := collectLines(t, d, billing.ConsumerSide, m.legal, "2026-11")
+		if len(legal) != 1 || !legal[0].Showback || legal[0].AmountMinor != 66666 {
+			t.Fatalf("Legal's statement = %+v", legal)
 		}
 
 		empty, err := billing.SumStatement(ctx, d, billing.ConsumerSide, m.consumer, "2027-01", "EUR")

@@ -54,9 +54,9 @@ type RunResult struct {
 // subscription posts in its own transaction under a key derived from the
 // subscription and the month, so a crash leaves whole charges behind and
 // running again, even concurrently, finishes the job without posting twice.
-func BillingRun(ctx context.Context, d *db.DB, month string, now time.Time) (RunResult, error) {
+func BillingRun(ctx context.Context, d *db.DB, month string, loc *time.Location, now time.Time) (RunResult, error) {
 	var res RunResult
-	months, err := LoadMonths(ctx, d, now)
+	months, err := LoadMonths(ctx, d, loc, now)
 	if err != nil {
 		return res, err
 	}

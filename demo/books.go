@@ -83,7 +83,7 @@ func (b *books) bill(ctx context.Context) error {
 		if i == len(past)-1 {
 			at = b.inCurrent(0.01)
 		}
-		if _, err := billing.BillingRun(ctx, b.d, m, at); err != nil {
+		if _, err := billing.BillingRun(ctx, b.d, m, b.loc, at); err != nil {
 			return fmt.Errorf("demo billing run %s: %w", m, err)
 		}
 	}
@@ -122,7 +122,7 @@ func (b *books) move(ctx context.Context, month, action string, at time.Time) er
 		if p.Status == billing.PeriodClosed || (action == "review" && p.Status == billing.PeriodReview) {
 			return nil
 		}
-		_, err = billing.MovePeriod(ctx, tx, billing.Operator(b.finance), month, action, at.UTC())
+		_, err = billing.MovePeriod(ctx, tx, billing.Operator(b.finance), month, action, b.loc, at.UTC())
 		return err
 	})
 	if fe, ok := fault.As(err); ok && fe.Code == "open_disputes" {

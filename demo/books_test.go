@@ -238,7 +238,7 @@ func checkPeriodsAndDisputes(t *testing.T, d *db.DB, now time.Time) {
 	}
 	// The review month cannot be closed while its disputes are open.
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(ctx, tx, billing.Operator(0), last, "close", now)
+		_, err := billing.MovePeriod(ctx, tx, billing.Operator(0), last, "close", loc, now)
 		return err
 	})
 	if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {

@@ -3,6 +3,9 @@
 // and the one translator that renders them. Adding a language is adding a
 // file; English is the fallback every other locale leans on.
 //
+// Numbers, amounts and dates follow the "format.*" keys of each file (see
+// Format), so a new language brings its own separators and layouts.
+//
 // Keys are of two kinds: named keys for page texts ("nav.home") and, for
 // faults, the fault's English format itself (gettext style), so a domain
 // package that writes fault.Invalid("body", "%s is required", "body")
@@ -29,6 +32,7 @@ var files embed.FS
 // Catalog holds the texts of every locale.
 type Catalog struct {
 	texts   map[string]map[string]string // locale → key → text
+	formats map[string]Format            // locale → its number and date format
 	locales []string
 }
 
@@ -66,7 +70,26 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		return nil, fmt.Errorf("i18n: no %s.json among %v", Fallback, names)
 	}
 	sort.Strings(c.locales)
+	c.formats = map[string]Format{}
+	for _, locale := range c.locales {
+		if c.formats[locale], err = c.readFormat(locale); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// Available lists the locales of the message files built into the binary,
+// sorted: the languages a user may choose. It reads only the file names,
+// so the domain can check a user's locale without loading the catalogue.
+func Available() []string {
+	names, _ := fs.Glob(files, "locales/*.json")
+	out := make([]string, len(names))
+	for i, name := range names {
+		out[i] = strings.TrimSuffix(path.Base(name), ".json")
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Locales lists the locales present, sorted.

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
 )
 
 func newCatalog(t *testing.T) *Catalog {
@@ -56,7 +60,8 @@ func TestTextsAreFilledAndTakeTheSameArguments(t *testing.T) {
 	c := newCatalog(t)
 	for _, locale := range c.Locales() {
 		for key, text := range c.texts[locale] {
-			if strings.TrimSpace(text) == "" {
+			// A separator may be a (no-break) space; no other text may be blank.
+			if text == "" || (strings.TrimSpace(text) == "" && key != "format.group") {
 				t.Errorf("%s: %q is empty", locale, key)
 			}
 			if want, got := verbsOf(c.texts[Fallback][key]), verbsOf(text); got != want {
@@ -144,11 +149,28 @@ func TestTFallsBackToEnglishThenToTheKey(t *testing.T) {
 	}
 }
 
+// swedish is a third locale as one file would bring it: a few texts and its
+// own way of writing numbers and dates (ISO dates, a space between digit
+// groups, the krona sign after the amount, its own month names).
+const swedish = `{"nav.home": "Hem",
+	"format.decimal": ",", "format.group": "\u202f", "format.percent": "{number}\u00a0%",
+	"format.money": "{sign}{number}\u00a0{symbol}", "format.money.code": "{sign}{number}\u00a0{code}",
+	"format.date": "2006-01-02", "format.time": "2006-01-02 kl. 15:04",
+	"format.month": "{month} {year}", "format.month.names": "jan feb mar apr maj jun jul aug sep okt nov dec"}`
+
+// englishFile is the English message file built into the binary.
+func englishFile(t *testing.T) []byte {
+	t.Helper()
+	raw, err := fs.ReadFile(files, "locales/en.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
 func TestALanguageIsAFile(t *testing.T) {
-	c, err := Load(fstest.MapFS{
-		"en.json": {Data: []byte(`{"nav.home": "Home", "nav.queue": "Queue"}`)},
-		"sv.json": {Data: []byte(`{"nav.home": "Hem"}`)},
-	})
+	en := englishFile(t)
+	c, err := Load(fstest.MapFS{"en.json": {Data: en}, "sv.json": {Data: []byte(swedish)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +186,54 @@ func TestALanguageIsAFile(t *testing.T) {
 	if got := c.Match("sv-SE,en;q=0.5"); got != "sv" {
 		t.Errorf("match = %q", got)
 	}
-	if _, err := Load(fstest.MapFS{"sv.json": {Data: []byte(`{}`)}}); err == nil {
-		t.Error("a catalogue without English loaded")
+	at := time.Date(2026, 11, 23, 12, 5, 0, 0, time.UTC)
+	helsinki, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := Load(fstest.MapFS{"en.json": {Data: []byte(`{"a": 1}`)}}); err == nil {
-		t.Error("a text that is no string loaded")
+	for _, tc := range []struct{ name, got, want string }{
+		{"money", c.Money("sv", money.Money{Minor: -123456, Currency: "EUR"}), "-1\u202f234,56\u00a0€"},
+		{"money by code", c.Money("sv", money.Money{Minor: 1234567, Currency: "SEK"}), "12\u202f345,67\u00a0SEK"},
+		{"date", c.Date("sv", at), "2026-11-23"},
+		{"time", c.Time("sv", helsinki, at), "2026-11-23 kl. 14:05"},
+		{"month", c.MonthName("sv", at), "nov 2026"},
+		{"percent", c.Percent("sv", "97.5"), "97,5\u00a0%"},
+		{"bytes", c.Bytes("sv", 12800), "12,5 KiB"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("sv %s = %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+	// A fault without a Swedish text reads in English, its amounts the Swedish way.
+	five := money.Money{Minor: 500, Currency: "EUR"}
+	refusal := fault.Conflict("budget_exceeded", "posting %s would take the unit's hard budget for %s below zero: %s of %s used, %s remaining; finance must raise the budget first",
+		five, "2026-11", five, five, five)
+	if got := c.Fault("sv", refusal); !strings.HasPrefix(got, "Posting 5,00\u00a0€ would take") {
+		t.Errorf("sv fault = %q", got)
+	}
+	// A locale that names no format of its own writes the English way.
+	c, err = Load(fstest.MapFS{"en.json": {Data: en}, "da.json": {Data: []byte(`{"nav.home": "Hjem"}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Money("da", money.Money{Minor: 123456, Currency: "EUR"}); got != "€1,234.56" {
+		t.Errorf("a locale without formats writes %q", got)
+	}
+	for name, fsys := range map[string]fstest.MapFS{
+		"a catalogue without English":     {"sv.json": {Data: []byte(swedish)}},
+		"a text that is no string":        {"en.json": {Data: []byte(`{"a": 1}`)}},
+		"English without its formats":     {"en.json": {Data: []byte(`{"nav.home": "Home"}`)}},
+		"month names that are not twelve": {"en.json": {Data: en}, "sv.json": {Data: []byte(`{"format.month.names": "jan feb"}`)}},
+	} {
+		if _, err := Load(fsys); err == nil {
+			t.Errorf("%s loaded", name)
+		}
+	}
+}
+
+func TestTheLocalesUsersChooseAreTheFiles(t *testing.T) {
+	if got, want := Available(), newCatalog(t).Locales(); !slices.Equal(got, want) || !slices.Contains(got, "fi") {
+		t.Errorf("Available() = %v, the catalogue has %v", got, want)
 	}
 }
 

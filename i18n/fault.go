@@ -4,13 +4,14 @@ import (
 	"fmt"
 
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
 )
 
 // Fault turns an error into a message in the locale, the one way any page
 // shows a fault: a text the catalogue keeps for the fault's code
 // ("fault.<code>") wins, else the fault's format is looked up and its
-// arguments rendered, field names as their label and terms (statuses,
-// actions) as their text. A fault the catalogue does not know reads as
+// arguments rendered, field names as their label, terms (statuses,
+// actions) as their text and amounts the locale's way. A fault the catalogue does not know reads as
 // its English message, and an error that is no fault as the generic
 // "something went wrong", since its text is for the log, not the user.
 func (c *Catalog) Fault(locale string, err error) string {
@@ -39,6 +40,8 @@ func (c *Catalog) Fault(locale string, err error) string {
 			a = c.FieldName(locale, string(v))
 		case fault.Term:
 			a = c.term(locale, v)
+		case money.Money:
+			a = c.Money(locale, v)
 		}
 		args[i] = a
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/money"
 )
 
 // faultTexts is what the repository's Go code asks the catalogue for.
@@ -204,6 +205,9 @@ func TestFaultReadsInTheUsersLanguage(t *testing.T) {
 			fault.Term{Group: "status", Name: "closed"}), "No time can be logged on a request that is closed."},
 		{"a text for the fault's code wins over its format", "fi", fault.Conflict("already_disputed", "charge %d is already disputed", 7),
 			"Tämä veloitus on jo kiistetty."},
+		{"amounts read the locale's way", "fi", fault.Conflict("no_such", "posting %s would take the unit's hard budget for %s below zero: %s of %s used, %s remaining; finance must raise the budget first",
+			money.Money{Minor: 123456, Currency: "EUR"}, "2026-11", money.Money{Minor: 0, Currency: "EUR"}, money.Money{Minor: 100000, Currency: "EUR"}, money.Money{Minor: 100000, Currency: "EUR"}),
+			"Kirjaus 1\u00a0234,56\u00a0€ veisi yksikön sitovan budjetin kuukaudelle 2026-11 alle nollan: käytetty 0,00\u00a0€ / 1\u00a0000,00\u00a0€, jäljellä 1\u00a0000,00\u00a0€. Talouden on ensin korotettava budjettia."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

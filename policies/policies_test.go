@@ -47,7 +47,7 @@ var everyAction = []string{
 	"user:manage", "user:read",
 }
 
-// mayDo mirrors DESIGN.md's "People and what they do": what each role may do
+// mayDo states, role by role, what the product's roles may do
 // in the domain where it is held. Anything not listed is denied.
 var mayDo = map[string][]string{
 	// browses the catalog, files requests for the unit, follows and comments

@@ -76,7 +76,8 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 		}
 	}
 	if t.NotByProviderAgent && parties&asWorker != 0 {
-		return nil, fault.Forbidden("nobody approves the overrun of work their own unit does").With("reason", "agent")
+		return nil, audit.Refuse(v.UserID, "request", strconv.FormatInt(id, 10), a.Name, r,
+			fault.Forbidden("nobody approves the overrun of work their own unit does").With("reason", "agent"))
 	}
 	if parties&t.By == 0 {
 		return nil, fault.Forbidden("you may not %s this request", a.Name)

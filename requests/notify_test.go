@@ -2,32 +2,30 @@ package requests_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/notify"
-	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
 // TestARequestsLifeTellsTheRightPeople walks one order needing approval
 // through its life and checks, after each step, who was told what: the
 // requester's receipt, the approvers (the managers of the consumer unit and
-// its parent, never the requester), the assignee, the customer's answer,
+// of its parent, never the requester), the assignee, the customer's answer,
 // and that an internal comment reaches nobody on the consumer side.
 func TestARequestsLifeTellsTheRightPeople(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		w := newNotifyWorld(t, d)
+		p := w.People
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 		var r *requests.Request
 		step := func(name string, fn func(tx bun.Tx) error) {
@@ -38,7 +36,7 @@ func TestARequestsLifeTellsTheRightPeople(t *testing.T) {
 		}
 		act := func(who int64, name string, assignee int64) func(tx bun.Tx) error {
 			return func(tx bun.Tx) (err error) {
-				r, err = requests.Act(ctx, tx, w.viewer(who), w.org, r.ID, requests.Action{Name: name, Version: r.Version, AssigneeID: assignee, Note: "why"}, at)
+				r, err = requests.Act(ctx, tx, w.viewer(who), w.Org, r.ID, requests.Action{Name: name, Version: r.Version, AssigneeID: assignee, Note: "why"}, at)
 				return err
 			}
 		}
@@ -52,28 +50,28 @@ func TestARequestsLifeTellsTheRightPeople(t *testing.T) {
 			}
 		}
 		step("submit", func(tx bun.Tx) (err error) {
-			r, err = requests.Submit(ctx, tx, w.viewer(w.member), w.org, requests.Order{ServiceID: w.service, ConsumerUnitID: w.mkt, Title: "Laptop"}, at)
+			r, err = requests.Submit(ctx, tx, w.viewer(p.Member), w.Org, requests.Order{ServiceID: w.Services.Phone.ID, ConsumerUnitID: w.Units.MKT, Title: "Phone"}, at)
 			return err
 		})
 		w.want(t, "after submit", map[int64][]notify.Kind{
-			w.member: {notify.RequestFiled}, w.groupMgr: {notify.ApprovalWaiting}, w.mktMgr: {notify.ApprovalWaiting},
+			p.Member: {notify.RequestFiled}, w.hqManager: {notify.ApprovalWaiting}, p.Manager: {notify.ApprovalWaiting},
 		})
-		step("approve", act(w.mktMgr, "approve", 0))
-		step("assign", act(w.itMgr, "assign", w.agent))
-		step("start", act(w.agent, "start", 0))
-		step("internal comment", comment(w.agent, true))
+		step("approve", act(p.Manager, "approve", 0))
+		step("assign", act(p.ITManager, "assign", p.Agent))
+		step("start", act(p.Agent, "start", 0))
+		step("internal comment", comment(p.Agent, true))
 		w.want(t, "after approve, assign, start and an internal comment", map[int64][]notify.Kind{
-			w.member: {notify.RequestFiled, notify.RequestApproved}, w.groupMgr: {notify.ApprovalWaiting},
-			w.mktMgr: {notify.ApprovalWaiting}, w.agent: {notify.RequestAssigned},
+			p.Member: {notify.RequestFiled, notify.RequestApproved}, w.hqManager: {notify.ApprovalWaiting},
+			p.Manager: {notify.ApprovalWaiting}, p.Agent: {notify.RequestAssigned},
 		})
-		step("public comment", comment(w.agent, false))
-		step("wait", act(w.agent, "wait", 0))
-		step("customer answers", comment(w.member, false))
-		step("resolve", act(w.agent, "resolve", 0))
+		step("public comment", comment(p.Agent, false))
+		step("wait", act(p.Agent, "wait", 0))
+		step("customer answers", comment(p.Member, false))
+		step("resolve", act(p.Agent, "resolve", 0))
 		w.want(t, "at the end", map[int64][]notify.Kind{
-			w.member:   {notify.RequestFiled, notify.RequestApproved, notify.ProviderCommented, notify.WaitingOnCustomer, notify.RequestResolved},
-			w.groupMgr: {notify.ApprovalWaiting}, w.mktMgr: {notify.ApprovalWaiting},
-			w.agent: {notify.RequestAssigned, notify.CustomerAnswered},
+			p.Member:    {notify.RequestFiled, notify.RequestApproved, notify.ProviderCommented, notify.WaitingOnCustomer, notify.RequestResolved},
+			w.hqManager: {notify.ApprovalWaiting}, p.Manager: {notify.ApprovalWaiting},
+			p.Agent: {notify.RequestAssigned, notify.CustomerAnswered},
 		})
 		mails, err := d.NewSelect().Table("outbox").Count(ctx)
 		if err != nil {
@@ -93,87 +91,16 @@ func TestTheApproverWhoRequestedHearsNothingOfTheApproval(t *testing.T) {
 		ctx := context.Background()
 		w := newNotifyWorld(t, d)
 		err := d.InTx(ctx, func(tx bun.Tx) error {
-			_, err := requests.Submit(ctx, tx, w.viewer(w.mktMgr), w.org, requests.Order{ServiceID: w.service, ConsumerUnitID: w.mkt, Title: "Laptop"}, time.Now())
+			_, err := requests.Submit(ctx, tx, w.viewer(w.People.Manager), w.Org, requests.Order{ServiceID: w.Services.Phone.ID, ConsumerUnitID: w.Units.MKT, Title: "Phone"}, time.Now())
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.want(t, "after the manager's own order", map[int64][]notify.Kind{
-			w.mktMgr: {notify.RequestFiled}, w.groupMgr: {notify.ApprovalWaiting},
+			w.People.Manager: {notify.RequestFiled}, w.hqManager: {notify.ApprovalWaiting},
 		})
 	})
-}
-
-type notifyWorld struct {
-	*desk
-	itMgr, mktMgr, groupMgr int64
-}
-
-func newNotifyWorld(t *testing.T, d *db.DB) *notifyWorld {
-	t.Helper()
-	ctx := context.Background()
-	k := newDesk(t, d)
-	w := &notifyWorld{desk: k}
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		group, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "GROUP", Name: "Group"})
-		if err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Table("units").Set("parent_id = ?", group.ID).Where("id = ?", k.mkt).Exec(ctx); err != nil {
-			return err
-		}
-		it, err := units.GetUnitByCode(ctx, tx, "IT")
-		if err != nil {
-			return err
-		}
-		for _, p := range []struct {
-			id   *int64
-			unit int64
-			name string
-		}{{&w.itMgr, it.ID, "itmgr"}, {&w.mktMgr, k.mkt, "mktmgr"}, {&w.groupMgr, group.ID, "groupmgr"}} {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: p.name + "@example.org", Name: p.name})
-			if err != nil {
-				return err
-			}
-			*p.id = u.ID
-			if _, err := units.GrantUnitRole(ctx, tx, 0, p.unit, u.ID, "manager"); err != nil {
-				return err
-			}
-		}
-		svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: it.ID, Code: "DESK", Name: "Desk",
-			PricingModel: "fixed", ApprovalPolicy: "always", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 480},
-			nil, catalog.Rate{PriceMinor: 10000, Currency: "EUR", EffectiveFrom: "2020-01-01"})
-		k.service = svc.ID
-		return err
-	})
-	if err != nil {
-		t.Fatalf("notify world: %v", err)
-	}
-	if k.authz, err = policies.New(ctx, d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// want checks every user's notifications, oldest first; users not named
-// have none.
-func (w *notifyWorld) want(t *testing.T, when string, want map[int64][]notify.Kind) {
-	t.Helper()
-	for _, user := range []int64{w.member, w.agent, w.itMgr, w.mktMgr, w.groupMgr} {
-		got, err := notify.List(context.Background(), w.d, user, 0, 100, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kinds []notify.Kind
-		for _, n := range got {
-			kinds = append(kinds, n.Event.Kind)
-		}
-		slices.Reverse(kinds)
-		if !slices.Equal(kinds, want[user]) {
-			t.Errorf("%s: user %d heard %v, want %v", when, user, kinds, want[user])
-		}
-	}
 }
 
 // TestAnOverrunTellsTheApproversOnce: the time entry that takes an hourly
@@ -182,16 +109,16 @@ func (w *notifyWorld) want(t *testing.T, when string, want map[int64][]notify.Ki
 func TestAnOverrunTellsTheApproversOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		k := newBudgetDesk(t, d, catalog.Service{Code: "CONSULT", Name: "Consulting", PricingModel: "hourly", ApprovalPolicy: "never"}, 5000)
+		k := newDesk(t, d, testkit.Price("HELP", 5000))
 		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		r := k.submit(t, "1", now)
-		r, err := k.act(ctx, k.agent, r.ID, requests.Action{Name: "start", Version: r.Version}, now.Add(time.Minute))
+		r := k.submit(t, k.Services.Help.ID, "1", now)
+		r, err := k.act(ctx, k.People.Agent, r.ID, requests.Action{Name: "start", Version: r.Version}, now.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
 		overruns := func() int {
 			t.Helper()
-			list, err := notify.List(ctx, d, k.manager, 0, 50, false)
+			list, err := notify.List(ctx, d, k.People.Manager, 0, 50, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +132,7 @@ func TestAnOverrunTellsTheApproversOnce(t *testing.T) {
 		}
 		for i, minutes := range []int{60, 600, 600} { // 50.00 is the estimate; 500.00 crosses it
 			err := d.InTx(ctx, func(tx bun.Tx) error {
-				_, err := requests.LogTime(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.TimeLog{Minutes: minutes, Date: "2026-03-02", Billable: true}, now.Add(time.Hour))
+				_, err := requests.LogTime(ctx, tx, k.viewer(k.People.Agent), k.Org, r.ID, requests.TimeLog{Minutes: minutes, Date: "2026-03-02", Billable: true}, now.Add(time.Hour))
 				return err
 			})
 			if err != nil {
@@ -216,4 +143,54 @@ func TestAnOverrunTellsTheApproversOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+// notifyWorld is the kit's organisation with a manager of HQ, the parent of
+// MKT, so approvals reach a unit's ancestors' managers too.
+type notifyWorld struct {
+	*desk
+	hqManager int64
+}
+
+func newNotifyWorld(t *testing.T, d *db.DB) *notifyWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &notifyWorld{desk: newDesk(t, d)}
+	err := d.InTx(ctx, func(tx bun.Tx) error {
+		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "hqmgr@example.org", Name: "HQ manager"})
+		if err != nil {
+			return err
+		}
+		w.hqManager = u.ID
+		_, err = units.GrantUnitRole(ctx, tx, 0, w.Units.HQ, u.ID, "manager")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("notify world: %v", err)
+	}
+	if err := w.Authz.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// want checks every user's notifications, oldest first; users not named
+// have none.
+func (w *notifyWorld) want(t *testing.T, when string, want map[int64][]notify.Kind) {
+	t.Helper()
+	p := w.People
+	for _, user := range []int64{p.Member, p.Agent, p.ITManager, p.Manager, w.hqManager, p.Finance} {
+		got, err := notify.List(context.Background(), w.DB, user, 0, 100, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []notify.Kind
+		for _, n := range got {
+			kinds = append(kinds, n.Event.Kind)
+		}
+		slices.Reverse(kinds)
+		if !slices.Equal(kinds, want[user]) {
+			t.Errorf("%s: user %d heard %v, want %v", when, user, kinds, want[user])
+		}
+	}
 }

@@ -69,6 +69,9 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, r
 	if today := catalog.Today(now, org.Location); l.Date > today {
 		return nil, fault.Invalid("date", "date %s is in the future; today is %s", l.Date, today)
 	}
+	if filed := catalog.Today(r.CreatedAt, org.Location); l.Date < filed {
+		return nil, fault.Invalid("date", "date %s is before the request was filed on %s", l.Date, filed)
+	}
 	if err := fault.Text("note", l.Note, 0, 2000, true); err != nil {
 		return nil, err
 	}

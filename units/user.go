@@ -16,10 +16,15 @@ import (
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/i18n"
 )
 
-// Locales a user interface can be shown in.
-var Locales = []string{"en", "fi"}
+// Locales are the languages a user may choose: one per message file built
+// into the binary. units asks i18n, a leaf package (it imports only fault
+// and money), rather than taking the list from its callers, so every
+// surface that creates or changes a user (API, portal, CLI, demo) checks
+// against the same files without passing them around.
+func Locales() []string { return i18n.Available() }
 
 // User is a person who signs in to Tiski.
 type User struct {
@@ -43,6 +48,10 @@ type UserChange struct {
 	Locale       *string
 	Disabled     *bool
 	PasswordHash *string
+	// KeepSession is the stored key of the session making the change (see
+	// auth.SessionKey): when users change their own password, every other
+	// session of theirs ends and this one stays.
+	KeepSession string
 }
 
 // EmailKey is the case-insensitive identity of an e-mail address.
@@ -121,6 +130,10 @@ func UpdateUser(ctx context.Context, tx bun.Tx, actorID, id int64, change UserCh
 		if err := EndAccess(ctx, tx, id); err != nil {
 			return nil, err
 		}
+	} else if change.PasswordHash != nil {
+		if err := endAccessAfterPasswordChange(ctx, tx, actorID, id, change.KeepSession); err != nil {
+			return nil, err
+		}
 	}
 	if u.Disabled != before.Disabled {
 		// A disabled user's grants leave the access rules everywhere.
@@ -176,6 +189,20 @@ func EndAccess(ctx context.Context, idb bun.IDB, userID int64) error {
 	if _, err := idb.NewUpdate().Table("api_tokens").Set("revoked_at = ?", time.Now().UTC()).
 		Where("user_id = ? AND revoked_at IS NULL", userID).Exec(ctx); err != nil {
 		return fmt.Errorf("revoke tokens of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// endAccessAfterPasswordChange signs out whoever held the old password:
+// users who change their own end every other session (their API tokens,
+// which they made and hold themselves, stay); a password set by someone
+// else ends every session and revokes every token.
+func endAccessAfterPasswordChange(ctx context.Context, tx bun.Tx, actorID, userID int64, keepSession string) error {
+	if actorID != userID {
+		return EndAccess(ctx, tx, userID)
+	}
+	if _, err := tx.NewDelete().Table("sessions").Where("user_id = ? AND token_hash <> ?", userID, keepSession).Exec(ctx); err != nil {
+		return fmt.Errorf("end other sessions of user %d: %w", userID, err)
 	}
 	return nil
 }
@@ -239,8 +266,8 @@ func validateUser(u *User) error {
 	if strings.TrimSpace(u.Name) == "" {
 		return fault.Invalid("name", "name is required")
 	}
-	if u.Locale != "en" && u.Locale != "fi" {
-		return fault.Invalid("locale", "locale must be en or fi")
+	if locales := Locales(); !slices.Contains(locales, u.Locale) {
+		return fault.Invalid("locale", "locale must be one of %s", strings.Join(locales, ", "))
 	}
 	return nil
 }

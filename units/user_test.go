@@ -52,3 +52,30 @@ func TestAdminCannotSetMoneyRolePassword(t *testing.T) {
 		}
 	})
 }
+
+// TestUserLocaleIsOneOfTheMessageFiles: a user may choose any locale Tiski
+// has a message file for, and no other; a refusal names the choices and
+// writes nothing.
+func TestUserLocaleIsOneOfTheMessageFiles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		create := func(email, locale string) error {
+			return d.InTx(ctx, func(tx bun.Tx) error {
+				_, err := units.CreateUser(ctx, tx, 0, units.User{Email: email, Name: "N", Locale: locale})
+				return err
+			})
+		}
+		for _, locale := range units.Locales() {
+			if err := create(locale+"@example.org", locale); err != nil {
+				t.Errorf("locale %s refused: %v", locale, err)
+			}
+		}
+		err := create("sv@example.org", "sv")
+		if fe, ok := fault.As(err); !ok || fe.Kind != fault.KindInvalid || fe.Message != "locale must be one of en, fi" {
+			t.Fatalf("locale sv: %v, want invalid naming en, fi", err)
+		}
+		if _, err := units.GetUserByEmail(ctx, d, "sv@example.org"); !fault.Is(err, fault.KindNotFound) {
+			t.Errorf("the refused user was written: %v", err)
+		}
+	})
+}

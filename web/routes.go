@@ -1,7 +1,7 @@
 package web
 
 import (
-	"strings"
+	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/web/api"
 )
@@ -10,30 +10,28 @@ import (
 // the API's base, where probes of either kind look.
 var operatorPaths = []string{"/healthz", "/readyz", "/metrics"}
 
-// routes mounts the operator endpoints, the portal and the API.
+// routes mounts the operator endpoints, the portal and the API, and notes
+// which room owns each route, so an error is answered by its room.
 func (s *Server) routes() {
 	e := s.echo
+	s.owners = map[string]errorAnswer{}
+	mount := func(answer errorAnswer, routes func(*echo.Echo)) {
+		e.OnAddRouteHandler = func(_ string, r echo.Route, _ echo.HandlerFunc, _ []echo.MiddlewareFunc) {
+			s.owners[r.Path] = answer
+		}
+		routes(e)
+	}
+	mount(s.answerJSON, s.operatorRoutes)
+	mount(s.pages.HandleError, s.pages.Routes)
+	mount(s.api.HandleError, s.api.Routes)
+	e.OnAddRouteHandler = nil
+}
+
+// operatorRoutes are the probes and metrics.
+func (s *Server) operatorRoutes(e *echo.Echo) {
 	for _, prefix := range []string{"", api.Base} {
 		e.GET(prefix+operatorPaths[0], s.healthz)
 		e.GET(prefix+operatorPaths[1], s.readyz)
 		e.GET(prefix+operatorPaths[2], s.metricsPage)
 	}
-	s.pages.Routes(e)
-	s.api.Routes(e)
-}
-
-// answersInJSON tells a request that the API (all of /api/), the operator
-// endpoints or the assets own from one the portal owns, for the errors no
-// room saw: no route matched, or a middleware in front of every route
-// refused it.
-func answersInJSON(path string) bool {
-	if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/assets/") {
-		return true
-	}
-	for _, p := range operatorPaths {
-		if strings.HasPrefix(path, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -43,6 +43,7 @@ type Server struct {
 	metrics *metrics
 	api     *api.Handlers
 	pages   *portal.Pages
+	owners  map[string]errorAnswer // route path → the room that answers its errors
 }
 
 // New builds the server and its routes.

@@ -61,10 +61,10 @@ func printDemoLogins(w io.Writer) {
 }
 
 func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dbURL := newFlags("user add", "user add --email E --name N [--locale en|fi] [--admin] [--password-stdin]", stderr)
+	fs, dbURL := newFlags("user add", "user add --email E --name N [--locale "+strings.Join(units.Locales(), "|")+"] [--admin] [--password-stdin]", stderr)
 	email := fs.String("email", "", "e-mail address (required)")
 	name := fs.String("name", "", "full name (required)")
-	locale := fs.String("locale", "en", "interface language: en or fi")
+	locale := fs.String("locale", "en", "interface language: "+strings.Join(units.Locales(), " or "))
 	admin := fs.Bool("admin", false, "grant the organisation-wide admin role")
 	passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	if err := fs.Parse(args); err != nil {

@@ -163,7 +163,7 @@ func maintain(ctx context.Context, d *db.DB, org *units.Organisation, log *slog.
 		}
 		if now.Sub(lastBilling) >= time.Hour {
 			month := billing.MonthOf(now, org.Location)
-			if res, err := billing.BillingRun(ctx, d, month, now); err != nil && ctx.Err() == nil {
+			if res, err := billing.BillingRun(ctx, d, month, org.Location, now); err != nil && ctx.Err() == nil {
 				log.Warn("billing run", "month", month, "err", err)
 			} else if res.Charged > 0 {
 				log.Info("billing run", "month", month, "charged", res.Charged)

@@ -212,7 +212,7 @@ func (s *Handlers) actOnPeriod(c echo.Context) error {
 	ctx := c.Request().Context()
 	var p *billing.Period
 	err := audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
-		p, err = billing.MovePeriod(ctx, tx, s.BillingViewer(c), c.Param("month"), b.Action, time.Now().UTC())
+		p, err = billing.MovePeriod(ctx, tx, s.BillingViewer(c), c.Param("month"), b.Action, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

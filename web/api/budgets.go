@@ -22,16 +22,18 @@ type budgetJSON struct {
 	Hard      bool        `json:"hard"`
 	Used      money.Money `json:"used"`
 	Committed money.Money `json:"committed"`
-	Posted    money.Money `json:"posted"`
-	Remaining money.Money `json:"remaining"`
-	Warning   bool        `json:"warning"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	// PendingApproval is the part of Committed that waits for approval.
+	PendingApproval money.Money `json:"pending_approval"`
+	Posted          money.Money `json:"posted"`
+	Remaining       money.Money `json:"remaining"`
+	Warning         bool        `json:"warning"`
+	UpdatedAt       time.Time   `json:"updated_at"`
 }
 
 func toBudgetJSON(b *billing.Budget, use billing.Use) budgetJSON {
 	m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: b.Currency} }
 	return budgetJSON{UnitID: httpx.FormatID(b.UnitID), Month: b.Month, Amount: m(b.AmountMinor), WarnPct: b.WarnPct, Hard: b.Hard,
-		Used: m(use.Used()), Committed: m(use.Committed), Posted: m(use.Posted), Remaining: m(b.Remaining(use)),
+		Used: m(use.Used()), Committed: m(use.Committed), PendingApproval: m(use.Pending), Posted: m(use.Posted), Remaining: m(b.Remaining(use)),
 		Warning: b.Warning(use.Used()), UpdatedAt: b.UpdatedAt.UTC()}
 }
 
@@ -102,7 +104,7 @@ func (s *Handlers) putBudget(c echo.Context) error {
 	var use billing.Use
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		budget, err = billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: u.ID, Month: month,
-			AmountMinor: b.Amount.Minor, Currency: b.Amount.Currency, WarnPct: warnPct, Hard: hard}, time.Now().UTC())
+			AmountMinor: b.Amount.Minor, Currency: b.Amount.Currency, WarnPct: warnPct, Hard: hard}, s.Org.Location, time.Now().UTC())
 		if err != nil {
 			return err
 		}

@@ -199,12 +199,13 @@ func TestHardBudgetRefusesAndSoftBudgetRoutesToApproval(t *testing.T) {
 		if !strings.Contains(note, "would exceed the unit's budget for "+month) {
 			t.Errorf("route note: %q", note)
 		}
-		// Waiting for approval it commits already.
-		if res := k.As["mktmgr"].Call("GET", webtest.BudgetPath(mkt, month), nil); amountMinor(res, "committed") != 15000 {
+		// Waiting for approval it commits already, and shows as pending_approval.
+		if res := k.As["mktmgr"].Call("GET", webtest.BudgetPath(mkt, month), nil); amountMinor(res, "committed") != 15000 || amountMinor(res, "pending_approval") != 5000 {
 			t.Errorf("pending order counted: %s", res.Body)
 		}
 		k.MustAct("mktmgr", pending.Str("id"), "approve")
-		if res := k.As["mktmgr"].Call("GET", webtest.BudgetPath(mkt, month), nil); amountMinor(res, "committed") != 15000 || amountMinor(res, "remaining") != -5000 {
+		if res := k.As["mktmgr"].Call("GET", webtest.BudgetPath(mkt, month), nil); amountMinor(res, "committed") != 15000 || amountMinor(res, "remaining") != -5000 ||
+			amountMinor(res, "pending_approval") != 0 {
 			t.Errorf("after approval: %s", res.Body)
 		}
 		// The warning was written once this month, however far use went.

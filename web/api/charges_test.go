@@ -176,6 +176,7 @@ func TestHourlyChargesBillableTimeAtTheRateOfEachDay(t *testing.T) {
 		// One rate: 30 billable minutes at 10.01 an hour is 5.005, so 5.00.
 		k.Service("SUPPORT", "hourly", "never", 1001)
 		rid := k.Order("mktmember", "MKT", "SUPPORT", "Projector").Str("id")
+		k.FiledDaysAgo(rid, 1)
 		k.Start(rid)
 		logTime(rid, 20, webtest.TodayPlus(0), true)
 		logTime(rid, 10, webtest.TodayPlus(-1), true)
@@ -190,6 +191,7 @@ func TestHourlyChargesBillableTimeAtTheRateOfEachDay(t *testing.T) {
 		// Two rates: yesterday's time at the old rate, today's at the new.
 		two := k.Service("ONSITE", "hourly", "never", 1001)
 		rid = k.Order("mktmember", "MKT", "ONSITE", "Office move").Str("id")
+		k.FiledDaysAgo(rid, 1)
 		k.Rate(two, 3003, webtest.TodayPlus(0))
 		k.Start(rid)
 		logTime(rid, 30, webtest.TodayPlus(-1), true)
@@ -218,6 +220,7 @@ func TestHourlyChargesBillableTimeAtTheRateOfEachDay(t *testing.T) {
 		}
 		k.Svc["FRESH"] = res.Str("id")
 		rid = k.Order("mktmember", "MKT", "FRESH", "Yesterday's outage").Str("id")
+		k.FiledDaysAgo(rid, 1)
 		k.Start(rid)
 		logTime(rid, 60, webtest.TodayPlus(-1), true)
 		if res := k.Act("itagent", rid, "resolve", k.Row(rid).Version); res.Status != http.StatusOK {
@@ -264,11 +267,11 @@ func TestMonthlyServiceChargesThroughTheBillingRun(t *testing.T) {
 		days := int64(first.AddDate(0, 1, -first.Day()).Day())
 		active := days - int64(first.Day()) + 1
 		ctx := context.Background()
-		res, err := billing.BillingRun(ctx, d, month, time.Now().UTC())
+		res, err := billing.BillingRun(ctx, d, month, webtest.ChargeLocation(t), time.Now().UTC())
 		if err != nil || res.Charged != 1 {
 			t.Fatalf("billing run: %+v %v", res, err)
 		}
-		if res, err := billing.BillingRun(ctx, d, month, time.Now().UTC()); err != nil || res.Charged != 0 || res.Skipped != 1 {
+		if res, err := billing.BillingRun(ctx, d, month, webtest.ChargeLocation(t), time.Now().UTC()); err != nil || res.Charged != 0 || res.Skipped != 1 {
 			t.Fatalf("second billing run: %+v %v", res, err)
 		}
 		got := k.ChargesOf(rid)

@@ -548,6 +548,7 @@ func TestTimeEntries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		w := newWorkDesk(t, d)
 		rid := w.orderWork("Set up docking station")
+		w.FiledDaysAgo(rid, 1) // so yesterday is a day it was open
 		path := "/api/v1/requests/" + rid + "/time-entries"
 		helsinki, err := time.LoadLocation("Europe/Helsinki")
 		if err != nil {
@@ -579,6 +580,9 @@ func TestTimeEntries(t *testing.T) {
 			{"negative", "itagent", map[string]any{"minutes": -5, "date": yesterday}, 422},
 			{"fraction", "itagent", map[string]any{"minutes": 1.5, "date": yesterday}, 400},
 			{"future date", "itagent", map[string]any{"minutes": 30, "date": tomorrow}, 422},
+			// Finding: time dated 1900, or before the request existed, was taken.
+			{"dated 1900", "itagent", map[string]any{"minutes": 30, "date": "1900-01-01"}, 422},
+			{"before the request was filed", "itagent", map[string]any{"minutes": 30, "date": today.AddDate(0, 0, -2).Format("2006-01-02")}, 422},
 			{"no date", "itagent", map[string]any{"minutes": 30}, 422},
 			{"not a date", "itagent", map[string]any{"minutes": 30, "date": "2026-02-30"}, 422},
 			{"other format", "itagent", map[string]any{"minutes": 30, "date": today.Format("02.01.2006")}, 422},
@@ -612,7 +616,7 @@ func TestTimeEntries(t *testing.T) {
 		cancelled := w.orderWork("Never mind")
 		w.move("mktmember", cancelled, "cancel")
 		before = w.rowCounts()
-		res = w.as["itagent"].Call("POST", "/api/v1/requests/"+cancelled+"/time-entries", map[string]any{"minutes": 10, "date": yesterday})
+		res = w.as["itagent"].Call("POST", "/api/v1/requests/"+cancelled+"/time-entries", map[string]any{"minutes": 10, "date": today.Format("2006-01-02")})
 		if res.Status != http.StatusConflict || res.ErrorCode() != "request_final" {
 			t.Errorf("time on a cancelled request: %d %s", res.Status, res.Body)
 		}

@@ -26,10 +26,16 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 	return &Handlers{Kit: httpx.NewKit(d, authz, org, log, cfg)}
 }
 
+// HandleError answers an error of the API's routes in the JSON envelope.
+func (s *Handlers) HandleError(err error, c echo.Context) { httpx.WriteError(s.Log, err, c) }
+
 // Routes declares every route of the API in one table; the permission a
 // route needs is on its line where it is organisation-wide, and in the
 // handler where it depends on the unit the object belongs to.
 func (s *Handlers) Routes(e *echo.Echo) {
+	// Everything under /api/ is the API's: a path no route below matches,
+	// or a method it does not take, is its 404 or 405 envelope.
+	e.RouteNotFound("/api/*", httpx.NoRoute)
 	api := e.Group(Base)
 	api.GET("/openapi.json", s.openAPI)
 	api.POST("/session", s.login)

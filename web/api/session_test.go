@@ -87,13 +87,13 @@ func TestLoginFailuresLookAlikeAndAreThrottled(t *testing.T) {
 		if wrong.Status != http.StatusUnauthorized || unknown.Status != http.StatusUnauthorized || string(wrong.Body) != string(unknown.Body) {
 			t.Fatalf("wrong password %d %s vs unknown e-mail %d %s", wrong.Status, wrong.Body, unknown.Status, unknown.Body)
 		}
-		for i := 1; i < auth.MaxFailuresPerEmail; i++ {
+		for i := 1; i < auth.MaxFailuresPerPair; i++ {
 			c.Call("POST", "/api/v1/session", map[string]string{"email": "admin@example.org", "password": "not the password"})
 		}
 		// Now even the right password is refused for this account...
 		res := c.Call("POST", "/api/v1/session", map[string]string{"email": "admin@example.org", "password": webtest.TestPassword})
 		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
-			t.Fatalf("login after %d failures = %d %s", auth.MaxFailuresPerEmail, res.Status, res.Body)
+			t.Fatalf("login after %d failures = %d %s", auth.MaxFailuresPerPair, res.Status, res.Body)
 		}
 		// ...while another account from the same client still signs in.
 		if res := c.Call("POST", "/api/v1/session", map[string]string{"email": "finance@example.org", "password": webtest.TestPassword}); res.Status != http.StatusOK {

@@ -132,6 +132,7 @@ func (s *Handlers) updateUser(c echo.Context) error {
 			return err
 		}
 		change.PasswordHash = &hash
+		change.KeepSession = auth.SessionKey(me.SessionToken)
 	}
 	var updated *units.User
 	ctx := c.Request().Context()

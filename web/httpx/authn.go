@@ -80,6 +80,18 @@ func (k *Kit) Admit(c echo.Context) error {
 	return nil
 }
 
+// Recognize sets the principal of the request's credentials when they are
+// valid, and asks nothing otherwise: for an answer that needs no sign-in
+// but speaks the user's language (the portal's not-found page).
+func (k *Kit) Recognize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p, err := k.Identify(c); err == nil && p != nil {
+			c.Set(principalKey, p)
+		}
+		return next(c)
+	}
+}
+
 // Identify returns the principal of the request's credentials, nil if none
 // are valid.
 func (k *Kit) Identify(c echo.Context) (*Principal, error) {

@@ -112,7 +112,7 @@ func (s *Pages) adjustmentForm(c echo.Context) error {
 		}
 		*f.dst = n
 	}
-	if amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.Org.Currency); !ok || amount.Minor <= 0 {
+	if amount, ok := parseLocaleAmount(v.T.Format(), form.Get("amount"), s.Org.Currency); !ok || amount.Minor <= 0 {
 		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))
 	} else {
 		a.AmountMinor = amount.Minor
@@ -129,7 +129,7 @@ func (s *Pages) adjustmentForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

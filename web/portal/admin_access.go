@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -83,7 +84,7 @@ func (a adminAccess) tabs(path string) []navItem {
 
 // adminAmount reads a price or threshold typed the locale's way (see
 // parseLocaleAmount); it may be zero, never negative.
-func adminAmount(locale, raw, currency string) (money.Money, bool) {
-	m, ok := parseLocaleAmount(locale, raw, currency)
+func adminAmount(f i18n.Format, raw, currency string) (money.Money, bool) {
+	m, ok := parseLocaleAmount(f, raw, currency)
 	return m, ok && m.Minor >= 0
 }

@@ -168,7 +168,7 @@ func (s *Pages) adminCreateService(c echo.Context) error {
 	if err != nil || !s.Allowed(c, providerID, "service", "manage") {
 		errs["provider_unit_id"] = tr.T("admin.err.provider")
 	}
-	price, ok := adminAmount(tr.locale, form.Get("price"), s.Org.Currency)
+	price, ok := adminAmount(tr.Format(), form.Get("price"), s.Org.Currency)
 	if !ok {
 		errs["price"] = tr.T("admin.err.money")
 	}
@@ -248,7 +248,7 @@ func (s *Pages) showAdminService(c echo.Context, status int, errs map[string]str
 		return err
 	}
 	for _, r := range rates {
-		data.Rates = append(data.Rates, adminRateRow{Rate: r, From: adminDate(s.localeFor(c), r.EffectiveFrom), Price: money.Money{Minor: r.PriceMinor, Currency: r.Currency},
+		data.Rates = append(data.Rates, adminRateRow{Rate: r, From: adminDate(s.tr(c), r.EffectiveFrom), Price: money.Money{Minor: r.PriceMinor, Currency: r.Currency},
 			InForce: current != nil && current.ID == r.ID})
 	}
 	v := s.newView(c, svc.Code+" "+svc.Name, data)
@@ -333,7 +333,7 @@ func (s *Pages) adminAddRate(c echo.Context) error {
 		return err
 	}
 	tr := s.tr(c)
-	price, ok := adminAmount(tr.locale, form.Get("price"), s.Org.Currency)
+	price, ok := adminAmount(tr.Format(), form.Get("price"), s.Org.Currency)
 	if !ok {
 		return s.showAdminService(c, http.StatusUnprocessableEntity, map[string]string{"price": tr.T("admin.err.money")}, form, "")
 	}
@@ -353,19 +353,16 @@ func (s *Pages) adminAddRate(c echo.Context) error {
 		}
 		return s.showAdminService(c, r.Status, errs, form, problem)
 	}
-	setFlash(c, tr.T("admin.services.rate_added", s.tr(c).Money(price), adminDate(tr.locale, rate.EffectiveFrom)))
+	setFlash(c, tr.T("admin.services.rate_added", s.tr(c).Money(price), adminDate(tr, rate.EffectiveFrom)))
 	return c.Redirect(http.StatusSeeOther, "/admin/services/"+httpx.FormatID(svc.ID))
 }
 
 // adminDate shows a calendar date (YYYY-MM-DD) the locale's way:
 // "1.12.2026" in Finnish, "1 Dec 2026" in English.
-func adminDate(locale, date string) string {
+func adminDate(tr translator, date string) string {
 	d, err := time.Parse(catalog.DateLayout, date)
 	if err != nil {
 		return date
 	}
-	if locale == "fi" {
-		return d.Format("2.1.2006")
-	}
-	return d.Format("2 Jan 2006")
+	return tr.Date(d)
 }

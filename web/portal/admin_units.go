@@ -176,7 +176,7 @@ func (s *Pages) adminUnitForm(c echo.Context, form url.Values) (units.UnitChange
 	if raw == "" {
 		raw = "0"
 	}
-	if m, ok := adminAmount(tr.locale, raw, s.Org.Currency); ok {
+	if m, ok := adminAmount(tr.Format(), raw, s.Org.Currency); ok {
 		ch.ApprovalThresholdMinor = &m.Minor
 	} else {
 		errs["approval_threshold"] = tr.T("admin.err.money")
@@ -277,7 +277,7 @@ func (s *Pages) showAdminUnit(c echo.Context, status int, errs map[string]string
 	if u.ParentID != nil {
 		shown.Set("parent_id", httpx.FormatID(*u.ParentID))
 	}
-	shown.Set("approval_threshold", formAmount(v.Locale, data.Threshold.Minor, data.Threshold.Currency))
+	shown.Set("approval_threshold", formAmount(v.T.Format(), data.Threshold.Minor, data.Threshold.Currency))
 	shown.Set("budget_mode", u.BudgetMode)
 	shown.Set("chargeback_mode", u.ChargebackMode)
 	for k, vals := range form {

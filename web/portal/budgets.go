@@ -26,10 +26,13 @@ type budgetRow struct {
 	Unit                                       unitRef
 	Budget                                     *billing.Budget
 	Amount, Posted, Committed, Used, Remaining money.Money
-	Warning, Over                              bool
-	Chart                                      barChart
-	History                                    []monthSpend
-	HistoryChart                               barChart
+	// Pending is what orders waiting for approval commit; Approved the
+	// rest of Committed (approved or needing no approval, not fulfilled).
+	Pending, Approved money.Money
+	Warning, Over     bool
+	Chart             barChart
+	History           []monthSpend
+	HistoryChart      barChart
 	// Typed values for the finance form.
 	FormAmount, FormWarn string
 	FormHard             bool
@@ -99,13 +102,14 @@ func (s *Pages) showBudgets(c echo.Context, status int, errs map[string]string, 
 			return err
 		}
 		r := budgetRow{Unit: u, Posted: moneyOf(use.Posted, cur), Committed: moneyOf(use.Committed, cur), Used: moneyOf(use.Used(), cur),
+			Pending: moneyOf(use.Pending, cur), Approved: moneyOf(use.Committed-use.Pending, cur),
 			Amount: moneyOf(0, cur), Remaining: moneyOf(0, cur), FormWarn: strconv.Itoa(billing.DefaultWarnPct)}
 		b, err := billing.GetBudget(ctx, s.DB, u.ID, month)
 		switch {
 		case err == nil:
 			r.Budget, r.Amount, r.Remaining = b, moneyOf(b.AmountMinor, b.Currency), moneyOf(b.Remaining(use), b.Currency)
 			r.Warning, r.Over = b.Warning(use.Used()), use.Used() > b.AmountMinor
-			r.FormAmount, r.FormWarn, r.FormHard = formAmount(v.Locale, b.AmountMinor, b.Currency), strconv.Itoa(b.WarnPct), b.Hard
+			r.FormAmount, r.FormWarn, r.FormHard = formAmount(v.T.Format(), b.AmountMinor, b.Currency), strconv.Itoa(b.WarnPct), b.Hard
 		case !fault.Is(err, fault.KindNotFound):
 			return err
 		}
@@ -117,15 +121,16 @@ func (s *Pages) showBudgets(c echo.Context, status int, errs map[string]string, 
 		if r.Over {
 			usedClass = "over"
 		}
-		desc := v.T.T("budgets.chart.desc.none", v.T.Money(r.Posted), v.T.Money(r.Committed))
+		desc := v.T.T("budgets.chart.desc.none", v.T.Money(r.Posted), v.T.Money(r.Approved), v.T.Money(r.Pending))
 		if r.Budget != nil {
-			desc = v.T.T("budgets.chart.desc", v.T.Money(r.Amount), v.T.Money(r.Posted), v.T.Money(r.Committed))
+			desc = v.T.T("budgets.chart.desc", v.T.Money(r.Amount), v.T.Money(r.Posted), v.T.Money(r.Approved), v.T.Money(r.Pending))
 		}
 		r.Chart = barChart{ID: id, Title: v.T.T("budgets.chart.title", u.Label(), month), Desc: desc,
 			Bars: []chartBar{
 				{Label: v.T.T("budgets.budget"), Value: r.Amount.Minor, Text: v.T.Money(r.Amount), Class: "budget"},
 				{Label: v.T.T("budgets.posted"), Value: use.Posted, Text: v.T.Money(r.Posted), Class: "posted"},
-				{Label: v.T.T("budgets.committed"), Value: use.Committed, Text: v.T.Money(r.Committed), Class: "committed"},
+				{Label: v.T.T("budgets.committed"), Value: r.Approved.Minor, Text: v.T.Money(r.Approved), Class: "committed"},
+				{Label: v.T.T("budgets.pending"), Value: use.Pending, Text: v.T.Money(r.Pending), Class: "pending"},
 				{Label: v.T.T("budgets.used.short"), Value: use.Used(), Text: v.T.Money(r.Used), Class: usedClass},
 			}}
 		var texts []string
@@ -178,7 +183,7 @@ func (s *Pages) budgetForm(c echo.Context) error {
 	// The page shows the month the form was for.
 	c.QueryParams().Set("month", month)
 	errs := map[string]string{}
-	amount, ok := parseLocaleAmount(v.Locale, form.Get("amount"), s.Org.Currency)
+	amount, ok := parseLocaleAmount(v.T.Format(), form.Get("amount"), s.Org.Currency)
 	if !ok || amount.Minor < 0 {
 		errs["amount"] = v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))
 	}
@@ -192,7 +197,7 @@ func (s *Pages) budgetForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: id, Month: month, AmountMinor: amount.Minor,
-			Currency: amount.Currency, WarnPct: warn, Hard: form.Get("hard") == "on"}, time.Now().UTC())
+			Currency: amount.Currency, WarnPct: warn, Hard: form.Get("hard") == "on"}, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tiski/tiski/i18n"
 )
 
 func TestChartBarLengths(t *testing.T) {
@@ -39,6 +41,10 @@ func TestChartSVGIsAccessibleAndEscaped(t *testing.T) {
 }
 
 func TestLocaleAmounts(t *testing.T) {
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		locale, in string
 		minor      int64
@@ -51,15 +57,15 @@ func TestLocaleAmounts(t *testing.T) {
 		{"fi", "1 234,56", 123456, true}, {"fi", "1\u00a0234,56\u00a0€", 123456, true}, {"fi", "12,5", 1250, true}, {"fi", "1000", 100000, true},
 		{"fi", "1.50", 0, false}, {"fi", "1 23,4", 0, false}, {"fi", "1,2,3", 0, false}, {"fi", "abc", 0, false},
 	} {
-		m, ok := parseLocaleAmount(c.locale, c.in, "EUR")
+		m, ok := parseLocaleAmount(cat.Format(c.locale), c.in, "EUR")
 		if ok != c.ok || (ok && m.Minor != c.minor) {
 			t.Errorf("parseLocaleAmount(%s, %q) = %d, %v; want %d, %v", c.locale, c.in, m.Minor, ok, c.minor, c.ok)
 		}
 	}
-	if got := formAmount("fi", 123456, "EUR"); got != "1234,56" {
+	if got := formAmount(cat.Format("fi"), 123456, "EUR"); got != "1234,56" {
 		t.Errorf("formAmount fi = %q", got)
 	}
-	if got := formAmount("en", -5, "EUR"); got != "-0.05" {
+	if got := formAmount(cat.Format("en"), -5, "EUR"); got != "-0.05" {
 		t.Errorf("formAmount en = %q", got)
 	}
 }

@@ -134,7 +134,7 @@ func (s *Pages) settleForm(c echo.Context) error {
 	}
 	var credit int64
 	if action == "accept" {
-		m, ok := parseLocaleAmount(v.Locale, form.Get("credit"), s.Org.Currency)
+		m, ok := parseLocaleAmount(v.T.Format(), form.Get("credit"), s.Org.Currency)
 		if !ok || m.Minor <= 0 {
 			return s.showDisputes(c, http.StatusUnprocessableEntity, map[string]string{"credit": v.T.T("money.err.amount", v.T.Money(exampleAmount(s.Org.Currency)))},
 				form, id, action)

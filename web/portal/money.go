@@ -14,6 +14,7 @@ import (
 
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
@@ -82,27 +83,32 @@ func (s *Pages) unitsFor(c echo.Context, obj, act string) ([]unitRef, error) {
 	return out, nil
 }
 
-// parseLocaleAmount reads an amount typed the locale's way: "1 234,56" or
-// "12,5" in Finnish, "1,234.56" or "12.5" in English, with an optional
-// currency sign. Digit groups must be whole groups of three, and in English
-// come only with a decimal point; anything else (both separators, a stray
-// letter, an exponent) is refused rather than guessed, and the result goes
+// parseLocaleAmount reads an amount typed the locale's way (f, from its
+// message file): "1 234,56" or "12,5" in Finnish, "1,234.56" or "12.5" in
+// English, with an optional currency sign. Digit groups must be whole
+// groups of three, and where the group separator is a comma or a point
+// (which another locale writes as its decimal) they come only with the
+// decimal separator; a space-like group separator accepts any space. Any
+// other separator (a point in Finnish, a space in English), a stray letter
+// or an exponent is refused rather than guessed, and the result goes
 // through money.ParseDecimalAmount. Every portal form that takes money
 // reads it here.
-func parseLocaleAmount(locale, raw, currency string) (money.Money, bool) {
+func parseLocaleAmount(f i18n.Format, raw, currency string) (money.Money, bool) {
 	s := strings.TrimSpace(raw)
 	for _, sign := range []string{"€", "$", "£", currency} {
 		s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, sign), sign))
 	}
-	group, point := ",", "."
-	if locale == "fi" {
-		group, point = " ", ","
-		s = strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
-		if strings.Contains(s, ".") {
-			return money.Money{}, false
-		}
+	group, point := f.Group, f.Decimal
+	spaces := strings.NewReplacer("\u00a0", " ", "\u202f", " ")
+	if spaced := strings.TrimSpace(spaces.Replace(group)) == ""; spaced {
+		group, s = " ", spaces.Replace(s)
 	} else if strings.ContainsAny(s, " \u00a0\u202f") {
 		return money.Money{}, false
+	}
+	for _, other := range []string{".", ","} {
+		if other != group && other != point && strings.Contains(s, other) {
+			return money.Money{}, false
+		}
 	}
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -111,7 +117,7 @@ func parseLocaleAmount(locale, raw, currency string) (money.Money, bool) {
 		return money.Money{}, false
 	}
 	if strings.Contains(whole, group) {
-		if locale != "fi" && !hasPoint {
+		if (group == "," || group == ".") && !hasPoint {
 			return money.Money{}, false // "12,345" may be a European's 12.345: refuse, not guess
 		}
 		parts := strings.Split(whole, group)
@@ -144,7 +150,7 @@ func parseLocaleAmount(locale, raw, currency string) (money.Money, bool) {
 
 // formAmount shows an amount in minor units the way the locale types it,
 // without grouping or sign: "1234,56" or "1234.56".
-func formAmount(locale string, minor int64, currency string) string {
+func formAmount(f i18n.Format, minor int64, currency string) string {
 	digits, err := money.MinorDigits(currency)
 	if err != nil || digits == 0 {
 		return strconv.FormatInt(minor, 10)
@@ -157,11 +163,7 @@ func formAmount(locale string, minor int64, currency string) string {
 	for range digits {
 		scale *= 10
 	}
-	point := "."
-	if locale == "fi" {
-		point = ","
-	}
-	out := fmt.Sprintf("%d%s%0*d", minor/scale, point, digits, minor%scale)
+	out := fmt.Sprintf("%d%s%0*d", minor/scale, f.Decimal, digits, minor%scale)
 	if neg {
 		out = "-" + out
 	}

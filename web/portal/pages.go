@@ -225,6 +225,14 @@ func (s *Pages) errorPages(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// HandleError answers an error that reached echo from a portal route (a
+// middleware in front of every route refused it) with the error page.
+func (s *Pages) HandleError(err error, c echo.Context) {
+	if perr := s.ErrorPage(c, err); perr != nil {
+		s.Log.Error("render error page", "err", perr)
+	}
+}
+
 // ErrorPage answers err with the error page: the status of the one status
 // table, and for anything not found or not visible the 404 page.
 func (s *Pages) ErrorPage(c echo.Context, err error) error {

@@ -215,21 +215,14 @@ func reportFixed(tr translator, f *reports.Fixed) string {
 	if f == nil {
 		return "–"
 	}
-	s := f.String()
-	if tr.locale == "fi" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return tr.cat.Number(tr.locale, f.String())
 }
 
 func reportPercent(tr translator, f *reports.Fixed) string {
 	if f == nil {
 		return "–"
 	}
-	if tr.locale == "fi" {
-		return reportFixed(tr, f) + "\u00a0%"
-	}
-	return reportFixed(tr, f) + "%"
+	return tr.cat.Percent(tr.locale, f.String())
 }
 
 func reportMinutes(tr translator, m *int) string {
@@ -239,12 +232,5 @@ func reportMinutes(tr translator, m *int) string {
 	return tr.Duration(*m)
 }
 
-var reportFinnishMonths = []string{"tammi", "helmi", "maalis", "huhti", "touko", "kesä", "heinä", "elo", "syys", "loka", "marras", "joulu"}
-
 // reportMonthLabel names a month briefly: "Nov 2026", "marras 2026".
-func reportMonthLabel(tr translator, t time.Time) string {
-	if tr.locale == "fi" {
-		return reportFinnishMonths[t.Month()-1] + " " + t.Format("2006")
-	}
-	return t.Format("Jan 2006")
-}
+func reportMonthLabel(tr translator, t time.Time) string { return tr.cat.MonthName(tr.locale, t) }

@@ -91,7 +91,7 @@ func TestPortalFilesAndTime(t *testing.T) {
 		if f.Count("time_entries") != 0 {
 			t.Fatal("refused time was stored")
 		}
-		if p := agent.Post(reqPath+"/time", url.Values{"minutes": {"90"}, "date": {"2026-01-05"}, "billable": {"on"}, "note": {"replaced the drum"}}); p.Status != http.StatusSeeOther {
+		if p := agent.Post(reqPath+"/time", url.Values{"minutes": {"90"}, "date": {webtest.TodayPlus(0)}, "billable": {"on"}, "note": {"replaced the drum"}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("log time = %d", p.Status)
 		}
 		if p := agent.Get(reqPath); f.Count("time_entries") != 1 || !strings.Contains(p.Body, "replaced the drum") || !strings.Contains(p.Body, "1 h 30 min") {

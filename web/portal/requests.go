@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,7 @@ type requestDetail struct {
 	Feedback *requests.Feedback
 	Stale    bool
 	Work     requestWork
+	Overrun  *overrunBox // nil unless the fulfilment costs more than the estimate's tolerance
 }
 
 func (s *Pages) requestPage(c echo.Context) error {
@@ -153,8 +155,13 @@ func (s *Pages) showRequest(c echo.Context, status int, stale bool, errs map[str
 	if err != nil {
 		return err
 	}
-	d := requestDetail{Row: rows[0], Actions: v.AllowedActions(r, time.Now()), Internal: v.SeesInternal(r), Stale: stale,
-		Names: map[int64]string{}}
+	actions := v.AllowedActions(r, time.Now())
+	d := requestDetail{Row: rows[0], Internal: v.SeesInternal(r), Stale: stale, Names: map[int64]string{}}
+	// The overrun box carries its own approve button.
+	d.Actions = slices.DeleteFunc(slices.Clone(actions), func(a string) bool { return a == "approve_overrun" })
+	if d.Overrun, err = s.overrun(ctx, r, rows[0].Unit, actions); err != nil {
+		return err
+	}
 	if d.Comments, err = requests.Comments(ctx, s.DB, v, id, 0, 200); err != nil {
 		return err
 	}
@@ -204,7 +211,7 @@ func (s *Pages) showRequest(c echo.Context, status int, stale bool, errs map[str
 }
 
 // needsConfirmation lists actions that post money or cannot be undone.
-var needsConfirmation = map[string]bool{"resolve": true, "cancel": true, "reject": true}
+var needsConfirmation = map[string]bool{"resolve": true, "cancel": true, "reject": true, "approve_overrun": true}
 
 // actForm takes a lifecycle action from the request page. Without the
 // portal's script a confirmation page asks first; a stale version says so

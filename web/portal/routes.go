@@ -110,6 +110,10 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.POST("/notifications/settings", s.notificationSettingsForm)
 	r.GET("/admin/outbox", s.adminOutboxPage)
 	r.POST("/admin/outbox/:id/resend", s.adminResendForm)
+
+	// Every other path is the portal's: its 404 page (405 for a method a
+	// page does not take), in the language of the user if signed in.
+	e.RouteNotFound("/*", httpx.NoRoute, s.errorPages, s.Recognize)
 }
 
 // pageRoutes registers pages with the middleware every one of them needs.

@@ -25,13 +25,20 @@ func (tr translator) T(key string, args ...any) string { return tr.cat.T(tr.loca
 func (tr translator) Fault(err error) string { return tr.cat.Fault(tr.locale, err) }
 
 // Money formats an amount the locale's way: €1,234.56 or 1 234,56 €.
-func (tr translator) Money(m money.Money) string { return i18n.Money(tr.locale, m) }
+func (tr translator) Money(m money.Money) string { return tr.cat.Money(tr.locale, m) }
 
 // Time formats an instant in the organisation's zone.
-func (tr translator) Time(t time.Time) string { return i18n.Time(tr.locale, tr.loc, t) }
+func (tr translator) Time(t time.Time) string { return tr.cat.Time(tr.locale, tr.loc, t) }
+
+// Date formats a calendar day: "1 Dec 2026", "1.12.2026".
+func (tr translator) Date(t time.Time) string { return tr.cat.Date(tr.locale, t) }
+
+// Format is the locale's way of writing numbers and dates, for the forms
+// that read amounts typed that way.
+func (tr translator) Format() i18n.Format { return tr.cat.Format(tr.locale) }
 
 // Bytes renders a file size: 840 B, 12.5 KiB, 3.2 MiB.
-func (tr translator) Bytes(n int64) string { return i18n.Bytes(tr.locale, n) }
+func (tr translator) Bytes(n int64) string { return tr.cat.Bytes(tr.locale, n) }
 
 // Duration renders SLA targets given in minutes.
 func (tr translator) Duration(minutes int) string { return i18n.Duration(minutes) }

@@ -265,3 +265,18 @@ func (f *Fixture) OrgRoles(name string) []string {
 
 // ID is an id as the API writes it.
 func ID(n int64) string { return strconv.FormatInt(n, 10) }
+
+// FiledDaysAgo moves a request's filing back by days, for tests that book
+// work on days before today: time can only be dated from the day a
+// request was filed.
+func (f *Fixture) FiledDaysAgo(rid string, days int) {
+	f.T.Helper()
+	ctx := context.Background()
+	var filed time.Time
+	if err := f.DB.NewSelect().Table("requests").Column("created_at").Where("id = ?", rid).Scan(ctx, &filed); err != nil {
+		f.T.Fatalf("filed when: %v", err)
+	}
+	if _, err := f.DB.NewUpdate().Table("requests").Set("created_at = ?", filed.AddDate(0, 0, -days)).Where("id = ?", rid).Exec(ctx); err != nil {
+		f.T.Fatalf("backdate request %s: %v", rid, err)
+	}
+}
