@@ -13,6 +13,7 @@ import (
 
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/notify"
 )
 
 // Dispute statuses.
@@ -105,6 +106,9 @@ func RaiseDispute(ctx context.Context, tx bun.Tx, v Viewer, chargeID int64, reas
 		Action: "raise", After: d}); err != nil {
 		return nil, err
 	}
+	if err := tellDispute(ctx, tx, notify.DisputeRaised, d, c, actorID, "", now); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -193,6 +197,9 @@ func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *
 	}
 	if err := audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "dispute", ObjectID: strconv.FormatInt(d.ID, 10),
 		Action: action, Before: before, After: d}); err != nil {
+		return nil, err
+	}
+	if err := tellDispute(ctx, tx, notify.DisputeSettled, &d, c, actorID, note, now); err != nil {
 		return nil, err
 	}
 	return &d, nil

@@ -45,7 +45,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer d.Close()
-	if err := demo.Load(ctx, d, auth.DefaultHashParams); err != nil {
+	if err := loadDemo(ctx, d); err != nil {
 		return err
 	}
 	printDemoLogins(stdout)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -135,6 +136,9 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), `"msg":"stopped"`) {
 		t.Fatalf("no clean stop in the log:\n%s", errOut.String())
+	}
+	if os.Getenv("TISKI_SMTP_URL") == "" && !strings.Contains(errOut.String(), `"msg":"e-mail off: in-app notifications only"`) {
+		t.Fatalf("serve without TISKI_SMTP_URL did not say e-mail is off:\n%s", errOut.String())
 	}
 }
 

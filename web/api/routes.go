@@ -114,6 +114,15 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.GET("/reports/quality.csv", s.getQualityReport)
 	a.GET("/reports/spend", s.getSpendReport)
 	a.GET("/reports/spend.csv", s.getSpendReport)
+
+	a.GET("/notifications", s.listNotifications)
+	a.GET("/notifications/unread-count", s.unreadNotifications)
+	a.POST("/notifications/read-all", s.readAllNotifications)
+	a.POST("/notifications/:id/read", s.readNotification)
+	a.GET("/notifications/preferences", s.getNotificationPreferences)
+	a.PUT("/notifications/preferences", s.putNotificationPreferences)
+	a.GET("/outbox", s.listOutbox, s.Need("outbox", "manage"))
+	a.POST("/outbox/:id/resend", s.resendOutbox, s.Need("outbox", "manage"))
 }
 
 // authed registers routes that need a signed-in caller. It adds the

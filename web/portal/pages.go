@@ -17,6 +17,7 @@ import (
 
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -99,6 +100,7 @@ type view struct {
 	Errors    map[string]string // form field → message
 	Form      url.Values        // what the user typed, to show again
 	Problem   string            // a message for the whole form
+	Unread    int               // the signed-in user's unread notifications (the bell)
 }
 
 // Err returns the message for a form field, if any.
@@ -135,6 +137,9 @@ func (s *Pages) newView(c echo.Context, title string, data any) view {
 	if p := httpx.CurrentPrincipal(c); p != nil {
 		v.User, v.CSRF, v.Nav = p.User, p.CSRFToken, s.navFor(c)
 		v.Languages = slices.DeleteFunc(s.texts.Locales(), func(l string) bool { return l == tr.locale })
+		if n, err := notify.UnreadCount(c.Request().Context(), s.DB, p.ID()); err == nil {
+			v.Unread = n // a bell that cannot count shows none rather than failing the page
+		}
 	}
 	if ck, err := c.Cookie(flashCookie); err == nil {
 		if msg, err := url.QueryUnescape(ck.Value); err == nil {

@@ -108,6 +108,15 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.POST("/admin/services/:id/rates", s.adminAddRate)
 	r.GET("/reports", s.reportsPage)
 
+	// Notifications, e-mail choices, and the outbox for admins.
+	r.GET("/notifications", s.notificationsPage)
+	r.POST("/notifications/read-all", s.readAllNotificationsForm)
+	r.POST("/notifications/:id/read", s.readNotificationForm)
+	r.GET("/notifications/settings", s.notificationSettingsPage)
+	r.POST("/notifications/settings", s.notificationSettingsForm)
+	r.GET("/admin/outbox", s.adminOutboxPage)
+	r.POST("/admin/outbox/:id/resend", s.adminResendForm)
+
 	// Every other path is the portal's: its 404 page (405 for a method a
 	// page does not take), in the language of the user if signed in.
 	e.RouteNotFound("/*", httpx.NoRoute, s.errorPages, s.Recognize)
