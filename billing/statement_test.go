@@ -448,6 +448,37 @@ func TestStatementShowsAdjustmentsAndCreditsAndReconciles(t *testing.T) {
 			NetMinor: 3*33333*2 - 33333 + 5000, Currency: "EUR"}); totals != want {
 			t.Fatalf("totals = %+v, want %+v", totals, want)
 		}
+		// The statement file lists the adjustment as a row of its own, so
+		// its rows' nets add up to the total row's net.
+		var buf bytes.Buffer
+		w := export.NewCSV(&buf)
+		if _, err := billing.WriteStatement(ctx, d, w, billing.ConsumerSide, m.consumer, "2026-11", "EUR"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		records, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := columnIndex(billing.StatementColumns)
+		var rowsNet int64
+		adjustments := 0
+		for _, rec := range records[1 : len(records)-1] {
+			rowsNet += parseAmount(t, rec[col["net"]])
+			if rec[col["charge_id"]] == "adjustment" {
+				adjustments++
+				if rec[col["title"]] != "Catering for the offsite" || parseAmount(t, rec[col["amount"]]) != 5000 {
+					t.Errorf("adjustment row %q", rec)
+				}
+			}
+		}
+		if last := records[len(records)-1]; adjustments != 1 || last[col["charge_id"]] != "total" ||
+			parseAmount(t, last[col["net"]]) != totals.NetMinor || rowsNet != totals.NetMinor {
+			t.Fatalf("statement file: %d adjustment rows, rows' nets %d, total row %q, statement net %d", adjustments, rowsNet, last, totals.NetMinor)
+		}
+
 		for _, u := range []int64{m.consumer, m.Units.MKTDigital, m.provider, m.Units.FIN, m.legal, m.Units.HQ} {
 			for _, month := range []string{"2026-10", "2026-11"} {
 				r, err := billing.Reconcile(ctx, d, u, month, "EUR")
