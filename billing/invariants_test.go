@@ -792,9 +792,9 @@ func (w *world) movePeriod() {
 		if fe == nil || fe.Details["field"] != "month" {
 			w.failf("%s %s (now %s, first %s): %v", action, month, w.month(), months.First, err)
 		}
-	case action == "close" && status != billing.PeriodClosed && month > earliest:
+	case (action == "close" && status != billing.PeriodClosed || action == "review" && status == billing.PeriodOpen) && month > earliest:
 		if fe == nil || fe.Code != "earlier_period_open" {
-			w.failf("close %s before %s: %v", month, earliest, err)
+			w.failf("%s %s before %s: %v", action, month, earliest, err)
 		}
 	case action == "review" && status == billing.PeriodOpen, action == "close" && status != billing.PeriodClosed && open == 0:
 		if err != nil {

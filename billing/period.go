@@ -250,11 +250,30 @@ func earliestOpen(ctx context.Context, idb bun.IDB, from string) (string, error)
 	return NextMonth(last.String), nil
 }
 
+// earlierMonthsClosed refuses a move of month while an earlier month of
+// the books is still open or in review, naming it.
+func earlierMonthsClosed(ctx context.Context, tx bun.Tx, months Months, month string) error {
+	if months.begun == "" {
+		return nil
+	}
+	open, err := earliestOpen(ctx, tx, months.begun)
+	if err != nil || month <= open {
+		return err
+	}
+	earlier, err := GetPeriod(ctx, tx, open)
+	if err != nil {
+		return err
+	}
+	if earlier.Status == PeriodReview {
+		return fault.Conflict("earlier_period_open", "%s is still in review; close it first", open).With("period", open)
+	}
+	return fault.Conflict("earlier_period_open", "%s is still open; close it first", open).With("period", open)
+}
+
 // MovePeriod takes a period from open to review or from open/review to
 // closed. A month moves only once it has ended in the organisation's time
-// zone; it closes only after every earlier month is closed, but it may go
-// to review while earlier months are still open or in review (finance
-// prepares several ended months at once; only closing fixes the order).
+// zone, and only after every earlier month is closed: review is the step
+// before closing, so months are reviewed in the order they close.
 // Closing is refused while charges of the month are disputed. Only finance
 // moves periods (Viewer.MayMovePeriod). loc is the organisation's zone.
 func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, loc *time.Location, now time.Time) (*Period, error) {
@@ -286,20 +305,13 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 	after := *before
 	switch {
 	case action == "review" && before.Status == PeriodOpen:
-		after.Status = PeriodReview
-	case action == "close" && before.Status != PeriodClosed:
-		if open, err = earliestOpen(ctx, tx, months.begun); err != nil {
+		if err := earlierMonthsClosed(ctx, tx, months, month); err != nil {
 			return nil, err
 		}
-		if months.begun != "" && month > open {
-			earlier, err := GetPeriod(ctx, tx, open)
-			if err != nil {
-				return nil, err
-			}
-			if earlier.Status == PeriodReview {
-				return nil, fault.Conflict("earlier_period_open", "%s is still in review; close it first", open).With("period", open)
-			}
-			return nil, fault.Conflict("earlier_period_open", "%s is still open; close it first", open).With("period", open)
+		after.Status = PeriodReview
+	case action == "close" && before.Status != PeriodClosed:
+		if err := earlierMonthsClosed(ctx, tx, months, month); err != nil {
+			return nil, err
 		}
 		disputed, err := openDisputes(ctx, tx, month)
 		if err != nil {

@@ -40,9 +40,9 @@ func detailsOf(err error) map[string]any {
 }
 
 // On 2 December, December (not ended) and 2027-03 could be closed, and
-// December while November was in review. A month moves only once it has
-// ended in the organisation's zone, and closes only after every earlier
-// month; review needs only the month to have ended.
+// December while November was in review. A month goes to review or closes
+// only once it has ended in the organisation's zone and every earlier
+// month is closed.
 func TestAMonthMovesOnlyOnceEndedAndClosesAfterEveryEarlierMonth(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		b := newBooks(t, d, "")
@@ -59,27 +59,32 @@ func TestAMonthMovesOnlyOnceEndedAndClosesAfterEveryEarlierMonth(t *testing.T) {
 			}
 		}
 		// November ends at midnight in Helsinki, 22:00 UTC.
-		if err := b.move(t, "2026-11", "review", time.Date(2026, 11, 30, 21, 30, 0, 0, time.UTC)); err == nil {
-			t.Fatal("November went to review at 23:30 on its last day in Helsinki")
+		if err := b.move(t, "2026-11", "review", time.Date(2026, 11, 30, 21, 30, 0, 0, time.UTC)); err == nil || err.Error() != "2026-11 has not ended" {
+			t.Fatalf("November to review at 23:30 on its last day in Helsinki: %v", err)
 		}
-		if err := b.move(t, "2026-11", "review", time.Date(2026, 11, 30, 22, 30, 0, 0, time.UTC)); err != nil {
-			t.Fatalf("review November at 00:30 on 1 December in Helsinki, with October open: %v", err)
-		}
-		err := b.move(t, "2026-11", "close", now)
-		if fe, ok := fault.As(err); !ok || fe.Code != "earlier_period_open" || fe.Message != "2026-10 is still open; close it first" {
-			t.Fatalf("close November while October is open: %v", err)
+		for _, action := range []string{"review", "close"} {
+			err := b.move(t, "2026-11", action, time.Date(2026, 11, 30, 22, 30, 0, 0, time.UTC))
+			if fe, ok := fault.As(err); !ok || fe.Code != "earlier_period_open" || fe.Message != "2026-10 is still open; close it first" {
+				t.Fatalf("%s November, ended in Helsinki, while October is open: %v", action, err)
+			}
 		}
 		if err := b.move(t, "2026-10", "review", now); err != nil {
 			t.Fatal(err)
 		}
-		err = b.move(t, "2026-11", "close", now)
-		if fe, ok := fault.As(err); !ok || fe.Code != "earlier_period_open" || fe.Message != "2026-10 is still in review; close it first" {
-			t.Fatalf("close November while October is in review: %v", err)
-		}
-		for _, month := range []string{"2026-10", "2026-11"} {
-			if err := b.move(t, month, "close", now); err != nil {
-				t.Fatalf("close %s in order: %v", month, err)
+		for _, action := range []string{"review", "close"} {
+			err := b.move(t, "2026-11", action, now)
+			if fe, ok := fault.As(err); !ok || fe.Code != "earlier_period_open" || fe.Message != "2026-10 is still in review; close it first" {
+				t.Fatalf("%s November while October is in review: %v", action, err)
 			}
+		}
+		if err := b.move(t, "2026-10", "close", now); err != nil {
+			t.Fatalf("close October: %v", err)
+		}
+		if err := b.move(t, "2026-11", "review", time.Date(2026, 11, 30, 22, 30, 0, 0, time.UTC)); err != nil {
+			t.Fatalf("review November at 00:30 on 1 December in Helsinki, October closed: %v", err)
+		}
+		if err := b.move(t, "2026-11", "close", now); err != nil {
+			t.Fatalf("close November after October: %v", err)
 		}
 		// December stays open: its charges are not late.
 		dec := b.charge(t, b.request(t, "1"), "1", now)
