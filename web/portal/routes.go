@@ -101,6 +101,7 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.POST("/admin/services/:id", s.adminUpdateService)
 	r.POST("/admin/services/:id/rates", s.adminAddRate)
 	r.GET("/reports", s.reportsPage)
+	r.GET("/audit", s.auditPage)
 
 	// Every other path is the portal's: its 404 page (405 for a method a
 	// page does not take), in the language of the user if signed in.
