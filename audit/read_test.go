@@ -1,11 +1,13 @@
 package audit_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/money"
 )
 
@@ -77,6 +79,51 @@ func TestDescribe(t *testing.T) {
 		for i := range c.args {
 			if got.Args[i] != c.args[i] {
 				t.Errorf("%s %s: argument %d = %#v, want %#v", c.e.ObjectType, c.e.Action, i, got.Args[i], c.args[i])
+			}
+		}
+	}
+}
+
+// TestEveryWordingHasItsText: each sentence Describe can pick is in the
+// catalogue and takes the arguments it is given, in every locale; each
+// action and object named in a sentence has its term.
+func TestEveryWordingHasItsText(t *testing.T) {
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := ptr("Sanna Korhonen")
+	var entries []audit.Entry
+	for _, c := range [][2]string{
+		{"dispute", "raise"}, {"dispute", "accept"}, {"dispute", "reject"},
+		{"charge", "posted"}, {"charge", "disputed"}, {"charge", "credited"},
+		{"adjustment", "create"}, {"adjustment", "approve"}, {"adjustment", "reject"},
+		{"period", "review"}, {"period", "close"},
+		{"budget", "create"}, {"budget", "update"}, {"budget", "warning"},
+		{"service", "create"}, {"service", "update"}, {"service", "add_rate"},
+		{"request", "approve_overrun"}, {"user", "create"}, {"unit", "create"}, {"unit", "update"},
+		{"calendar", "set"}, {"grant_proposal", "propose"}, {"user", "password_reset_link"}, {"user", "update"}, {"user", "set_password"},
+	} {
+		entries = append(entries, audit.Entry{ActorName: who, ObjectType: c[0], ObjectID: "5/2026-12", Action: c[1], AfterJSON: ptr(`{}`)})
+	}
+	entries = append(entries,
+		audit.Entry{ActorName: who, ObjectType: "grant", ObjectID: "org/9/finance", Action: "grant"},
+		audit.Entry{ActorName: who, ObjectType: "grant", ObjectID: "5/9/manager", Action: "revoke"},
+		audit.Entry{ObjectType: "grant", ObjectID: "5/9/manager", Action: "grant"},
+		audit.Entry{ActorName: who, ObjectType: "dispute", ObjectID: "4", Action: "refuse", AfterJSON: ptr(`{"attempt":"accept","message":"x"}`)})
+	for _, e := range entries {
+		w := audit.Describe(&e, audit.Names{}, "EUR")
+		for _, locale := range cat.Locales() {
+			if got := cat.T(locale, w.Key); got == w.Key {
+				t.Errorf("%s %s: %s has no text in %s", e.ObjectType, e.Action, w.Key, locale)
+			}
+			if got := cat.Sentence(locale, w.Key, w.Args...); strings.Contains(got, "%!") {
+				t.Errorf("%s %s in %s: %q", e.ObjectType, e.Action, locale, got)
+			}
+			for _, a := range w.Args {
+				if term, ok := a.(fault.Term); ok && term.Group != "" && cat.T(locale, term.Group+"."+term.Name) == term.Group+"."+term.Name {
+					t.Errorf("%s %s: term %s.%s has no text in %s", e.ObjectType, e.Action, term.Group, term.Name, locale)
+				}
 			}
 		}
 	}

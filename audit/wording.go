@@ -174,8 +174,8 @@ func Describe(e *Entry, n Names, currency string) Sentence {
 		return say("service.add_rate", name, amount(after.PriceMinor, after.Currency), after.EffectiveFrom)
 	case "request.approve_overrun":
 		return say("request.approve_overrun", id, amount(after.EstimateMinor, after.OverrunCurr), amount(after.OverrunMinor, after.OverrunCurr))
-	case "user.create":
-		return say("user.create", after.Name)
+	case "user.create", "user.update", "user.set_password":
+		return say("user."+e.Action, after.Name)
 	case "unit.create", "unit.update":
 		return say("unit."+e.Action, after.Name)
 	}
