@@ -68,8 +68,10 @@ func TestDescribe(t *testing.T) {
 			"audit.grant.grant_unit", []any{"Sanna Korhonen", "Maria Järvinen", fault.Term{Group: "admin.role", Name: "manager"}, "Marketing"}},
 		{audit.Entry{ActorName: sanna, ObjectType: "period", ObjectID: "2026-11", Action: "refuse", AfterJSON: ptr(`{"attempt":"close","reason":"open_disputes","message":"2 disputes are open"}`)},
 			"audit.refuse", []any{"Sanna Korhonen", fault.Term{Group: "audit.action", Name: "close"}, fault.Term{Group: "audit.object", Name: "period"}, "2026-11", fault.Term{Name: "2 disputes are open"}}},
-		{audit.Entry{ObjectType: "calendar", ObjectID: "3", Action: "set"},
-			"audit.generic", []any{fault.Term{Group: "audit.actor", Name: "system"}, fault.Term{Group: "audit.action", Name: "set"}, fault.Term{Group: "audit.object", Name: "calendar"}, "3"}},
+		{audit.Entry{ObjectType: "calendar", ObjectID: "5", Action: "set"},
+			"audit.calendar.set", []any{fault.Term{Group: "audit.actor", Name: "system"}, "Marketing"}},
+		{audit.Entry{ObjectType: "grant_proposal", ObjectID: "3", Action: "propose"},
+			"audit.generic", []any{fault.Term{Group: "audit.actor", Name: "system"}, fault.Term{Group: "audit.action", Name: "propose"}, fault.Term{Group: "audit.object", Name: "grant_proposal"}, "3"}},
 	} {
 		got := audit.Describe(&c.e, names, "EUR")
 		if got.Key != c.key || len(got.Args) != len(c.args) {

@@ -83,6 +83,10 @@ func mentions(e *Entry) mentioned {
 		if id, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
 			m.services = append(m.services, id)
 		}
+	case "calendar":
+		if id, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
+			m.units = append(m.units, id)
+		}
 	}
 	return m
 }
@@ -174,6 +178,8 @@ func Describe(e *Entry, n Names, currency string) Sentence {
 		return say("service.add_rate", name, amount(after.PriceMinor, after.Currency), after.EffectiveFrom)
 	case "request.approve_overrun":
 		return say("request.approve_overrun", id, amount(after.EstimateMinor, after.OverrunCurr), amount(after.OverrunMinor, after.OverrunCurr))
+	case "calendar.set":
+		return say("calendar.set", unit(leadingID(id)))
 	case "user.create", "user.update", "user.set_password":
 		return say("user."+e.Action, after.Name)
 	case "unit.create", "unit.update":
