@@ -107,6 +107,11 @@ func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, ap
 		Action: "create", After: a}); err != nil {
 		return nil, err
 	}
+	if a.Status == AdjustmentPending {
+		if err := tellAdjustment(ctx, tx, &a, now); err != nil {
+			return nil, err
+		}
+	}
 	return &a, nil
 }
 

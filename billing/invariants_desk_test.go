@@ -55,6 +55,7 @@ type deskRequest struct {
 	consumer   int64
 	requester  int64
 	quantity   string
+	filed      string // the day it was filed: no time is dated before it
 	estimate   int64
 	charged    int64      // what its resolutions posted
 	approved   int64      // the largest overrun approval, 0 for none
@@ -99,7 +100,8 @@ func (w *world) deskOrder() {
 		w.failf("%s order %d of %s is %s estimated at %d, want open at %d", s.model, r.ID, quantity, r.Status, r.EstimateMinor, estimate)
 	}
 	w.deskRuns.Orders++
-	dr := &deskRequest{id: r.ID, s: s, consumer: consumer, requester: requester, quantity: quantity, estimate: estimate}
+	dr := &deskRequest{id: r.ID, s: s, consumer: consumer, requester: requester, quantity: quantity, estimate: estimate,
+		filed: catalog.Today(r.CreatedAt, w.loc)}
 	w.desk = append(w.desk, dr)
 	if !w.act(dr, w.agent, "start") {
 		return
@@ -322,14 +324,15 @@ func (w *world) rateOn(s worldService, day string) catalog.Rate {
 
 // logTime has the agent log one to three entries on dr, each of up to
 // what upToMinor buys at today's rate (at least a minute), dated today or
-// up to two days before, about one in six of them non-billable.
+// up to two days before (never before the day it was filed), about one in
+// six of them non-billable.
 func (w *world) logTime(dr *deskRequest, upToMinor int64) {
 	hourly := w.rateOn(dr.s, catalog.Today(w.clock, w.loc)).PriceMinor
 	budget := max(1, upToMinor*60/max(1, hourly)) // minutes that upTo buys
 	for range 1 + w.rng.IntN(3) {
 		minutes := min(1+w.rng.Int64N(budget), 24*60)
 		billable := w.rng.IntN(6) != 0
-		date := w.clock.In(w.loc).AddDate(0, 0, -w.rng.IntN(3)).Format(catalog.DateLayout)
+		date := max(dr.filed, w.clock.In(w.loc).AddDate(0, 0, -w.rng.IntN(3)).Format(catalog.DateLayout))
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) error {
 			_, err := requests.LogTime(w.ctx, tx, w.viewer(w.agent), w.org, dr.id,
 				requests.TimeLog{Minutes: int(minutes), Date: date, Billable: billable}, w.clock)

@@ -161,6 +161,29 @@ func (w *world) run(steps int) {
 		}
 		w.check()
 	}
+	w.checkStatementsReconcile()
+}
+
+// checkStatementsReconcile checks, for every unit and every month with a
+// posting, that the unit's statement less its recovery view is what the
+// month moved on its cost center, in the ledger and in the GL journal.
+func (w *world) checkStatementsReconcile() {
+	w.t.Helper()
+	var months []string
+	if err := w.d.NewRaw("SELECT DISTINCT period FROM journal_entries ORDER BY period").Scan(w.ctx, &months); err != nil {
+		w.t.Fatal(err)
+	}
+	for _, month := range months {
+		for _, u := range w.units {
+			r, err := billing.Reconcile(w.ctx, w.d, u, month, "EUR")
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			if !r.Agrees() {
+				w.failf("unit %d in %s: statement and recovery do not explain the books: %+v", u, month, r)
+			}
+		}
+	}
 }
 
 type worldService struct {

@@ -401,3 +401,85 @@ func parseAmount(t *testing.T, s string) int64 {
 	}
 	return m.Minor
 }
+
+// TestStatementShowsAdjustmentsAndCreditsAndReconciles is finding 12.4: a
+// statement listed charges only, so its net (142.00) disagreed with the
+// unit's GL movement (154.34). It now lists the month's credits and
+// adjustments with their reasons, and net equals the movement.
+func TestStatementShowsAdjustmentsAndCreditsAndReconciles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		m := newMonthBooks(t, d)
+		ctx := context.Background()
+		digital := m.chargeTitled(t, m.Units.MKTDigital, "Team licences", "1", november.Add(4*time.Hour))
+		var adj *billing.Adjustment
+		if err := m.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+			adj, err = billing.CreateAdjustment(ctx, tx, billing.Operator(m.user), billing.Adjustment{DebitUnitID: m.consumer,
+				CreditUnitID: m.Units.FIN, AmountMinor: 5000, Currency: "EUR", Month: "2026-11", Reason: "Catering for the offsite"},
+				100000, helsinki, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		moves, err := billing.StatementMovements(ctx, d, billing.ConsumerSide, m.consumer, "2026-11")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(moves) != 2 || moves[0].Kind != billing.MovementCredit || moves[0].AmountMinor != -33333 ||
+			moves[0].ChargeID == nil || *moves[0].ChargeID != m.credited.ID || moves[0].SourceID != m.creditDispute.ID ||
+			moves[0].EntryID != *m.creditDispute.EntryID || moves[0].Reason != "not what we ordered — one was returned" ||
+			moves[1].Kind != billing.MovementAdjustment || moves[1].AmountMinor != 5000 || moves[1].SourceID != adj.ID ||
+			moves[1].EntryID != *adj.EntryID || moves[1].Reason != "Catering for the offsite" {
+			t.Fatalf("Marketing's November movements = %+v", moves)
+		}
+		fin, err := billing.StatementMovements(ctx, d, billing.ConsumerSide, m.Units.FIN, "2026-11")
+		if err != nil || len(fin) != 1 || fin[0].AmountMinor != -5000 {
+			t.Fatalf("Finance's November movements = %+v, %v", fin, err)
+		}
+		recovery, err := billing.StatementMovements(ctx, d, billing.ProviderSide, m.provider, "2026-11")
+		if err != nil || len(recovery) != 2 || recovery[0].AmountMinor != -33333 || recovery[1].AmountMinor != -10000 || !recovery[1].Showback {
+			t.Fatalf("IT's November recovery movements = %+v, %v", recovery, err)
+		}
+
+		totals, err := billing.SumStatement(ctx, d, billing.ConsumerSide, m.consumer, "2026-11", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (billing.StatementTotals{Lines: 3, ChargedMinor: 3 * 33333 * 2, CreditedMinor: 33333, AdjustedMinor: 5000,
+			NetMinor: 3*33333*2 - 33333 + 5000, Currency: "EUR"}); totals != want {
+			t.Fatalf("totals = %+v, want %+v", totals, want)
+		}
+		for _, u := range []int64{m.consumer, m.Units.MKTDigital, m.provider, m.Units.FIN, m.legal, m.Units.HQ} {
+			for _, month := range []string{"2026-10", "2026-11"} {
+				r, err := billing.Reconcile(ctx, d, u, month, "EUR")
+				if err != nil || !r.Agrees() {
+					t.Fatalf("unit %d in %s: %+v, %v", u, month, r, err)
+				}
+			}
+		}
+		r, err := billing.Reconcile(ctx, d, m.consumer, "2026-11", "EUR")
+		if err != nil || r.LedgerMinor != totals.NetMinor || r.GLMinor != totals.NetMinor {
+			t.Fatalf("Marketing's November books %+v, statement net %d", r, totals.NetMinor)
+		}
+
+		// The parent's statement rolls up its team, with a subtotal each.
+		parts, sum, err := billing.RollUp(ctx, d, billing.ConsumerSide, m.consumer, "2026-11", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(parts) != 2 || parts[0].UnitID != m.consumer || parts[0].Totals != totals || parts[1].UnitID != m.Units.MKTDigital ||
+			parts[1].Totals.ChargedMinor != digital.AmountMinor || parts[1].Totals.Lines != 1 ||
+			sum.NetMinor != totals.NetMinor+digital.AmountMinor || sum.Lines != 4 {
+			t.Fatalf("Marketing's roll-up = %+v, total %+v", parts, sum)
+		}
+		// The group's recovery view likewise: IT recovers, the rest nothing.
+		parts, sum, err = billing.RollUp(ctx, d, billing.ProviderSide, m.Units.HQ, "2026-11", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		itRecovery, err := billing.SumStatement(ctx, d, billing.ProviderSide, m.provider, "2026-11", "EUR")
+		if err != nil || len(parts) < 3 || parts[0].UnitID != m.Units.HQ || sum.NetMinor != itRecovery.NetMinor || sum.Lines != itRecovery.Lines || sum.ShowbackNet != itRecovery.ShowbackNet {
+			t.Fatalf("the group's recovery roll-up = %+v, total %+v, IT's %+v (%v)", parts, sum, itRecovery, err)
+		}
+	})
+}

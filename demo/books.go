@@ -108,7 +108,10 @@ func (b *books) periods(ctx context.Context) error {
 	if err := b.move(ctx, last, "review", b.inCurrent(0.1)); err != nil {
 		return err
 	}
-	return b.disputes(ctx, last)
+	if err := b.disputes(ctx, last); err != nil {
+		return err
+	}
+	return b.adjustment(ctx, last)
 }
 
 // move takes month to review or closed at the given time unless it is

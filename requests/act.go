@@ -162,7 +162,16 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 	if err := recordEvent(ctx, tx, ev); err != nil {
 		return nil, err
 	}
-	return get(ctx, tx, r.ID)
+	after, err := get(ctx, tx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if kind, ok := actionKinds[a.Name]; ok && (a.Name != "assign" || a.AssigneeID != 0) {
+		if err := tell(ctx, tx, kind, after, v.UserID, a.Note, now); err != nil {
+			return nil, err
+		}
+	}
+	return after, nil
 }
 
 // checkFulfilment holds a resolution that may not post yet: one that costs
