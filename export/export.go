@@ -64,13 +64,37 @@ func Header(names ...string) []Cell {
 	return row
 }
 
-// SafeText defuses a text cell a spreadsheet would read as a formula: one
-// starting with =, +, -, @, tab or carriage return gets a leading apostrophe,
-// as OWASP's CSV injection guidance says. Amounts never pass through here,
-// so "-12.50" stays a number.
-func SafeText(s string) string {
-	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
-		return "'" + s
+// formulaStart holds the characters a spreadsheet reads as the start of a
+// formula (OWASP's CSV injection guidance): =, +, -, @, tab, carriage return.
+const formulaStart = "=+-@\t\r"
+
+// cellBreaks holds where a reader may start a new cell inside one field:
+// at a separator of either dialect when it reads the file with the other
+// one (a quoted field not at the start of its cell is not quoted to it),
+// and at a line break or a tab.
+const cellBreaks = ",;\t\r\n"
+
+// Defuse keeps a text cell inert in every spreadsheet: wherever a cell
+// could begin, at the start of the text and right after any of cellBreaks,
+// a character of formulaStart gets a leading apostrophe. Amounts never pass
+// through here, so "-12.50" stays a number.
+func Defuse(s string) string {
+	var b []byte // nil until the first apostrophe
+	start := true
+	for i := 0; i < len(s); i++ {
+		if start && strings.IndexByte(formulaStart, s[i]) >= 0 {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)+4), s[:i]...)
+			}
+			b = append(b, '\'')
+		}
+		if b != nil {
+			b = append(b, s[i])
+		}
+		start = strings.IndexByte(cellBreaks, s[i]) >= 0
 	}
-	return s
+	if b == nil {
+		return s
+	}
+	return string(b)
 }

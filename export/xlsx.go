@@ -20,6 +20,7 @@ type XLSX struct {
 	sheet  *excelize.StreamWriter
 	row    int
 	styles map[int]int // amount style by currency decimals
+	text   int         // the style of text cells: number format "@"
 	values []any
 }
 
@@ -35,12 +36,20 @@ func NewXLSX(w io.Writer, sheet string) (*XLSX, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("xlsx sheet %q: %w", sheet, err)
 	}
-	return &XLSX{out: w, file: f, sheet: sw, styles: map[int]int{}}, nil
+	// Format 49 is "@", Text: a spreadsheet shows the value as it is and
+	// keeps it text when someone edits the cell.
+	text, err := f.NewStyle(&excelize.Style{NumFmt: 49})
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("xlsx text style: %w", err)
+	}
+	return &XLSX{out: w, file: f, sheet: sw, styles: map[int]int{}, text: text}, nil
 }
 
-// Write appends one row. Text is defused as in CSV (an inline string is
-// never a formula, but a user may paste it into one); numbers and amounts
-// become numeric cells. Excel holds numbers as doubles; an amount under 15
+// Write appends one row. Text becomes an inline string cell in the text
+// format: a cell value is never a formula in a workbook (only a cell's
+// formula element is), so text is written as it is, with no defusing
+// apostrophe to show. Numbers and amounts become numeric cells. Excel holds numbers as doubles; an amount under 15
 // significant digits round-trips exactly.
 func (x *XLSX) Write(row []Cell) error {
 	x.row++
@@ -51,7 +60,7 @@ func (x *XLSX) Write(row []Cell) error {
 			if cell.Value == "" {
 				x.values = append(x.values, nil)
 			} else {
-				x.values = append(x.values, SafeText(cell.Value))
+				x.values = append(x.values, excelize.Cell{StyleID: x.text, Value: cell.Value})
 			}
 		case Number, Amount:
 			n, err := strconv.ParseFloat(cell.Value, 64)

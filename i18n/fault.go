@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
@@ -68,4 +69,30 @@ func (c *Catalog) term(locale string, t fault.Term) string {
 		return text
 	}
 	return t.Name
+}
+
+// Sentence renders key with args for a reader, as Fault renders a fault's
+// arguments, except that a term reads in every locale, English included
+// (its key is Group.Name; one without a group is itself a message id, such
+// as a fault's English text), and money in the locale's format.
+func (c *Catalog) Sentence(locale, key string, args ...any) string {
+	rendered := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case fault.Term:
+			k := v.Name
+			if v.Group != "" {
+				k = v.Group + "." + v.Name
+			}
+			if text, ok := c.lookup(locale, k); ok {
+				a = strings.TrimSuffix(text, ".")
+			} else {
+				a = v.Name
+			}
+		case money.Money:
+			a = c.Money(locale, v)
+		}
+		rendered[i] = a
+	}
+	return c.T(locale, key, rendered...)
 }

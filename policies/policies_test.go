@@ -23,7 +23,7 @@ import (
 // noticed (TestPolicyMatchesRoleTable) instead of silently followed.
 var everyAction = []string{
 	"adjustment:approve", "adjustment:create",
-	"audit:read",
+	"audit:read", "audit:read_all", "audit:read_unit",
 	"budget:manage", "budget:read",
 	"calendar:manage",
 	"catalog:read",
@@ -64,7 +64,7 @@ var mayDo = map[string][]string{
 	"manager": {"catalog:read", "request:create", "request:read_unit", "request:approve",
 		"request:cancel", "request:assign", "request:comment", "charge:read", "charge:dispute", "statement:read",
 		"budget:read", "service:manage", "calendar:manage", "member:read", "member:manage",
-		"report:read"},
+		"report:read", "audit:read_unit"},
 	// reviews all charges, resolves disputes, posts adjustments, manages
 	// budgets, closes periods, exports, lists the money-role proposals it
 	// confirms or declines
@@ -74,7 +74,7 @@ var mayDo = map[string][]string{
 		"audit:read", "grant_proposal:read"},
 	// reads everything financial and every audit trail; changes nothing
 	"auditor": {"catalog:read", "request:read_all", "charge:read", "statement:read",
-		"budget:read", "period:read", "export:read", "report:read", "audit:read"},
+		"budget:read", "period:read", "export:read", "report:read", "audit:read", "audit:read_all"},
 	// units, users, role grants (and the money-role proposals made), settings,
 	// the outbox's failed messages; NOT finance
 	"admin": {"catalog:read", "request:read_all", "unit:manage", "user:read", "user:manage",
@@ -85,7 +85,7 @@ var mayDo = map[string][]string{
 // duties), listed on their own so the intent survives edits to mayDo.
 var financeOnly = []string{"charge:read", "charge:dispute", "statement:read", "dispute:resolve",
 	"adjustment:create", "adjustment:approve", "budget:read", "budget:manage", "period:read",
-	"period:manage", "export:read", "audit:read"}
+	"period:manage", "export:read", "audit:read", "audit:read_all", "audit:read_unit"}
 
 // tree is the fixture organisation:
 //

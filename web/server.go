@@ -80,7 +80,7 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 		panic(err)
 	}
 	s := &Server{Kit: httpx.NewKit(d, authz, org, log, cfg), echo: e, metrics: newMetrics(d),
-		api: api.New(d, authz, org, log, cfg), pages: pages}
+		api: api.New(d, authz, org, log, cfg, texts), pages: pages}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.ClientIP
 	e.Use(middleware.RequestID())

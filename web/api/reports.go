@@ -176,8 +176,12 @@ func (s *Handlers) getQualityReport(c echo.Context) error {
 		return err
 	}
 	if c.Path() == "/api/v1/reports/quality.csv" {
+		dialect, err := httpx.CSVDialect(c)
+		if err != nil {
+			return err
+		}
 		return s.download(c, csvContentType, "quality-"+rng.From+"-"+rng.To+".csv", func(w io.Writer) error {
-			cw := export.NewCSV(w)
+			cw := export.NewCSVIn(w, dialect)
 			if err := reports.WriteQuality(cw, q); err != nil {
 				return err
 			}
@@ -202,8 +206,12 @@ func (s *Handlers) getSpendReport(c echo.Context) error {
 		return err
 	}
 	if c.Path() == "/api/v1/reports/spend.csv" {
+		dialect, err := httpx.CSVDialect(c)
+		if err != nil {
+			return err
+		}
 		return s.download(c, csvContentType, "spend-"+rng.From+"-"+rng.To+".csv", func(w io.Writer) error {
-			cw := export.NewCSV(w)
+			cw := export.NewCSVIn(w, dialect)
 			if err := reports.WriteSpend(cw, sp); err != nil {
 				return err
 			}

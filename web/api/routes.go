@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
@@ -19,11 +20,12 @@ const Base = "/api/v1"
 // Handlers serves the JSON API.
 type Handlers struct {
 	*httpx.Kit
+	Texts *i18n.Catalog // the sentences of the audit trail
 }
 
 // New builds the API's handlers over their dependencies.
-func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg httpx.Config) *Handlers {
-	return &Handlers{Kit: httpx.NewKit(d, authz, org, log, cfg)}
+func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slog.Logger, cfg httpx.Config, texts *i18n.Catalog) *Handlers {
+	return &Handlers{Kit: httpx.NewKit(d, authz, org, log, cfg), Texts: texts}
 }
 
 // HandleError answers an error of the API's routes in the JSON envelope.
@@ -114,6 +116,8 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.GET("/reports/quality.csv", s.getQualityReport)
 	a.GET("/reports/spend", s.getSpendReport)
 	a.GET("/reports/spend.csv", s.getSpendReport)
+	a.GET("/audit", s.listAudit)
+	a.GET("/audit.csv", s.exportAudit)
 
 	a.GET("/notifications", s.listNotifications)
 	a.GET("/notifications/unread-count", s.unreadNotifications)

@@ -161,8 +161,12 @@ func (s *Handlers) statement(c echo.Context, side billing.Side) error {
 	filename := fmt.Sprintf("%s-%s-%s.%s", name, fileSafe(unit.Code), month, format)
 	switch format {
 	case "csv":
+		dialect, err := httpx.CSVDialect(c)
+		if err != nil {
+			return err
+		}
 		return s.download(c, csvContentType, filename, func(w io.Writer) error {
-			cw := export.NewCSV(w)
+			cw := export.NewCSVIn(w, dialect)
 			if _, err := billing.WriteStatement(ctx, s.DB, cw, side, unitID, month, s.Org.Currency); err != nil {
 				return err
 			}
@@ -291,8 +295,12 @@ func (s *Handlers) exportJournal(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	dialect, err := httpx.CSVDialect(c)
+	if err != nil {
+		return err
+	}
 	return s.download(c, csvContentType, "journal-"+month+".csv", func(w io.Writer) error {
-		cw := export.NewCSV(w)
+		cw := export.NewCSVIn(w, dialect)
 		if err := billing.WriteJournal(ctx, s.DB, cw, month); err != nil {
 			return err
 		}

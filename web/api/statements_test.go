@@ -232,7 +232,7 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 		}
 		defer f.Close()
 		rows, err := f.GetRows("Statement", excelize.Options{RawCellValue: true})
-		if err != nil || len(rows) != 4 || rows[1][col["title"]] != "'"+statementFormulaTitle || rows[3][col["amount"]] != "4800" {
+		if err != nil || len(rows) != 4 || rows[1][col["title"]] != statementFormulaTitle || rows[3][col["amount"]] != "4800" {
 			t.Errorf("XLSX rows = %q, %v", rows, err)
 		}
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/notify"
@@ -177,6 +178,9 @@ func (s *Pages) navFor(c echo.Context) []navItem {
 	}
 	if somewhere("report", "read") {
 		items = append(items, navItem{Href: "/reports", Key: "nav.reports"})
+	}
+	if !audit.ScopeOf(s.Authz, uid).None() {
+		items = append(items, navItem{Href: "/audit", Key: "nav.audit"})
 	}
 	if somewhere("unit", "manage") || somewhere("user", "manage") || somewhere("service", "manage") {
 		items = append(items, navItem{Href: "/admin/units", Key: "nav.admin", Section: "/admin/"})

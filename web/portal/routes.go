@@ -107,6 +107,7 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.POST("/admin/services/:id", s.adminUpdateService)
 	r.POST("/admin/services/:id/rates", s.adminAddRate)
 	r.GET("/reports", s.reportsPage)
+	r.GET("/audit", s.auditPage)
 
 	// Notifications, e-mail choices, and the outbox for admins.
 	r.GET("/notifications", s.notificationsPage)
