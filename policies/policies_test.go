@@ -39,6 +39,7 @@ var everyAction = []string{
 	"request:comment", "request:comment_internal", "request:create", "request:create_for_other",
 	"request:log_time", "request:rate", "request:read_all", "request:read_own",
 	"request:read_queue", "request:read_unit", "request:work",
+	"mail:ingest", "mail:triage",
 	"outbox:manage",
 	"service:manage",
 	"setting:manage",
@@ -55,10 +56,11 @@ var mayDo = map[string][]string{
 	"member": {"catalog:read", "request:create", "request:read_own", "request:comment",
 		"request:rate", "request:cancel_own"},
 	// works the unit's queue: assigns, comments (public/internal), logs time,
-	// resolves; files requests on someone's behalf
+	// resolves; files requests on someone's behalf; triages the unit's
+	// quarantined e-mail
 	"agent": {"catalog:read", "queue:read", "request:read_queue", "request:assign",
 		"request:work", "request:comment", "request:comment_internal", "request:log_time",
-		"request:create_for_other"},
+		"request:create_for_other", "mail:triage"},
 	// approves the unit's requests, sees all of them, charges and statements,
 	// disputes charges, manages the unit's services, rates and members
 	"manager": {"catalog:read", "request:create", "request:read_unit", "request:approve",
@@ -76,9 +78,11 @@ var mayDo = map[string][]string{
 	"auditor": {"catalog:read", "request:read_all", "charge:read", "statement:read",
 		"budget:read", "period:read", "export:read", "report:read", "audit:read", "audit:read_all"},
 	// units, users, role grants (and the money-role proposals made), settings,
-	// the outbox's failed messages; NOT finance
+	// the outbox's failed messages, e-mail in from relays (and the mail that
+	// reached no unit); NOT finance
 	"admin": {"catalog:read", "request:read_all", "unit:manage", "user:read", "user:manage",
-		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage", "outbox:manage"},
+		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage", "outbox:manage",
+		"mail:ingest"},
 }
 
 // financeOnly are the money actions admin must never have (segregation of
