@@ -22,7 +22,7 @@ func tellDispute(ctx context.Context, tx bun.Tx, kind notify.Kind, d *Dispute, c
 		args["note"] = note
 	}
 	_, err := notify.Record(ctx, tx, notify.Event{Kind: kind, ObjectID: d.ID, ActorID: actorID,
-		Parties: notify.Parties{RaiserID: d.RaisedBy, ConsumerUnitID: c.ConsumerUnitID}, Args: args, At: now})
+		Parties: notify.Parties{RaiserID: d.RaisedBy, ConsumerUnitID: c.ConsumerUnitID, ProviderUnitID: c.ProviderUnitID}, Args: args, At: now})
 	return err
 }
 

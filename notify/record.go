@@ -38,6 +38,9 @@ type Parties struct {
 	ConsumerUnitID int64
 	RaiserID       int64
 	MakerID        int64
+	// ProviderUnitID is the unit that serves the request or the charge, so
+	// that its webhooks hear of the event even when it is internal.
+	ProviderUnitID int64
 }
 
 // StoredEvent is an event as kept.
@@ -86,6 +89,9 @@ func Record(ctx context.Context, tx bun.IDB, ev Event) ([]int64, error) {
 	}
 	if _, err := tx.NewInsert().Model(stored).Returning("id").Exec(ctx); err != nil {
 		return nil, fmt.Errorf("notify: record %s event: %w", ev.Kind, err)
+	}
+	if err := enqueueWebhooks(ctx, tx, stored, ev); err != nil {
+		return nil, err
 	}
 	if len(recipients) == 0 {
 		return nil, nil

@@ -44,26 +44,32 @@ const (
 	Failed    = "failed"
 )
 
-// ChannelEmail is the channel of e-mail messages.
-const ChannelEmail = "email"
+// The channels: e-mail messages to users, webhook messages to
+// subscriptions.
+const (
+	ChannelEmail   = "email"
+	ChannelWebhook = "webhook"
+)
 
 // Message is one row of the outbox.
 type Message struct {
 	bun.BaseModel `bun:"table:outbox,alias:o"`
 
-	ID            int64      `bun:"id,pk,autoincrement"`
-	Channel       string     `bun:"channel"`
-	DeliveryKey   string     `bun:"delivery_key"`
-	EventID       int64      `bun:"event_id"`
-	RecipientID   *int64     `bun:"recipient_id"`
-	Status        string     `bun:"status"`
-	Attempts      int        `bun:"attempts"`
-	NextAttemptAt time.Time  `bun:"next_attempt_at"`
-	LeaseUntil    *time.Time `bun:"lease_until"`
-	ClaimToken    string     `bun:"claim_token"`
-	LastError     string     `bun:"last_error"`
-	CreatedAt     time.Time  `bun:"created_at"`
-	DeliveredAt   *time.Time `bun:"delivered_at"`
+	ID          int64  `bun:"id,pk,autoincrement"`
+	Channel     string `bun:"channel"`
+	DeliveryKey string `bun:"delivery_key"`
+	EventID     int64  `bun:"event_id"`
+	RecipientID *int64 `bun:"recipient_id"`
+	// SubscriptionID is the webhook subscription of a webhook message.
+	SubscriptionID *int64     `bun:"subscription_id"`
+	Status         string     `bun:"status"`
+	Attempts       int        `bun:"attempts"`
+	NextAttemptAt  time.Time  `bun:"next_attempt_at"`
+	LeaseUntil     *time.Time `bun:"lease_until"`
+	ClaimToken     string     `bun:"claim_token"`
+	LastError      string     `bun:"last_error"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	DeliveredAt    *time.Time `bun:"delivered_at"`
 }
 
 // DeliveryKey names one message: one event to one recipient on one channel.
@@ -76,6 +82,18 @@ func DeliveryKey(eventID, recipientID int64, channel string) string {
 func Enqueue(ctx context.Context, idb bun.IDB, channel string, eventID, recipientID int64, now time.Time) error {
 	m := &Message{Channel: channel, DeliveryKey: DeliveryKey(eventID, recipientID, channel), EventID: eventID,
 		RecipientID: &recipientID, Status: Pending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
+	if _, err := idb.NewInsert().Model(m).On("CONFLICT (delivery_key) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("enqueue %s: %w", m.DeliveryKey, err)
+	}
+	return nil
+}
+
+// EnqueueWebhook writes a webhook message for subscription due now inside
+// the caller's transaction; its delivery key is event:subscription:webhook.
+// A message already there is left as it is.
+func EnqueueWebhook(ctx context.Context, idb bun.IDB, eventID, subscriptionID int64, now time.Time) error {
+	m := &Message{Channel: ChannelWebhook, DeliveryKey: DeliveryKey(eventID, subscriptionID, ChannelWebhook), EventID: eventID,
+		SubscriptionID: &subscriptionID, Status: Pending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
 	if _, err := idb.NewInsert().Model(m).On("CONFLICT (delivery_key) DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("enqueue %s: %w", m.DeliveryKey, err)
 	}

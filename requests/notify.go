@@ -25,7 +25,7 @@ var actionKinds = map[string]notify.Kind{
 // tell records, in tx, that kind happened to r, with note as its words
 // (a reason, a question, a comment's text).
 func tell(ctx context.Context, tx bun.Tx, kind notify.Kind, r *Request, actorID int64, note string, now time.Time) error {
-	p := notify.Parties{RequesterID: r.RequesterID, FilerID: r.CreatedBy, ConsumerUnitID: r.ConsumerUnitID}
+	p := notify.Parties{RequesterID: r.RequesterID, FilerID: r.CreatedBy, ConsumerUnitID: r.ConsumerUnitID, ProviderUnitID: r.ProviderUnitID}
 	if r.AssigneeID != nil {
 		p.AssigneeID = *r.AssigneeID
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web"
+	"github.com/tiski/tiski/webhooks"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -206,6 +207,15 @@ func displayAddr(a net.Addr) string {
 // people hear of things in the portal only.
 func outboxWorker(ctx context.Context, d *db.DB, log *slog.Logger) (*outbox.Worker, error) {
 	w := &outbox.Worker{DB: d, Log: log, Channels: map[string]outbox.Deliverer{}}
+	cat, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
+	guard, err := webhookGuard()
+	if err != nil {
+		return nil, err
+	}
+	w.Channels[outbox.ChannelWebhook] = &webhooks.Deliverer{DB: d, Guard: guard, Catalog: cat, BaseURL: envOr("TISKI_BASE_URL", defaultBaseURL)}
 	cfg, on, err := mail.ParseConfig(os.Getenv("TISKI_SMTP_URL"), os.Getenv("TISKI_MAIL_FROM"), envOr("TISKI_BASE_URL", defaultBaseURL))
 	if err != nil {
 		return nil, err
@@ -214,10 +224,6 @@ func outboxWorker(ctx context.Context, d *db.DB, log *slog.Logger) (*outbox.Work
 		log.Info("e-mail off: in-app notifications only")
 		return w, nil
 	}
-	cat, err := i18n.New()
-	if err != nil {
-		return nil, err
-	}
 	key, err := mail.ReplyKey(ctx, d)
 	if err != nil {
 		return nil, err
@@ -225,6 +231,16 @@ func outboxWorker(ctx context.Context, d *db.DB, log *slog.Logger) (*outbox.Work
 	w.Channels[outbox.ChannelEmail] = &mail.Sender{DB: d, Config: cfg, Catalog: cat, ReplyKey: key}
 	log.Info("e-mail on", "smtp_host", cfg.Host, "smtp_port", cfg.Port, "from", cfg.From.Address)
 	return w, nil
+}
+
+// webhookGuard is the guard of webhook addresses: internal ranges refused
+// unless TISKI_WEBHOOK_ALLOW opens some (CIDR ranges, comma-separated).
+func webhookGuard() (*webhooks.Guard, error) {
+	allow, err := webhooks.ParseAllow(os.Getenv("TISKI_WEBHOOK_ALLOW"))
+	if err != nil {
+		return nil, err
+	}
+	return &webhooks.Guard{Allow: allow}, nil
 }
 
 // loadDemo loads (or completes) the demo organisation. Its months of
