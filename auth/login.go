@@ -22,19 +22,33 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
+// SignIn is the outcome of a sign-in: a session (Token, Session), or, when
+// the user must still give a TOTP code, a Challenge to give it with
+// (CompleteSignIn). A session whose user needs a second factor but has not
+// enrolled yet is EnrolmentOnly: it reaches only the enrolment page.
+type SignIn struct {
+	User             *units.User
+	Token            string
+	Session          *Session
+	Challenge        string
+	ChallengeExpires time.Time
+	EnrolmentOnly    bool
+}
+
 // Login checks the credentials, applies throttling, and on success starts a
-// new session, ending previousToken. It returns the session token. The
-// attempt is counted before the password is checked (see admit), and the
-// check runs in the bounded hashing pool.
-func Login(ctx context.Context, d *db.DB, email, password string, client Client, previousToken string) (string, *Session, *units.User, error) {
+// new session, ending previousToken; a user who needs a second factor and
+// has one gets a challenge instead. The attempt is counted before the
+// password is checked (see admit), and the check runs in the bounded
+// hashing pool.
+func Login(ctx context.Context, d *db.DB, email, password string, client Client, previousToken string) (*SignIn, error) {
 	key := units.EmailKey(email)
 	a, err := admit(ctx, d, key, client.IP, time.Now().UTC())
 	if err != nil {
-		return "", nil, nil, err
+		return nil, err
 	}
 	u, err := units.GetUserByEmail(ctx, d, email)
 	if err != nil && !fault.Is(err, fault.KindNotFound) {
-		return "", nil, nil, err
+		return nil, err
 	}
 	hash := dummyHash()
 	if u != nil {
@@ -43,24 +57,36 @@ func Login(ctx context.Context, d *db.DB, email, password string, client Client,
 	ok, err := checkPassword(ctx, password, hash)
 	if err != nil {
 		if ferr := a.unchecked(ctx, d); ferr != nil {
-			return "", nil, nil, ferr
+			return nil, ferr
 		}
-		return "", nil, nil, err
+		return nil, err
 	}
 	if !ok || u == nil || u.Disabled {
-		return "", nil, nil, errBadCredentials
+		return nil, errBadCredentials
 	}
-	var token string
-	var s *Session
+	in := &SignIn{User: u}
 	err = d.InTx(ctx, func(tx bun.Tx) error {
 		if err := a.succeeded(ctx, tx, key); err != nil {
 			return err
 		}
-		token, s, err = StartSession(ctx, tx, u.ID, previousToken, client)
+		needs, err := NeedsSecondFactor(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		enrolled, err := Enrolled(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		if needs && enrolled {
+			in.Challenge, in.ChallengeExpires, err = startChallenge(ctx, tx, u.ID)
+			return err
+		}
+		in.EnrolmentOnly = needs
+		in.Token, in.Session, err = StartSession(ctx, tx, u.ID, previousToken, client)
 		return err
 	})
 	if err != nil {
-		return "", nil, nil, err
+		return nil, err
 	}
-	return token, s, u, nil
+	return in, nil
 }

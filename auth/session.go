@@ -31,7 +31,17 @@ type Session struct {
 	CreatedAt  time.Time  `bun:"created_at"`
 	ExpiresAt  time.Time  `bun:"expires_at"`
 	LastSeenAt *time.Time `bun:"last_seen_at"`
+	// Method is how the session was started (MethodPassword, MethodSSO);
+	// SecondFactor whether a TOTP or recovery code was given.
+	Method       string `bun:"method"`
+	SecondFactor bool   `bun:"second_factor"`
 }
+
+// How a session was started.
+const (
+	MethodPassword = "password"
+	MethodSSO      = "sso"
+)
 
 // Client is what a sign-in knows of the browser or script behind it: its
 // address (for throttling and the session list) and its User-Agent.
@@ -55,6 +65,12 @@ func (s *Session) LastSeen() time.Time {
 // (for the cookie) and the session. previousToken, if any, is ended, so a
 // login always rotates the session.
 func StartSession(ctx context.Context, tx bun.Tx, userID int64, previousToken string, client Client) (string, *Session, error) {
+	return startSession(ctx, tx, userID, previousToken, client, MethodPassword, false)
+}
+
+// startSession is StartSession for a session started by method, with or
+// without a second factor given.
+func startSession(ctx context.Context, tx bun.Tx, userID int64, previousToken string, client Client, method string, secondFactor bool) (string, *Session, error) {
 	if previousToken != "" {
 		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("token_hash = ?", hashSecret(previousToken)).Exec(ctx); err != nil {
 			return "", nil, fmt.Errorf("end previous session: %w", err)
@@ -67,7 +83,8 @@ func StartSession(ctx context.Context, tx bun.Tx, userID int64, previousToken st
 		ua = strings.ToValidUTF8(ua[:maxUserAgent], "")
 	}
 	s := &Session{TokenHash: hashSecret(token), PublicID: newSecret()[:22], UserID: userID, CSRFToken: newSecret(),
-		UserAgent: ua, ClientIP: client.IP, CreatedAt: now, ExpiresAt: now.Add(SessionTTL), LastSeenAt: &now}
+		UserAgent: ua, ClientIP: client.IP, CreatedAt: now, ExpiresAt: now.Add(SessionTTL), LastSeenAt: &now,
+		Method: method, SecondFactor: secondFactor}
 	if _, err := tx.NewInsert().Model(s).Exec(ctx); err != nil {
 		return "", nil, fmt.Errorf("start session: %w", err)
 	}

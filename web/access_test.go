@@ -154,6 +154,15 @@ func TestOrgGrantRules(t *testing.T) {
 		if res := admin.Call("POST", "/api/v1/grants", map[string]any{"user_id": webtest.ID(f.Users["nobody"]), "role": "admin"}); res.Status != http.StatusCreated {
 			t.Fatalf("grant admin = %d %s", res.Status, res.Body)
 		}
+		// ...once the session that signed in with a password alone has
+		// given a second factor, which admin needs.
+		if res := fin.Call("GET", "/api/v1/users", nil); res.Status != http.StatusForbidden || res.ErrorCode() != "second_factor_required" {
+			t.Fatalf("after grant, before a second factor = %d %s", res.Status, res.Body)
+		}
+		f.EnrolSecondFactor(f.Users["nobody"])
+		if res := fin.Call("POST", "/api/v1/me/two-factor/verify", map[string]any{"code": f.RecoveryCode(f.Users["nobody"])}); res.Status != http.StatusNoContent {
+			t.Fatalf("give a code = %d %s", res.Status, res.Body)
+		}
 		if res := fin.Call("GET", "/api/v1/users", nil); res.Status != http.StatusOK {
 			t.Fatalf("after grant = %d", res.Status)
 		}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/tiski/tiski/auth"
 )
 
 // persona is a demo user signed in once; every worker acting as them shares
@@ -74,12 +76,16 @@ func (d *desk) signIn(ctx context.Context, role, email, password string) (*perso
 	}
 	defer res.Body.Close()
 	var me struct {
-		CSRF string `json:"csrf_token"`
-		User struct {
+		CSRF      string `json:"csrf_token"`
+		MustEnrol bool   `json:"second_factor_enrolment_required"`
+		User      struct {
 			ID string `json:"id"`
 		} `json:"user"`
 	}
 	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode == http.StatusAccepted {
+		return nil, fmt.Errorf("%s has an authenticator app the driver does not hold; drive a freshly loaded demo", email)
+	}
 	if res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%d %s", res.StatusCode, raw)
 	}
@@ -94,6 +100,11 @@ func (d *desk) signIn(ctx context.Context, role, email, password string) (*perso
 	}
 	if p.cookie == nil {
 		return nil, fmt.Errorf("no session cookie in %s", raw)
+	}
+	if me.MustEnrol {
+		if err := d.enrol(ctx, p); err != nil {
+			return nil, fmt.Errorf("enrol an authenticator app: %w", err)
+		}
 	}
 	if p.userID == "" {
 		var full struct {
@@ -256,4 +267,24 @@ func (d *desk) call(ctx context.Context, p *persona, method, path string, body a
 		}
 	}
 	return a, nil
+}
+
+// enrol sets up an authenticator app for a persona whose roles need one
+// (finance), as its user would on first sign-in: the driver keeps the
+// secret only for this one code.
+func (d *desk) enrol(ctx context.Context, p *persona) error {
+	var e struct {
+		Secret string `json:"secret"`
+	}
+	if a, err := d.call(ctx, p, http.MethodPost, "/api/v1/me/two-factor", nil, &e); err != nil || a.status != http.StatusCreated {
+		return fmt.Errorf("begin: %v %v", a, err)
+	}
+	code, err := auth.Code(e.Secret, time.Now())
+	if err != nil {
+		return err
+	}
+	if a, err := d.call(ctx, p, http.MethodPost, "/api/v1/me/two-factor/confirm", map[string]string{"code": code}, nil); err != nil || a.status != http.StatusOK {
+		return fmt.Errorf("confirm: %v %v", a, err)
+	}
+	return nil
 }

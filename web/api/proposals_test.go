@@ -37,11 +37,12 @@ func TestGrantProposalsAreDecidedByAnotherFinanceUser(t *testing.T) {
 			t.Fatalf("a manager lists proposals = %d", res.Status)
 		}
 		path := "/api/v1/grant-proposals/" + id + "/actions"
+		auditor := f.Login("auditor") // signing in is recorded too: before the count
 		refusalsBefore := f.Count("audit_events")
 		for _, c := range []struct {
 			who    *webtest.Client
 			reason string
-		}{{admin, "own_proposal"}, {nobody, "self_grant"}, {f.Login("auditor"), "not_finance"}} {
+		}{{admin, "own_proposal"}, {nobody, "self_grant"}, {auditor, "not_finance"}} {
 			res := c.who.Call("POST", path, map[string]any{"action": "confirm"})
 			if res.Status != http.StatusForbidden || reasonOf(res) != c.reason {
 				t.Fatalf("confirm, want %s: %d %s", c.reason, res.Status, res.Body)

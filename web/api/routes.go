@@ -41,6 +41,7 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	api := e.Group(Base)
 	api.GET("/openapi.json", s.openAPI)
 	api.POST("/session", s.login)
+	api.POST("/session/second-factor", s.loginSecondFactor)
 
 	a := authed{group: api, authenticate: s.Authenticate}
 	a.DELETE("/session", s.logout)
@@ -50,6 +51,11 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.DELETE("/me/tokens/:id", s.revokeOwnToken)
 	a.GET("/me/sessions", s.listOwnSessions)
 	a.DELETE("/me/sessions/:id", s.endOwnSession)
+	a.GET("/me/two-factor", s.twoFactor)
+	a.POST("/me/two-factor", s.beginTwoFactor)
+	a.POST("/me/two-factor/confirm", s.confirmTwoFactor)
+	a.POST("/me/two-factor/verify", s.verifyTwoFactor)
+	a.POST("/me/two-factor/recovery-codes", s.newRecoveryCodes)
 
 	a.GET("/units", s.listUnits)
 	a.POST("/units", s.createUnit, s.Need("unit", "manage"))

@@ -26,6 +26,9 @@ type Principal struct {
 	// CSRFToken is set for cookie sessions; empty for bearer tokens.
 	CSRFToken    string
 	SessionToken string
+	// SecondFactorOwed: the session was started with a password alone by
+	// a user who needs a TOTP code; it reaches only SecondFactorRoute.
+	SecondFactorOwed bool
 }
 
 // CurrentPrincipal is the request's signed-in user, nil before Admit.
@@ -76,11 +79,35 @@ func (k *Kit) Admit(c echo.Context) error {
 				Message: "missing or wrong CSRF token; send the token from GET /me as the X-CSRF-Token header"}
 		}
 	}
+	if p.SecondFactorOwed && !SecondFactorRoute(c.Path()) {
+		return ErrSecondFactor
+	}
 	if err := k.Authz.Refresh(c.Request().Context()); err != nil {
 		return err
 	}
 	c.Set(principalKey, p)
 	return nil
+}
+
+// TwoFactorPath is the portal's page for enrolling and giving a second
+// factor; the API's is under /api/v1/me/two-factor.
+const TwoFactorPath = "/settings/two-factor"
+
+// ErrSecondFactor is the answer to a session that still owes its second
+// factor, anywhere but the routes that take it.
+var ErrSecondFactor = fault.New(fault.KindForbidden, "second_factor_required",
+	"your roles need an authenticator app: enrol at /settings/two-factor (or /api/v1/me/two-factor) first")
+
+// SecondFactorRoute reports whether the route path is one a session that
+// owes its second factor may reach: enrolling, giving the code, who am I,
+// and signing out.
+func SecondFactorRoute(path string) bool {
+	switch path {
+	case "/logout", "/api/v1/session", "/api/v1/me":
+		return true
+	}
+	return path == TwoFactorPath || strings.HasPrefix(path, TwoFactorPath+"/") ||
+		path == "/api/v1/me/two-factor" || strings.HasPrefix(path, "/api/v1/me/two-factor/")
 }
 
 // Recognize sets the principal of the request's credentials when they are
@@ -118,7 +145,11 @@ func (k *Kit) Identify(c echo.Context) (*Principal, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &Principal{User: u, CSRFToken: sess.CSRFToken, SessionToken: cookie.Value}, nil
+	owed, err := auth.SecondFactorOwed(ctx, k.DB, sess)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{User: u, CSRFToken: sess.CSRFToken, SessionToken: cookie.Value, SecondFactorOwed: owed}, nil
 }
 
 func safeMethod(m string) bool {

@@ -312,6 +312,16 @@ func TestPortalAdminUsers(t *testing.T) {
 		if res := f.Login("nobody").Call("GET", "/api/v1/periods", nil); res.Status != http.StatusOK {
 			t.Fatalf("periods after the grant = %d", res.Status)
 		}
+		// The session nobody signed in with a password alone now owes a
+		// second factor (finance moves money): it reaches only the
+		// two-factor page until a code is given.
+		if p := nobody.Get("/"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/settings/two-factor") {
+			t.Fatalf("home of a new finance user's old session = %d → %s", p.Status, p.Location)
+		}
+		nobody.Get("/settings/two-factor")
+		if p := nobody.Post("/settings/two-factor/verify", url.Values{"code": {f.RecoveryCode(f.Users["nobody"])}, "next": {"/"}}); p.Status != http.StatusSeeOther || p.Location != "/" {
+			t.Fatalf("give a code = %d → %s: %s", p.Status, p.Location, p.Body)
+		}
 		if p := nobody.Get("/"); !strings.Contains(p.Body, `href="/finance/periods"`) {
 			t.Fatal("the finance grant does not show in the portal")
 		}

@@ -22,6 +22,9 @@ func (s *Pages) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 			if errors.Is(err, httpx.ErrSignIn) && c.Request().Method == http.MethodGet {
 				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 			}
+			if errors.Is(err, httpx.ErrSecondFactor) && c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusSeeOther, httpx.TwoFactorPath+"?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			}
 			return err
 		}
 		return next(c)
@@ -39,30 +42,76 @@ func (s *Pages) loginPage(c echo.Context) error {
 }
 
 // loginForm handles the login form: the same answer for any wrong e-mail or
-// password, throttled like the API.
+// password, throttled like the API. A user who gives a TOTP code next gets
+// the code form; one who must first enrol gets a session that reaches only
+// the enrolment page.
 func (s *Pages) loginForm(c echo.Context) error {
 	if err := httpx.SameOrigin(c); err != nil {
 		return err
 	}
 	email, password, next := c.FormValue("email"), c.FormValue("password"), safeNext(c.FormValue("next"))
-	token, _, _, err := auth.Login(c.Request().Context(), s.DB, email, password, httpx.ClientOf(c), httpx.PreviousSession(c))
+	in, err := auth.Login(c.Request().Context(), s.DB, email, password, httpx.ClientOf(c), httpx.PreviousSession(c))
 	if err != nil {
-		fe, ok := fault.As(err)
-		if !ok {
-			return err
-		}
-		v := s.newView(c, "", nil)
-		v.Title = v.T.T("login.title")
-		v.Form.Set("email", email)
-		v.Form.Set("next", next)
-		v.Problem = v.T.T("login.failed")
-		status := http.StatusUnauthorized
-		if fe.Kind == fault.KindTooManyRequests {
-			v.Problem, status = v.T.T("login.throttled"), http.StatusTooManyRequests
-		}
-		return s.render(c, status, "login", v)
+		return s.loginRefused(c, "login", err, func(v *view) { v.Form.Set("email", email) }, next)
 	}
-	s.SetSessionCookie(c, token, int(auth.SessionTTL.Seconds()))
+	if in.Challenge != "" {
+		return s.showCodeForm(c, http.StatusOK, in.Challenge, next, "")
+	}
+	s.SetSessionCookie(c, in.Token, int(auth.SessionTTL.Seconds()))
+	if in.EnrolmentOnly {
+		return c.Redirect(http.StatusSeeOther, httpx.TwoFactorPath+"?next="+url.QueryEscape(next))
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// loginRefused shows page again with the refusal's message: a wrong
+// password or code, or too many attempts.
+func (s *Pages) loginRefused(c echo.Context, page string, err error, fill func(*view), next string) error {
+	fe, ok := fault.As(err)
+	if !ok {
+		return err
+	}
+	v := s.newView(c, "", nil)
+	v.Title = v.T.T("login.title")
+	v.Form.Set("next", next)
+	fill(&v)
+	v.Problem = v.T.T("login.failed")
+	status := http.StatusUnauthorized
+	switch {
+	case fe.Kind == fault.KindTooManyRequests:
+		v.Problem, status = v.T.T("login.throttled"), http.StatusTooManyRequests
+	case page != "login":
+		v.Problem = v.T.Fault(fe)
+	}
+	return s.render(c, status, page, v)
+}
+
+// showCodeForm asks for the TOTP code that completes a password sign-in.
+func (s *Pages) showCodeForm(c echo.Context, status int, challenge, next, problem string) error {
+	v := s.newView(c, "", nil)
+	v.Title = v.T.T("login.code.title")
+	v.Form.Set("challenge", challenge)
+	v.Form.Set("next", next)
+	v.Problem = problem
+	return s.render(c, status, "login_code", v)
+}
+
+// loginCodeForm handles the code form: a good TOTP or recovery code starts
+// the session; a wrong or reused one is refused (and recorded) and the
+// form asked again, until the challenge runs out.
+func (s *Pages) loginCodeForm(c echo.Context) error {
+	if err := httpx.SameOrigin(c); err != nil {
+		return err
+	}
+	challenge, code, next := c.FormValue("challenge"), c.FormValue("code"), safeNext(c.FormValue("next"))
+	in, err := auth.CompleteSignIn(c.Request().Context(), s.DB, challenge, code, httpx.ClientOf(c), httpx.PreviousSession(c))
+	if err != nil {
+		if fe, ok := fault.As(err); ok && fe.Code == "challenge_expired" {
+			return s.loginRefused(c, "login", err, func(v *view) { v.Problem = v.T.Fault(fe) }, next)
+		}
+		return s.loginRefused(c, "login_code", err, func(v *view) { v.Form.Set("challenge", challenge) }, next)
+	}
+	s.SetSessionCookie(c, in.Token, int(auth.SessionTTL.Seconds()))
 	return c.Redirect(http.StatusSeeOther, next)
 }
 

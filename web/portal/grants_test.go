@@ -100,7 +100,8 @@ func TestPortalResetLinkSetsThePasswordOnce(t *testing.T) {
 		if p := b.Get("/login"); !strings.Contains(p.Body, "Salasana on asetettu.") {
 			t.Fatal("the login page lacks the flash")
 		}
-		if p := b.Post("/login", url.Values{"email": {"finance@example.org"}, "password": {fresh}, "next": {"/"}}); p.Status != http.StatusSeeOther {
+		p = f.CompleteBrowserSignIn(b, "finance", b.Post("/login", url.Values{"email": {"finance@example.org"}, "password": {fresh}, "next": {"/"}}), "/")
+		if p.Status != http.StatusSeeOther {
 			t.Fatalf("sign in with the new password = %d", p.Status)
 		}
 		// The link is used up: a second use is refused and changes nothing.

@@ -26,7 +26,7 @@ func TestPortalSignInAndOut(t *testing.T) {
 	if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "Sähköposti tai salasana on väärin") || !strings.Contains(p.Body, `value="admin@example.org"`) {
 		t.Fatalf("failed login = %d", p.Status)
 	}
-	p = b.Post("/login", url.Values{"email": {"admin@example.org"}, "password": {webtest.TestPassword}, "next": {"//evil.example/"}})
+	p = f.CompleteBrowserSignIn(b, "admin", b.Post("/login", url.Values{"email": {"admin@example.org"}, "password": {webtest.TestPassword}, "next": {"//evil.example/"}}), "//evil.example/")
 	if p.Status != http.StatusSeeOther || p.Location != "/" {
 		t.Fatalf("login with a foreign next = %d → %s", p.Status, p.Location)
 	}

@@ -43,6 +43,7 @@ func (s *Pages) Routes(e *echo.Echo) {
 	open := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages}}
 	open.GET("/login", s.loginPage)
 	open.POST("/login", s.loginForm)
+	open.POST("/login/code", s.loginCodeForm)
 	open.GET(auth.ResetPath+":token", s.resetPage)
 	open.POST(auth.ResetPath+":token", s.resetForm)
 
@@ -53,6 +54,11 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.POST(signInSettingsPath+"/tokens", s.createTokenForm)
 	r.POST(signInSettingsPath+"/tokens/:id/revoke", s.revokeTokenForm)
 	r.POST(signInSettingsPath+"/sessions/:id/end", s.endSessionForm)
+	r.GET(httpx.TwoFactorPath, s.twoFactorPage)
+	r.POST(httpx.TwoFactorPath+"/begin", s.beginTwoFactorForm)
+	r.POST(httpx.TwoFactorPath+"/confirm", s.confirmTwoFactorForm)
+	r.POST(httpx.TwoFactorPath+"/verify", s.verifyTwoFactorForm)
+	r.POST(httpx.TwoFactorPath+"/recovery-codes", s.recoveryCodesForm)
 	r.GET("/", s.homePage)
 	r.GET("/catalog", s.catalogPage)
 	r.GET("/catalog/:id", s.servicePage)

@@ -106,6 +106,7 @@ func NewFixture(t *testing.T, d *db.DB) *Fixture {
 	if err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
+	f.enrolSecondFactors()
 	return f
 }
 
@@ -155,11 +156,13 @@ func NewClient(t *testing.T, base string) *Client {
 	return &Client{T: t, Base: base, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
 
-// Login signs in as a persona through POST /session.
+// Login signs in as a persona through POST /session (and, for the
+// personas whose roles need a second factor, POST /session/second-factor).
 func (f *Fixture) Login(name string) *Client {
 	f.T.Helper()
 	c := NewClient(f.T, f.Srv.URL)
 	res := c.Call("POST", "/api/v1/session", map[string]string{"email": name + "@example.org", "password": TestPassword})
+	res = f.CompleteSignIn(c, name, res)
 	if res.Status != http.StatusOK {
 		f.T.Fatalf("login %s: %d %s", name, res.Status, res.Body)
 	}
