@@ -7,11 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/tiski/tiski/auth"
 )
 
 // chromium finds Debian's Chromium (or another Chrome) on this machine.
@@ -127,9 +129,65 @@ func (p *person) signInWith(email, secret string) {
 	p.visit("/login")
 	p.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), secret))
 	p.submit(`form[action="/login"] button[type="submit"]`)
+	if strings.HasPrefix(p.path(), "/login/code") {
+		p.giveSecondFactor(email)
+	}
+	if strings.HasPrefix(p.path(), "/settings/two-factor") {
+		p.enrolSecondFactor(email)
+	}
 	if path := p.path(); strings.HasPrefix(path, "/login") {
 		p.t.Fatalf("%s could not sign in: %s", p.name, p.text("main"))
 	}
+}
+
+// recoveryCodes are the codes each money-role person was shown when they
+// enrolled, by e-mail: a later sign-in gives one of them, as a code from
+// the app may be used only once in its 30-second window.
+var (
+	recoveryMu    sync.Mutex
+	recoveryCodes = map[string][]string{}
+)
+
+// enrolSecondFactor does what a finance, auditor or admin user does on
+// their first sign-in: starts the enrolment, types the code their app
+// shows for the secret, and keeps the recovery codes shown once.
+func (p *person) enrolSecondFactor(email string) {
+	p.t.Helper()
+	if value(p, chromedp.Evaluate[bool](`document.getElementById("begin-form") !== null`)) {
+		p.submit(`#begin-form button[type="submit"]`)
+	}
+	code, err := auth.Code(p.text("#totp-secret"), time.Now())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.do(chromedp.SendKeys(chromedp.CSS("#confirm-form #code"), code))
+	p.submit(`#confirm-form button[type="submit"]`)
+	codes := value(p, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#recovery-codes code")].map(c => c.textContent)`))
+	if len(codes) == 0 {
+		p.t.Fatalf("%s: no recovery codes after enrolling: %s", p.name, p.text("body"))
+	}
+	recoveryMu.Lock()
+	recoveryCodes[email] = codes
+	recoveryMu.Unlock()
+	// Having noted them, on to where the sign-in was going.
+	p.visit(p.attr("#recovery-codes a", "href"))
+}
+
+// giveSecondFactor answers the code page after the password with one of
+// the person's recovery codes.
+func (p *person) giveSecondFactor(email string) {
+	p.t.Helper()
+	recoveryMu.Lock()
+	codes := recoveryCodes[email]
+	if len(codes) == 0 {
+		recoveryMu.Unlock()
+		p.t.Fatalf("%s: asked for a second factor before enrolling", p.name)
+	}
+	code := codes[0]
+	recoveryCodes[email] = codes[1:]
+	recoveryMu.Unlock()
+	p.do(chromedp.SendKeys(chromedp.ID("code"), code))
+	p.submit(`form[action="/login/code"] button[type="submit"]`)
 }
 
 // submit clicks a button that sends a form and waits for the next page: a

@@ -140,8 +140,11 @@ func TestLaptopJourney(t *testing.T) {
 	sanna.sees("#finance-attention", "Avoimia kiistoja: 0")
 	sanna.visit("/charges?period=" + month)
 	statement := sanna.fetch(sanna.attr("#statement-csv-"+o.units["CC-1200"], "href"))
-	if !strings.Contains(statement, number) || !strings.Contains(statement, "1450.00") || !strings.Contains(statement, "450.00") {
-		t.Fatalf("Marketing's statement lacks the charge or the credit:\n%s", statement)
+	// Sanna reads Finnish: her CSV is the Finnish spreadsheets' dialect,
+	// semicolons and decimal commas.
+	if !strings.HasPrefix(statement, "charge_id;period;") || !strings.Contains(statement, number) ||
+		!strings.Contains(statement, ";1450,00;") || !strings.Contains(statement, ";450,00;") {
+		t.Fatalf("Marketing's statement lacks the charge or the credit, or is not in Finnish CSV:\n%s", statement)
 	}
 
 	// The manager can no longer dispute anything in the closed month.
