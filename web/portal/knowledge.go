@@ -2,8 +2,8 @@ package portal
 
 import (
 	"net/http"
-	"slices"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,7 +174,9 @@ type articleList struct {
 func (v view) Articles(links []articleLink) articleList { return articleList{V: v, Links: links} }
 
 // RequestArticles hands the request page's knowledge to its partials.
-func (v view) RequestArticles(k *requestKnowledge) articleList { return articleList{V: v, Knowledge: k} }
+func (v view) RequestArticles(k *requestKnowledge) articleList {
+	return articleList{V: v, Knowledge: k}
+}
 
 // Suggest hands the order form's suggestion box its service.
 func (v view) Suggest(serviceID int64) articleList { return articleList{V: v, ServiceID: serviceID} }
