@@ -212,6 +212,7 @@ func TestSearchFindsPrefixesInEitherLanguageBestFirst(t *testing.T) {
 			want    []int64
 		}{
 			{"lapt", 0, []int64{laptop.ID, other.ID}},
+			{"request lap", 0, []int64{laptop.ID}},
 			{"laptop request", 0, []int64{laptop.ID}},
 			{"suomeksi monitors", 0, []int64{other.ID}},
 			{"laptop", w.svc("NEVER"), []int64{other.ID}},

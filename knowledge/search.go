@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -90,25 +91,26 @@ func matchClause(idb bun.IDB, terms []string) (string, string) {
 	if idb.Dialect().Name() == dialect.PG {
 		return "article_texts t WHERE t.search @@ to_tsquery('simple', ?)", tsQuery(terms)
 	}
-	return "article_texts_fts f JOIN article_texts t ON t.id = f.rowid WHERE article_texts_fts MATCH ?", ftsQuery(terms)
+	return "article_texts_fts f CROSS JOIN article_texts t ON t.id = f.rowid WHERE article_texts_fts MATCH ?", ftsQuery(terms)
 }
 
-// tsQuery is every term as a prefix, all required, in PostgreSQL's syntax.
-// The terms are letters and digits only, so none is an operator.
+// tsQuery is every term, all required, the last as a prefix (it may be
+// half typed), in PostgreSQL's syntax. The terms are letters and digits
+// only, so none is an operator.
 func tsQuery(terms []string) string {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		parts[i] = t + ":*"
-	}
+	parts := slices.Clone(terms)
+	parts[len(parts)-1] += ":*"
 	return strings.Join(parts, " & ")
 }
 
-// ftsQuery is every term as a quoted prefix, all required, in FTS5's syntax.
+// ftsQuery is every term quoted, all required, the last as a prefix, in
+// FTS5's syntax.
 func ftsQuery(terms []string) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		parts[i] = `"` + t + `"*`
+		parts[i] = `"` + t + `"`
 	}
+	parts[len(parts)-1] += "*"
 	return strings.Join(parts, " ")
 }
 
@@ -121,8 +123,12 @@ type Hit struct {
 // maxHits bounds one search: it suggests, it does not page.
 const maxHits = 20
 
+// searchCandidates is how many of the newest matching texts a search ranks.
+const searchCandidates = 500
+
 // Search finds published articles the viewer may read whose text holds
-// every word of query, best match first, at most limit (up to 20). With
+// every word of query, best match first among the newest 500 matching
+// texts, at most limit (up to 20). With
 // serviceID only that service's articles count. Drafts and archived
 // articles are never suggested; internal ones only to the provider side.
 func Search(ctx context.Context, idb bun.IDB, v Viewer, query string, serviceID int64, limit int) ([]Hit, error) {
@@ -140,25 +146,39 @@ func Search(ctx context.Context, idb bun.IDB, v Viewer, query string, serviceID 
 		ArticleID int64  `bun:"article_id"`
 		Locale    string `bun:"locale"`
 	}
-	q := idb.NewSelect().Join("JOIN articles a ON a.id = t.article_id").Where("a.status = ?", Published)
+	// The candidates are the newest matches the viewer may read, at most
+	// searchCandidates of them, each with its score; the best of those are
+	// the answer. Walking the matches newest first lets both engines stop
+	// early on a common word instead of ranking every text that holds it.
+	cand := idb.NewSelect()
 	if idb.Dialect().Name() == dialect.PG {
-		q = q.ColumnExpr("t.article_id, t.locale").TableExpr("article_texts t").
-			Where("t.search @@ to_tsquery('simple', ?)", tsQuery(terms)).
-			OrderExpr("ts_rank(t.search, to_tsquery('simple', ?)) DESC, t.article_id DESC", tsQuery(terms))
+		cand = cand.ColumnExpr("t.article_id, t.locale, ts_rank(t.search, to_tsquery('simple', ?)) AS score", tsQuery(terms)).
+			TableExpr("article_texts t").Join("JOIN articles a ON a.id = t.article_id").
+			Where("t.search @@ to_tsquery('simple', ?)", tsQuery(terms))
 	} else {
-		// bm25 is lower for a better match; the title weighs four times the body.
-		q = q.ColumnExpr("t.article_id, t.locale").TableExpr("article_texts_fts f").
-			Join("JOIN article_texts t ON t.id = f.rowid").
-			Where("article_texts_fts MATCH ?", ftsQuery(terms)).
-			OrderExpr("bm25(article_texts_fts, 4.0, 1.0) ASC, t.article_id DESC")
+		// CROSS JOIN keeps SQLite's planner from putting the index second:
+		// the matches come first, then their rows. bm25 is lower for a
+		// better match, so it is negated; the title weighs four times the body.
+		cand = cand.ColumnExpr("t.article_id, t.locale, -bm25(article_texts_fts, 4.0, 1.0) AS score").
+			TableExpr("article_texts_fts f").
+			Join("CROSS JOIN article_texts t ON t.id = f.rowid").
+			Join("CROSS JOIN articles a ON a.id = t.article_id").
+			Where("article_texts_fts MATCH ?", ftsQuery(terms))
 	}
-	q = visibleTo(q, v)
+	cand = visibleTo(cand.Where("a.status = ?", Published), v)
 	if serviceID != 0 {
-		q = q.Where("EXISTS (SELECT 1 FROM article_services s WHERE s.article_id = a.id AND s.service_id = ?)", serviceID)
+		cand = cand.Where("EXISTS (SELECT 1 FROM article_services s WHERE s.article_id = a.id AND s.service_id = ?)", serviceID)
 	}
+	if idb.Dialect().Name() == dialect.PG {
+		cand = cand.OrderExpr("t.id DESC")
+	} else {
+		cand = cand.OrderExpr("f.rowid DESC") // the index's own order: no sort
+	}
+	cand = cand.Limit(searchCandidates)
 	// An article matches once per locale; fetch enough rows for limit articles.
 	var found []scored
-	if err := q.Limit(int64(limit*2)).Scan(ctx, &found); err != nil {
+	if err := idb.NewSelect().ColumnExpr("c.article_id, c.locale").TableExpr("(?) AS c", cand).
+		OrderExpr("c.score DESC, c.article_id DESC").Limit(int64(limit*2)).Scan(ctx, &found); err != nil {
 		return nil, fmt.Errorf("search articles: %w", err)
 	}
 	var ids []int64

@@ -37,8 +37,10 @@ CREATE UNIQUE INDEX article_texts_locale_key ON article_texts (article_id, local
 {{if .Postgres}}
 CREATE INDEX article_texts_search_idx ON article_texts USING GIN (search);
 {{else}}
--- SQLite: an FTS5 index over article_texts, kept by triggers.
-CREATE VIRTUAL TABLE article_texts_fts USING fts5 (title, body, content = 'article_texts', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
+-- SQLite: an FTS5 index over article_texts, kept by triggers, with
+-- prefix indexes for the order form's half-typed words; no word positions
+-- (detail = column), since no search asks for a phrase.
+CREATE VIRTUAL TABLE article_texts_fts USING fts5 (title, body, content = 'article_texts', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4', detail = column);
 --bun:split
 CREATE TRIGGER article_texts_fts_insert AFTER INSERT ON article_texts BEGIN
     INSERT INTO article_texts_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
