@@ -11,6 +11,7 @@ import (
 
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/knowledge"
+	"github.com/tiski/tiski/reports"
 	"github.com/tiski/tiski/web/httpx"
 )
 
@@ -350,4 +351,24 @@ func (s *Handlers) voteOnArticle(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, knowledgeTallyJSON{Helpful: t.Helpful, NotHelpful: t.NotHelpful})
+}
+
+// serviceKnowledgeJSON is a service's row in the quality report's knowledge part.
+type serviceKnowledgeJSON struct {
+	Service       serviceRefJSON `json:"service"`
+	Provider      unitRefJSON    `json:"provider_unit"`
+	Articles      int64          `json:"articles"`
+	Views         int64          `json:"views"`
+	Helpful       int64          `json:"helpful"`
+	NotHelpful    int64          `json:"not_helpful"`
+	NeedsAnswered int64          `json:"needs_answered"`
+}
+
+func toKnowledgeJSON(rows []reports.ServiceKnowledge) []serviceKnowledgeJSON {
+	out := make([]serviceKnowledgeJSON, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, serviceKnowledgeJSON{Service: toServiceRefJSON(r.Service), Provider: toUnitRefJSON(r.Provider),
+			Articles: r.Articles, Views: r.Views, Helpful: r.Helpful, NotHelpful: r.NotHelpful, NeedsAnswered: r.NeedsAnswered})
+	}
+	return out
 }

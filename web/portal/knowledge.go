@@ -12,6 +12,7 @@ import (
 
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/knowledge"
+	"github.com/tiski/tiski/reports"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -220,4 +221,15 @@ func (s *Pages) requestKnowledge(c echo.Context, r *requests.Request) (*requestK
 		}
 	}
 	return k, nil
+}
+
+// knowledgeRows pairs the quality report's knowledge rows with the view.
+type knowledgeRows struct {
+	V    view
+	Rows []reports.ServiceKnowledge
+}
+
+// KnowledgeRows hands the report's knowledge figures to their partial.
+func (v view) KnowledgeRows(rows []reports.ServiceKnowledge) knowledgeRows {
+	return knowledgeRows{V: v, Rows: rows}
 }
