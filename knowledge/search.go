@@ -123,11 +123,13 @@ type Hit struct {
 // maxHits bounds one search: it suggests, it does not page.
 const maxHits = 20
 
-// searchCandidates is how many of the newest matching texts a search ranks.
-const searchCandidates = 500
+// searchCandidates is how many of the newest matching texts a search
+// ranks: enough for a page of suggestions, few enough that a common word
+// costs no more than a rare one (docs/benchmarks.md).
+const searchCandidates = 100
 
 // Search finds published articles the viewer may read whose text holds
-// every word of query, best match first among the newest 500 matching
+// every word of query, best match first among the newest 100 matching
 // texts, at most limit (up to 20). With
 // serviceID only that service's articles count. Drafts and archived
 // articles are never suggested; internal ones only to the provider side.
