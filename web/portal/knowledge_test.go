@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -104,6 +105,25 @@ func TestInternalArticlesNeverReachAMemberInThePortal(t *testing.T) {
 		}
 		if p := b.Get("/requests/" + req.Str("id")); strings.Contains(p.Body, "firmware") || strings.Contains(p.Body, "insert-article") {
 			t.Errorf("the member's request page shows the provider's knowledge")
+		}
+		// The agent replies with the link the select offers; the requester
+		// opens it from the comment.
+		_, opt, _ := strings.Cut(insert, `<option value="/knowledge/`)
+		opt = "/knowledge/" + opt
+		link, _, _ := strings.Cut(opt, `"`)
+		link = strings.ReplaceAll(link, "&amp;", "&")
+		if p := agent.Post("/requests/"+req.Str("id")+"/comments", url.Values{"body": {"See [Toner swap](" + link + ")"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("reply: %d %s", p.Status, p.Body)
+		}
+		if p := b.Get("/requests/" + req.Str("id")); !strings.Contains(p.Body, `href="`+strings.ReplaceAll(link, "&", "&amp;")+`"`) {
+			t.Errorf("the reply's link is missing on the member's page (%s)", link)
+		}
+		if p := b.Get(link); p.Status != http.StatusOK || !strings.Contains(p.Body, "Toner swap") {
+			t.Errorf("member opens the link from the comment: %d", p.Status)
+		}
+		var fromComment int
+		if err := d.NewSelect().Table("article_views").ColumnExpr("COUNT(*)").Where("source = 'comment'").Scan(context.Background(), &fromComment); err != nil || fromComment != 1 {
+			t.Errorf("views from a comment: %d %v", fromComment, err)
 		}
 	})
 }
