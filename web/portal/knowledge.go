@@ -51,6 +51,7 @@ func (s *Pages) serviceArticles(c echo.Context, serviceID int64, from string) ([
 }
 
 type knowledgePage struct {
+	Writes    bool // writes some unit's articles
 	Query     string
 	ServiceID int64
 	Hits      []articleLink
@@ -60,6 +61,8 @@ type knowledgePage struct {
 // knowledgePage searches the published articles the user may read.
 func (s *Pages) knowledgePage(c echo.Context) error {
 	p := knowledgePage{Query: c.QueryParam("q")}
+	writes, orgWide := s.Authz.UnitsWhere(httpx.CurrentPrincipal(c).ID(), "knowledge", "write")
+	p.Writes = orgWide || len(writes) > 0
 	if raw := c.QueryParam("service_id"); raw != "" {
 		id, err := httpx.ParseID("service_id", raw)
 		if err != nil {

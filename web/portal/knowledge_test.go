@@ -127,3 +127,41 @@ func TestInternalArticlesNeverReachAMemberInThePortal(t *testing.T) {
 		}
 	})
 }
+
+// TestAnAgentWritesAndPublishesAnArticleInThePortal writes an article in
+// two languages from the form, refuses one with a script (nothing
+// written), and keeps the form from members.
+func TestAnAgentWritesAndPublishesAnArticleInThePortal(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := webtest.NewOrderDesk(t, d)
+		agent := k.SignIn("itagent")
+		if p := agent.Get("/knowledge"); !strings.Contains(p.Body, `href="/knowledge/new"`) {
+			t.Errorf("the knowledge page offers the agent no form")
+		}
+		form := url.Values{"provider_unit_id": {webtest.ID(k.Units["IT"])}, "audience": {"everyone"}, "service_ids": {k.Svc["NEVER"]},
+			"title_en": {"Docking station"}, "body_en": {"Plug in **one** cable."},
+			"title_fi": {"Telakka"}, "body_fi": {"Kytke **yksi** kaapeli."}, "publish": {"yes"}}
+		bad := url.Values{}
+		for key, v := range form {
+			bad[key] = v
+		}
+		bad.Set("body_fi", `<img src=x onerror="alert(1)">`)
+		if p := agent.Post("/knowledge/new", bad); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "event handlers") || k.Count("articles") != 0 {
+			t.Fatalf("a script: %d, articles %d", p.Status, k.Count("articles"))
+		}
+		p := agent.Post("/knowledge/new", form)
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("write: %d %s", p.Status, p.Body)
+		}
+		member := k.SignIn("mktmember")
+		if got := member.Get(p.Location); got.Status != http.StatusOK || !strings.Contains(got.Body, "Plug in <strong>one</strong> cable.") {
+			t.Errorf("member reads it: %d", got.Status)
+		}
+		if hits := member.Get("/knowledge?q=docking"); !strings.Contains(hits.Body, "Docking station") {
+			t.Errorf("member's search misses it")
+		}
+		if got := member.Get("/knowledge/new"); got.Status != http.StatusForbidden {
+			t.Errorf("member gets the form: %d", got.Status)
+		}
+	})
+}
