@@ -26,9 +26,9 @@ var dummyHash = sync.OnceValue(func() string {
 // new session, ending previousToken. It returns the session token. The
 // attempt is counted before the password is checked (see admit), and the
 // check runs in the bounded hashing pool.
-func Login(ctx context.Context, d *db.DB, email, password, clientIP, previousToken string) (string, *Session, *units.User, error) {
+func Login(ctx context.Context, d *db.DB, email, password string, client Client, previousToken string) (string, *Session, *units.User, error) {
 	key := units.EmailKey(email)
-	a, err := admit(ctx, d, key, clientIP, time.Now().UTC())
+	a, err := admit(ctx, d, key, client.IP, time.Now().UTC())
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -56,7 +56,7 @@ func Login(ctx context.Context, d *db.DB, email, password, clientIP, previousTok
 		if err := a.succeeded(ctx, tx, key); err != nil {
 			return err
 		}
-		token, s, err = StartSession(ctx, tx, u.ID, previousToken)
+		token, s, err = StartSession(ctx, tx, u.ID, previousToken, client)
 		return err
 	})
 	if err != nil {

@@ -40,7 +40,7 @@ func TestResetPasswordLinkIsSingleUse(t *testing.T) {
 			if _, err := units.GrantOrgRole(ctx, tx, 0, u.ID, "finance"); err != nil {
 				return err
 			}
-			_, _, err = auth.StartSession(ctx, tx, u.ID, "")
+			_, _, err = auth.StartSession(ctx, tx, u.ID, "", auth.Client{})
 			return err
 		})
 		if err != nil {

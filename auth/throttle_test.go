@@ -53,7 +53,7 @@ func parallelLogins(d *db.DB, n int, email func(i int) string, ip func(i int) st
 		go func() {
 			defer wg.Done()
 			<-start
-			_, _, _, errs[i] = Login(context.Background(), d, email(i), "a wrong password", ip(i), "")
+			_, _, _, errs[i] = Login(context.Background(), d, email(i), "a wrong password", Client{IP: ip(i)}, "")
 		}()
 	}
 	close(start)
@@ -73,11 +73,11 @@ func TestParallelWrongPasswordsForOneAccountAreCheckedAtMostTheLimit(t *testing.
 		if n := checkedAttempts(t, d, "email:%"); n > MaxFailuresPerPair {
 			t.Fatalf("%d of 60 parallel wrong passwords were checked, limit %d", n, MaxFailuresPerPair)
 		}
-		_, _, _, err := Login(context.Background(), d, "owner@example.org", ownerPassword, "192.0.2.7", "")
+		_, _, _, err := Login(context.Background(), d, "owner@example.org", ownerPassword, Client{IP: "192.0.2.7"}, "")
 		if fe, ok := fault.As(err); !ok || fe.Code != "too_many_attempts" {
 			t.Fatalf("right password from the guessing address after the burst: %v", err)
 		}
-		if _, _, _, err := Login(context.Background(), d, "owner@example.org", ownerPassword, "192.0.2.8", ""); err != nil {
+		if _, _, _, err := Login(context.Background(), d, "owner@example.org", ownerPassword, Client{IP: "192.0.2.8"}, ""); err != nil {
 			t.Fatalf("the owner from her own address after the burst: %v", err)
 		}
 	})

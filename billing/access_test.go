@@ -3,8 +3,6 @@ package billing_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
@@ -16,18 +14,18 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
-	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
-// moneyDesk is the books with one persona per capacity: a member and a
-// manager of the consumer unit (MKT), a manager of its team (MKT-DIG) and
-// of the provider (IT), a manager of an unrelated unit (HR), two finance
-// users, a finance user who also manages MKT, an auditor and an admin.
+// moneyDesk is the books with one persona per capacity, by name: the kit's
+// member and manager of the consumer unit (MKT), manager of the provider
+// (IT), two finance users, auditor and admin, and two people of this file's
+// own: a manager of an unrelated unit (LEGAL) and a finance user who also
+// manages MKT. MKT's team MKT-DIG is charged too.
 type moneyDesk struct {
 	*books
-	authz    *policies.Authorizer
-	team, hr int64
+	team     int64
 	people   map[string]int64
 	mktPaid  billing.Charge // MKT pays IT, undisputed
 	teamPaid billing.Charge // MKT-DIG pays IT
@@ -35,53 +33,17 @@ type moneyDesk struct {
 	pending  *billing.Adjustment // made by "finance", above the limit
 }
 
-var personas = []string{"member", "mktmgr", "itmgr", "hrmgr", "finance", "finance2", "finmgr", "auditor", "admin"}
+var personas = []string{"member", "mktmgr", "itmgr", "legalmgr", "finance", "finance2", "finmgr", "auditor", "admin"}
 
 func newMoneyDesk(t *testing.T, d *db.DB) *moneyDesk {
 	t.Helper()
-	k := &moneyDesk{books: newBooks(t, d, units.ModeChargeback), people: map[string]int64{}}
-	type grant struct {
-		who, role string
-		unit      *int64 // nil: an organisation role
-	}
-	grants := []grant{{"member", "member", &k.consumer}, {"mktmgr", "manager", &k.consumer}, {"itmgr", "manager", &k.provider},
-		{"hrmgr", "manager", &k.hr}, {"finance", "finance", nil}, {"finance2", "finance", nil},
-		{"finmgr", "finance", nil}, {"finmgr", "manager", &k.consumer}, {"auditor", "auditor", nil}, {"admin", "admin", nil}}
-	if err := k.tx(t, func(ctx context.Context, tx bun.Tx) error {
-		team, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "MKT-DIG", Name: "Digital", ParentID: &k.consumer})
-		if err != nil {
-			return err
-		}
-		hr, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "HR", Name: "HR"})
-		if err != nil {
-			return err
-		}
-		k.team, k.hr = team.ID, hr.ID
-		for _, name := range personas {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: name + "@example.org", Name: name})
-			if err != nil {
-				return err
-			}
-			k.people[name] = u.ID
-		}
-		for _, g := range grants {
-			if g.unit == nil {
-				_, err = units.GrantOrgRole(ctx, tx, 0, k.people[g.who], g.role)
-			} else {
-				_, err = units.GrantUnitRole(ctx, tx, 0, *g.unit, k.people[g.who], g.role)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if k.authz, err = policies.New(context.Background(), d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
+	k := &moneyDesk{books: newBooks(t, d, units.ModeChargeback)}
+	p := k.People
+	k.team = k.Units.MKTDigital
+	k.people = map[string]int64{"member": p.Member, "mktmgr": p.Manager, "itmgr": p.ITManager, "finance": p.Finance,
+		"finance2": p.Finance2, "auditor": p.Auditor, "admin": p.Admin,
+		"legalmgr": k.AddPerson(t, "legalmgr", testkit.Grant{Unit: k.Units.LEGAL, Role: "manager"}),
+		"finmgr":   k.AddPerson(t, "finmgr", testkit.Grant{Role: "finance"}, testkit.Grant{Unit: k.consumer, Role: "manager"})}
 	at := time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC)
 	k.mktPaid = k.charge1(t, k.consumer, at)
 	disputed := k.charge1(t, k.consumer, at)
@@ -92,7 +54,7 @@ func newMoneyDesk(t *testing.T, d *db.DB) *moneyDesk {
 		}
 		k.pending, err = billing.CreateAdjustment(ctx, tx, k.viewer("finance"), billing.Adjustment{DebitUnitID: k.consumer,
 			CreditUnitID: k.provider, AmountMinor: adjustmentLimit + 1, Currency: "EUR", Month: "2026-05", Reason: "recharge"},
-			adjustmentLimit, at)
+			adjustmentLimit, helsinki, at)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -110,7 +72,7 @@ func (k *moneyDesk) charge1(t *testing.T, unitID int64, at time.Time) billing.Ch
 }
 
 func (k *moneyDesk) viewer(name string) billing.Viewer {
-	return billing.Viewer{UserID: k.people[name], Authz: k.authz}
+	return billing.Viewer{UserID: k.people[name], Authz: k.Authz}
 }
 
 // TestWhoMayMoveMoney is the rule of who may read and move money, on
@@ -139,7 +101,7 @@ func TestWhoMayMoveMoney(t *testing.T) {
 			{"list charges", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
 				_, err := billing.ListCharges(ctx, tx, v, billing.ChargeFilter{Limit: 10})
 				return err
-			}, map[string]fault.Kind{"member": nf, "admin": nf}, 0}, // hrmgr lists HR's charges: none
+			}, map[string]fault.Kind{"member": nf, "admin": nf}, 0}, // legalmgr lists LEGAL's charges: none
 			{"raise a dispute", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
 				_, err := billing.RaiseDispute(ctx, tx, v, k.mktPaid.ID, "too dear", now)
 				return err
@@ -150,12 +112,12 @@ func TestWhoMayMoveMoney(t *testing.T) {
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": fb, "mktmgr": fb, "itmgr": fb, "auditor": fb}, nf},
 			{"put a month under review", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
-				_, err := billing.MovePeriod(ctx, tx, v, "2026-05", "review", now)
+				_, err := billing.MovePeriod(ctx, tx, v, "2026-05", "review", helsinki, now)
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "auditor": fb}, nf},
 			{"record an adjustment", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
 				_, err := billing.CreateAdjustment(ctx, tx, v, billing.Adjustment{DebitUnitID: k.consumer, CreditUnitID: k.provider,
-					AmountMinor: 500, Currency: "EUR", Month: "2026-05", Reason: "correction"}, adjustmentLimit, now)
+					AmountMinor: 500, Currency: "EUR", Month: "2026-05", Reason: "correction"}, adjustmentLimit, helsinki, now)
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "auditor": fb}, nf},
 			{"approve an adjustment", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
@@ -167,7 +129,7 @@ func TestWhoMayMoveMoney(t *testing.T) {
 			}, map[string]fault.Kind{"mktmgr": 0, "finance": 0, "finance2": 0, "finmgr": 0, "auditor": 0}, nf},
 			{"set MKT's budget", func(ctx context.Context, tx bun.Tx, v billing.Viewer) error {
 				_, err := billing.SetBudget(ctx, tx, v, billing.Budget{UnitID: k.consumer, Month: "2026-07", AmountMinor: 100000,
-					Currency: "EUR", WarnPct: billing.DefaultWarnPct}, now)
+					Currency: "EUR", WarnPct: billing.DefaultWarnPct}, helsinki, now)
 				return err
 			}, map[string]fault.Kind{"finance": 0, "finance2": 0, "finmgr": 0, "mktmgr": fb, "auditor": fb}, nf},
 		}
@@ -206,7 +168,7 @@ func TestWhoMayMoveMoney(t *testing.T) {
 func TestChargeScopeFollowsTheUnitTree(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newMoneyDesk(t, d)
-		want := map[string]int{"member": -1, "mktmgr": 3, "itmgr": 3, "hrmgr": 0, "finance": 3, "auditor": 3, "admin": -1}
+		want := map[string]int{"member": -1, "mktmgr": 3, "itmgr": 3, "legalmgr": 0, "finance": 3, "auditor": 3, "admin": -1}
 		for name, n := range want {
 			rows, err := billing.ListCharges(context.Background(), d, k.viewer(name), billing.ChargeFilter{Limit: 10})
 			got := len(rows)
@@ -272,7 +234,7 @@ func TestRefusedMoneyMovesAreAudited(t *testing.T) {
 			t.Fatalf("the consumer's manager settled a dispute: %v", err)
 		}
 		err = audit.InTx(ctx, d, func(tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, k.viewer("auditor"), "2026-04", "close", at)
+			_, err := billing.MovePeriod(ctx, tx, k.viewer("auditor"), "2026-04", "close", helsinki, at)
 			return err
 		})
 		if !fault.Is(err, fault.KindForbidden) {

@@ -80,13 +80,13 @@ func ListAdjustments(ctx context.Context, idb bun.IDB, status string, afterID in
 // CreateAdjustment records a manual adjustment. Up to approvalLimitMinor it
 // posts at once; above it, it waits as pending for a second finance user
 // (maker-checker). Only finance records one (Viewer.MayCreateAdjustment).
-func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, approvalLimitMinor int64, now time.Time) (*Adjustment, error) {
+func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, approvalLimitMinor int64, loc *time.Location, now time.Time) (*Adjustment, error) {
 	if err := v.MayCreateAdjustment(); err != nil {
 		return nil, audit.Refuse(v.UserID, "adjustment", "", "create", a, err)
 	}
 	actorID := v.UserID
 	a.Reason = strings.TrimSpace(a.Reason)
-	if err := checkAdjustment(ctx, tx, &a, now); err != nil {
+	if err := checkAdjustment(ctx, tx, &a, loc, now); err != nil {
 		return nil, err
 	}
 	a.ID, a.CreatedBy, a.CreatedAt = 0, actorID, now
@@ -106,6 +106,11 @@ func CreateAdjustment(ctx context.Context, tx bun.Tx, v Viewer, a Adjustment, ap
 	if err := audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "adjustment", ObjectID: strconv.FormatInt(a.ID, 10),
 		Action: "create", After: a}); err != nil {
 		return nil, err
+	}
+	if a.Status == AdjustmentPending {
+		if err := tellAdjustment(ctx, tx, &a, now); err != nil {
+			return nil, err
+		}
 	}
 	return &a, nil
 }
@@ -186,8 +191,9 @@ func adjustmentDecided(a *Adjustment) error {
 	return fault.Conflict("adjustment_decided", "adjustment %d is already %s", a.ID, fault.Term{Group: "adjustment.status", Name: string(a.Status)}).With("status", a.Status)
 }
 
-// checkAdjustment validates what the maker asked for.
-func checkAdjustment(ctx context.Context, idb bun.IDB, a *Adjustment, now time.Time) error {
+// checkAdjustment validates what the maker asked for; loc is the
+// organisation's zone, in which the months are counted.
+func checkAdjustment(ctx context.Context, idb bun.IDB, a *Adjustment, loc *time.Location, now time.Time) error {
 	if err := fault.Text("reason", a.Reason, 1, 2000, true); err != nil {
 		return err
 	}
@@ -197,7 +203,7 @@ func checkAdjustment(ctx context.Context, idb bun.IDB, a *Adjustment, now time.T
 	if err := (money.Money{Minor: a.AmountMinor, Currency: a.Currency}).Validate(); err != nil {
 		return err
 	}
-	months, err := LoadMonths(ctx, idb, now)
+	months, err := LoadMonths(ctx, idb, loc, now)
 	if err != nil {
 		return err
 	}

@@ -20,27 +20,11 @@ import (
 
 const adjustmentLimit = 100000
 
-// checker adds the second finance user of a maker-checker pair.
-func (b *books) checker(t *testing.T) int64 {
-	t.Helper()
-	var id int64
-	if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "checker@example.org", Name: "Checker"})
-		if err == nil {
-			id = u.ID
-		}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 func (b *books) adjust(t *testing.T, actor int64, a billing.Adjustment, now time.Time) (*billing.Adjustment, error) {
 	t.Helper()
 	var out *billing.Adjustment
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		out, err = billing.CreateAdjustment(ctx, tx, billing.Operator(actor), a, adjustmentLimit, now)
+		out, err = billing.CreateAdjustment(ctx, tx, billing.Operator(actor), a, adjustmentLimit, helsinki, now)
 		return err
 	})
 	return out, err
@@ -127,7 +111,7 @@ func TestAdjustmentUpToTheLimitPostsAtOnce(t *testing.T) {
 func TestAdjustmentAboveTheLimitWaitsForASecondFinanceUser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		b := newBooks(t, d, "")
-		checker := b.checker(t)
+		checker := b.People.Finance2
 		a, err := b.adjust(t, b.user, b.credit(adjustmentLimit+1), time.Date(2026, 10, 15, 9, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
@@ -197,7 +181,7 @@ func TestAdjustmentAboveTheLimitWaitsForASecondFinanceUser(t *testing.T) {
 func TestAdjustmentRejectPostsNothing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		b := newBooks(t, d, "")
-		checker := b.checker(t)
+		checker := b.People.Finance2
 		now := time.Date(2026, 10, 15, 9, 0, 0, 0, time.UTC)
 		a, err := b.adjust(t, b.user, b.credit(250000), now)
 		if err != nil {
@@ -295,11 +279,11 @@ func TestAdjustmentRules(t *testing.T) {
 func TestAdjustmentIntoAClosedMonthPostsLate(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		b := newBooks(t, d, "")
-		checker := b.checker(t)
+		checker := b.People.Finance2
 		now := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 		for _, action := range []string{"review", "close"} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-10", action, now)
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-10", action, helsinki, now)
 				return err
 			}); err != nil {
 				t.Fatal(err)

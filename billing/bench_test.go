@@ -187,7 +187,7 @@ func BenchmarkPostCharges(b *testing.B) {
 				// same month of the same size again.
 				for b.Loop() {
 					err := l.d.InTx(ctx, func(tx bun.Tx) error {
-						if _, err := billing.MovePeriod(ctx, tx, billing.Operator(l.user), month, "close", time.Now().UTC()); err != nil {
+						if _, err := billing.MovePeriod(ctx, tx, billing.Operator(l.user), month, "close", helsinki, time.Now().UTC()); err != nil {
 							return err
 						}
 						return errRollback

@@ -9,20 +9,23 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
-const tz = "Europe/Helsinki"
+const tz = testkit.TimeZone
 
-var helsinki, _ = time.LoadLocation(tz)
+var helsinki = testkit.Helsinki
 
-// books is a consumer and a provider unit with one service.
+// books is the standard organisation (testkit) seen from the ledger: MKT
+// (the consumer, on consumerMode when one is given) orders IT's (the
+// provider's) per-unit licences at 333.33; finance's user posts.
 type books struct {
+	*testkit.Kit
 	d                  *db.DB
 	consumer, provider int64
 	service, rate      int64
@@ -31,34 +34,13 @@ type books struct {
 
 func newBooks(t *testing.T, d *db.DB, consumerMode string) *books {
 	t.Helper()
-	b := &books{d: d}
-	ctx := context.Background()
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		c, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "MKT", Name: "Marketing", ChargebackMode: consumerMode})
-		if err != nil {
-			return err
-		}
-		p, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "IT", Name: "IT"})
-		if err != nil {
-			return err
-		}
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "fin@example.org", Name: "Fin"})
-		if err != nil {
-			return err
-		}
-		svc, rate, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: p.ID, Code: "LAPTOP", Name: "Laptop",
-			PricingModel: "per_unit", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600},
-			nil, catalog.Rate{PriceMinor: 33333, Currency: "EUR", EffectiveFrom: "2026-01-01"})
-		if err != nil {
-			return err
-		}
-		b.consumer, b.provider, b.user, b.service, b.rate = c.ID, p.ID, u.ID, svc.ID, rate.ID
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	var opts []testkit.Option
+	if consumerMode != "" {
+		opts = append(opts, testkit.ChargebackMode("MKT", consumerMode))
 	}
-	return b
+	k := testkit.New(t, d, opts...)
+	return &books{Kit: k, d: d, consumer: k.Units.MKT, provider: k.Units.IT,
+		service: k.Services.Licence.ID, rate: k.Services.Licence.Rate.ID, user: k.People.Finance}
 }
 
 // request files a resolved per-unit request row for the fixture's service.
@@ -171,7 +153,7 @@ func TestClosedPeriodTakesNoPostingsAndLateChargesPointBack(t *testing.T) {
 		now := time.Date(2026, 6, 3, 9, 0, 0, 0, time.UTC)
 		for _, action := range []string{"review", "close"} {
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", action, now)
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", action, helsinki, now)
 				return err
 			}); err != nil {
 				t.Fatalf("%s May: %v", action, err)
@@ -182,7 +164,7 @@ func TestClosedPeriodTakesNoPostingsAndLateChargesPointBack(t *testing.T) {
 			t.Fatalf("late charge = %+v", late)
 		}
 		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", "close", now)
+			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-05", "close", helsinki, now)
 			return err
 		})
 		if !fault.Is(err, fault.KindConflict) {
@@ -195,96 +177,107 @@ func TestDisputeAcceptPartialAndFullAndClosingWaits(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		b := newBooks(t, d, "")
 		now := time.Date(2026, 7, 10, 9, 0, 0, 0, time.UTC)
-		first := b.charge(t, b.request(t, "3"), "3", now)[0]
+		var first, second billing.Charge
 		var dispute *billing.Dispute
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-			dispute, err = billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "we ordered two", now)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "again", now)
-			return err
-		}); !fault.Is(err, fault.KindConflict) {
-			t.Fatalf("second dispute: %v", err)
-		}
-		err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0)) // once July has ended
-			return err
-		})
-		if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
-			t.Fatalf("closing with an open dispute: %v", err)
-		}
-		for _, credit := range []int64{0, 100000} {
+		testkit.Step(t, "a dispute is raised once per charge", func(t *testing.T) {
+			first = b.charge(t, b.request(t, "3"), "3", now)[0]
+			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+				dispute, err = billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "we ordered two", now)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
 			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-				_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: credit}, helsinki, now)
+				_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), first.ID, "again", now)
 				return err
-			}); !fault.Is(err, fault.KindInvalid) {
-				t.Fatalf("credit %d: %v", credit, err)
+			}); !fault.Is(err, fault.KindConflict) {
+				t.Fatalf("second dispute: %v", err)
 			}
-		}
-		// Fifty finance users accept at once: one credit is posted.
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		wins := 0
-		for i := 0; i < 50; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-					_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 33333, Note: "one laptop too many"}, helsinki, now)
-					return err
-				})
-				if err == nil {
-					mu.Lock()
-					wins++
-					mu.Unlock()
-				} else if !fault.Is(err, fault.KindConflict) {
-					t.Errorf("concurrent accept: %v", err)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins != 1 {
-			t.Fatalf("%d accepts succeeded", wins)
-		}
-		if got := b.balance(t, b.consumer); got != 99999-33333 {
-			t.Fatalf("consumer balance after partial credit = %d", got)
-		}
-		settled, err := billing.GetCharge(context.Background(), d, first.ID)
-		if err != nil || settled.Status != billing.ChargeCredited {
-			t.Fatalf("charge after accept = %+v, %v", settled, err)
-		}
-		// A full credit of a second charge reverses its entry.
-		second := b.charge(t, b.request(t, "1"), "1", now)[0]
-		err = b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			d2, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "never delivered", now)
-			if err != nil {
-				return err
-			}
-			_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: d2.ID, Action: "accept", CreditMinor: second.AmountMinor, Note: "refund"}, helsinki, now)
-			return err
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var reverses int64
-		if err := d.NewRaw("SELECT COUNT(*) FROM journal_entries WHERE reverses_entry_id = ?", *second.EntryID).Scan(context.Background(), &reverses); err != nil || reverses != 1 {
-			t.Fatalf("reversing entries = %d, %v", reverses, err)
-		}
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", now.AddDate(0, 1, 0))
-			return err
-		}); err != nil {
-			t.Fatalf("closing once disputes are settled: %v", err)
-		}
-		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "late", now)
-			return err
-		}); !fault.Is(err, fault.KindConflict) {
-			t.Fatalf("dispute in a closed period: %v", err)
-		}
+		testkit.Step(t, "the month cannot close while the dispute is open", func(t *testing.T) {
+			err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", helsinki, now.AddDate(0, 1, 0)) // once July has ended
+				return err
+			})
+			if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
+				t.Fatalf("closing with an open dispute: %v", err)
+			}
+		})
+		testkit.Step(t, "a credit of nothing or of more than the charge is refused", func(t *testing.T) {
+			for _, credit := range []int64{0, 100000} {
+				if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+					_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: credit}, helsinki, now)
+					return err
+				}); !fault.Is(err, fault.KindInvalid) {
+					t.Fatalf("credit %d: %v", credit, err)
+				}
+			}
+		})
+		testkit.Step(t, "fifty finance users accept at once: one partial credit is posted", func(t *testing.T) {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			wins := 0
+			for i := 0; i < 50; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+						_, err := billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 33333, Note: "one laptop too many"}, helsinki, now)
+						return err
+					})
+					if err == nil {
+						mu.Lock()
+						wins++
+						mu.Unlock()
+					} else if !fault.Is(err, fault.KindConflict) {
+						t.Errorf("concurrent accept: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if wins != 1 {
+				t.Fatalf("%d accepts succeeded", wins)
+			}
+			if got := b.balance(t, b.consumer); got != 99999-33333 {
+				t.Fatalf("consumer balance after partial credit = %d", got)
+			}
+			settled, err := billing.GetCharge(context.Background(), d, first.ID)
+			if err != nil || settled.Status != billing.ChargeCredited {
+				t.Fatalf("charge after accept = %+v, %v", settled, err)
+			}
+		})
+		testkit.Step(t, "a full credit of a second charge reverses its entry", func(t *testing.T) {
+			second = b.charge(t, b.request(t, "1"), "1", now)[0]
+			err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				d2, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "never delivered", now)
+				if err != nil {
+					return err
+				}
+				_, err = billing.SettleDispute(ctx, tx, billing.Operator(b.user), billing.Settlement{DisputeID: d2.ID, Action: "accept", CreditMinor: second.AmountMinor, Note: "refund"}, helsinki, now)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reverses int64
+			if err := d.NewRaw("SELECT COUNT(*) FROM journal_entries WHERE reverses_entry_id = ?", *second.EntryID).Scan(context.Background(), &reverses); err != nil || reverses != 1 {
+				t.Fatalf("reversing entries = %d, %v", reverses, err)
+			}
+		})
+		testkit.Step(t, "the month closes once its disputes are settled, and takes no new one", func(t *testing.T) {
+			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(b.user), "2026-07", "close", helsinki, now.AddDate(0, 1, 0))
+				return err
+			}); err != nil {
+				t.Fatalf("closing once disputes are settled: %v", err)
+			}
+			if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+				_, err := billing.RaiseDispute(ctx, tx, billing.Operator(b.user), second.ID, "late", now)
+				return err
+			}); !fault.Is(err, fault.KindConflict) {
+				t.Fatalf("dispute in a closed period: %v", err)
+			}
+		})
 	})
 }
 

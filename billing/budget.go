@@ -86,12 +86,12 @@ func GetBudget(ctx context.Context, idb bun.IDB, unitID int64, month string) (*B
 // asks (UnitID, Month, AmountMinor, Currency, WarnPct, Hard). A changed
 // amount or warning line re-arms the warning. Only finance sets budgets
 // (Viewer.MaySetBudget).
-func SetBudget(ctx context.Context, tx bun.Tx, v Viewer, set Budget, now time.Time) (*Budget, error) {
+func SetBudget(ctx context.Context, tx bun.Tx, v Viewer, set Budget, loc *time.Location, now time.Time) (*Budget, error) {
 	if err := v.MaySetBudget(set.UnitID); err != nil {
 		return nil, audit.Refuse(v.UserID, "budget", set.ObjectID(), "set", set, err)
 	}
 	actorID, unitID, month, amountMinor, currency, warnPct, hard := v.UserID, set.UnitID, set.Month, set.AmountMinor, set.Currency, set.WarnPct, set.Hard
-	months, err := LoadMonths(ctx, tx, now)
+	months, err := LoadMonths(ctx, tx, loc, now)
 	if err != nil {
 		return nil, err
 	}

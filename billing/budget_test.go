@@ -34,7 +34,7 @@ func (b *books) setBudget(t *testing.T, month string, amount int64, warnPct int,
 	var out *billing.Budget
 	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
 		out, err = billing.SetBudget(ctx, tx, billing.Operator(b.user), billing.Budget{UnitID: b.consumer, Month: month, AmountMinor: amount,
-			Currency: "EUR", WarnPct: warnPct, Hard: hard}, time.Now().UTC())
+			Currency: "EUR", WarnPct: warnPct, Hard: hard}, helsinki, time.Now().UTC())
 		return err
 	})
 	return out, err
@@ -85,7 +85,7 @@ func TestSetBudgetValidatesAndAudits(t *testing.T) {
 		}
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
 			_, err := billing.SetBudget(ctx, tx, billing.Operator(b.user), billing.Budget{UnitID: 999999, Month: "2026-11", AmountMinor: 1000,
-				Currency: "EUR", WarnPct: 80}, time.Now())
+				Currency: "EUR", WarnPct: 80}, helsinki, time.Now())
 			return err
 		}); !fault.Is(err, fault.KindNotFound) {
 			t.Fatalf("budget of an unknown unit: %v", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/notify"
 )
 
 // Dispute statuses.
@@ -74,6 +75,10 @@ func RaiseDispute(ctx context.Context, tx bun.Tx, v Viewer, chargeID int64, reas
 	if err := v.MayDispute(c); err != nil {
 		return nil, audit.Refuse(v.UserID, "charge", strconv.FormatInt(c.ID, 10), "dispute", c, err)
 	}
+	if c.AmountMinor <= 0 {
+		return nil, audit.Refuse(v.UserID, "charge", strconv.FormatInt(c.ID, 10), "dispute", c,
+			fault.Conflict("credit_not_disputable", "charge %d is a credit; only a charge is disputed", c.ID))
+	}
 	reason = strings.TrimSpace(reason)
 	if err := fault.Text("reason", reason, 1, 2000, true); err != nil {
 		return nil, err
@@ -99,6 +104,9 @@ func RaiseDispute(ctx context.Context, tx bun.Tx, v Viewer, chargeID int64, reas
 	}
 	if err := audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "dispute", ObjectID: strconv.FormatInt(d.ID, 10),
 		Action: "raise", After: d}); err != nil {
+		return nil, err
+	}
+	if err := tellDispute(ctx, tx, notify.DisputeRaised, d, c, actorID, "", now); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -140,8 +148,12 @@ func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *
 	chargeStatus := ChargePosted
 	switch action {
 	case "accept":
-		if creditMinor <= 0 || creditMinor > c.AmountMinor {
-			return nil, fault.Invalid("credit_minor", "credit_minor must be more than 0 and at most the charge, %d", c.AmountMinor)
+		given, err := creditedByEnd(ctx, tx, c)
+		if err != nil {
+			return nil, err
+		}
+		if creditMinor <= 0 || creditMinor > c.AmountMinor-given {
+			return nil, fault.Invalid("credit_minor", "credit_minor must be more than 0 and at most the charge, %d", c.AmountMinor-given)
 		}
 		d.Status, d.CreditMinor, chargeStatus = DisputeAccepted, creditMinor, ChargeCredited
 	case "reject":
@@ -185,6 +197,9 @@ func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *
 	}
 	if err := audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "dispute", ObjectID: strconv.FormatInt(d.ID, 10),
 		Action: action, Before: before, After: d}); err != nil {
+		return nil, err
+	}
+	if err := tellDispute(ctx, tx, notify.DisputeSettled, &d, c, actorID, note, now); err != nil {
 		return nil, err
 	}
 	return &d, nil

@@ -35,9 +35,11 @@ func (l *StatementLine) Row() []export.Cell {
 }
 
 // WriteStatement writes a statement file: a header, one row per charge as
-// it is read from the database, and a last row "total" with the charged,
-// credited and net totals in the amount, credit and net columns. It does
-// not close w.
+// it is read from the database (its dispute credit in the credit column),
+// one row "adjustment" per adjustment booked in the month (its reason as
+// the title, its signed amount as amount and net), and a last row "total"
+// with the charged, credited and net totals in the amount, credit and net
+// columns, so the rows' nets add up to the total's. It does not close w.
 func WriteStatement(ctx context.Context, idb bun.IDB, w export.Writer, side Side, unitID int64, month, currency string) (StatementTotals, error) {
 	if err := w.Write(export.Header(StatementColumns...)); err != nil {
 		return StatementTotals{}, err
@@ -50,6 +52,21 @@ func WriteStatement(ctx context.Context, idb bun.IDB, w export.Writer, side Side
 			return StatementTotals{}, err
 		}
 	}
+	movements, err := StatementMovements(ctx, idb, side, unitID, month)
+	if err != nil {
+		return StatementTotals{}, err
+	}
+	for _, mv := range movements {
+		if mv.Kind != MovementAdjustment {
+			continue // a credit is on its charge's row
+		}
+		amount := export.AmountCell(money.Money{Minor: mv.AmountMinor, Currency: mv.Currency})
+		if err := w.Write(statementRow(map[string]export.Cell{"charge_id": export.TextCell("adjustment"),
+			"period": export.TextCell(mv.Period), "late_from": export.TextCell(orEmpty(mv.LateFrom)),
+			"title": export.TextCell(mv.Reason), "amount": amount, "currency": export.TextCell(mv.Currency), "net": amount})); err != nil {
+			return StatementTotals{}, err
+		}
+	}
 	totals, err := SumStatement(ctx, idb, side, unitID, month, currency)
 	if err != nil {
 		return StatementTotals{}, err
@@ -57,14 +74,19 @@ func WriteStatement(ctx context.Context, idb bun.IDB, w export.Writer, side Side
 	m := func(minor int64) export.Cell {
 		return export.AmountCell(money.Money{Minor: minor, Currency: totals.Currency})
 	}
-	cells := map[string]export.Cell{"charge_id": export.TextCell("total"), "period": export.TextCell(month),
+	return totals, w.Write(statementRow(map[string]export.Cell{"charge_id": export.TextCell("total"), "period": export.TextCell(month),
 		"amount": m(totals.ChargedMinor), "currency": export.TextCell(totals.Currency), "credit": m(totals.CreditedMinor),
-		"net": m(totals.NetMinor)}
+		"net": m(totals.NetMinor)}))
+}
+
+// statementRow lays named cells out as a row of StatementColumns; a column
+// not named is empty.
+func statementRow(cells map[string]export.Cell) []export.Cell {
 	row := make([]export.Cell, len(StatementColumns))
 	for i, name := range StatementColumns {
 		row[i] = cells[name] // the zero Cell is empty text
 	}
-	return totals, w.Write(row)
+	return row
 }
 
 // WriteJournal writes the GL journal of month: a header and one row per

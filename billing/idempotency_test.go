@@ -242,13 +242,13 @@ func TestBillingRunSkipsAMonthChargedBeforeItsSubscriptionEnded(t *testing.T) {
 		b := newBooks(t, d, "")
 		rid := b.subscribe(t, 3000, time.Date(2026, 3, 20, 6, 0, 0, 0, time.UTC))
 		now := time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC)
-		if res, err := billing.BillingRun(ctx, d, "2026-04", now); err != nil || res.Charged != 1 {
+		if res, err := billing.BillingRun(ctx, d, "2026-04", helsinki, now); err != nil || res.Charged != 1 {
 			t.Fatalf("April run = %+v, %v", res, err)
 		}
 		if _, err := d.NewRaw("UPDATE subscriptions SET end_date = '2026-04-15' WHERE request_id = ?", rid).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if res, err := billing.BillingRun(ctx, d, "2026-04", now.Add(24*time.Hour)); err != nil || res.Skipped != 1 || res.Charged != 0 {
+		if res, err := billing.BillingRun(ctx, d, "2026-04", helsinki, now.Add(24*time.Hour)); err != nil || res.Skipped != 1 || res.Charged != 0 {
 			t.Fatalf("April rerun after the end = %+v, %v; want it skipped", res, err)
 		}
 		if got := b.balance(t, b.consumer); got != 3000 {

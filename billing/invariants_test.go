@@ -3,6 +3,8 @@ package billing_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/big"
 	"math/rand/v2"
 	"os"
@@ -20,16 +22,19 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
 )
 
 // TestLedgerInvariantsUnderRandomOperations applies a seeded random mix of
 // charges, retries, subscriptions, billing runs, disputes, settlements,
-// adjustments (with their four-eyes approval) and period moves, some of
-// them concurrently (two closes of one month among them), and after every
-// step checks the
-// books two ways: billing.Verify, and a shadow ledger the test keeps by
+// adjustments (with their four-eyes approval), period moves, and requests
+// worked through the requests domain (resolved, reopened and resolved again
+// with more time, overruns approved by a manager of the consumer unit and
+// refused to the requester and the agent), some of them concurrently (two
+// closes of one month among them), and after every step checks the books
+// two ways: billing.Verify, and a shadow ledger the test keeps by
 // itself (balances per unit, charges per source, what each closed month
 // held when it closed). TISKI_SEED replays a run; TISKI_INVARIANT_STEPS
 // overrides the number of steps.
@@ -66,6 +71,7 @@ func TestLedgerInvariantsUnderRandomOperations(t *testing.T) {
 			}
 		}()
 		var stats [5]int
+		var desk deskStats
 		fresh := freshLedgers(t, d)
 		for done := 0; done < steps && !t.Failed(); done += episodeSteps {
 			w = newWorld(t, fresh(), rng)
@@ -76,9 +82,10 @@ func TestLedgerInvariantsUnderRandomOperations(t *testing.T) {
 			stats[2] += len(w.closed)
 			stats[3] += w.countWhere("charges", "late_from IS NOT NULL")
 			stats[4] += w.adjusted
+			desk.add(w.deskRuns)
 		}
-		t.Logf("%s: %d steps in episodes of %d: %d charges, %d subscriptions, %d closed months, %d late charges, %d adjustments posted",
-			d.Engine, steps, episodeSteps, stats[0], stats[1], stats[2], stats[3], stats[4])
+		t.Logf("%s: %d steps in episodes of %d: %d charges, %d subscriptions, %d closed months, %d late charges, %d adjustments posted; desk: %+v",
+			d.Engine, steps, episodeSteps, stats[0], stats[1], stats[2], stats[3], stats[4], desk)
 	})
 }
 
@@ -133,6 +140,10 @@ func (w *world) run(steps int) {
 		{6, "adjustment", w.adjust},
 		{4, "decide adjustment", w.decideAdjustment},
 		{3, "concurrent close", w.closeTogether},
+		{8, "desk order", w.deskOrder},
+		{4, "desk work", w.deskWork},
+		{5, "reopen", w.reopenDesk},
+		{5, "approve overrun", w.approveOverrun},
 	}
 	total := 0
 	for _, op := range ops {
@@ -149,6 +160,29 @@ func (w *world) run(steps int) {
 			}
 		}
 		w.check()
+	}
+	w.checkStatementsReconcile()
+}
+
+// checkStatementsReconcile checks, for every unit and every month with a
+// posting, that the unit's statement less its recovery view is what the
+// month moved on its cost center, in the ledger and in the GL journal.
+func (w *world) checkStatementsReconcile() {
+	w.t.Helper()
+	var months []string
+	if err := w.d.NewRaw("SELECT DISTINCT period FROM journal_entries ORDER BY period").Scan(w.ctx, &months); err != nil {
+		w.t.Fatal(err)
+	}
+	for _, month := range months {
+		for _, u := range w.units {
+			r, err := billing.Reconcile(w.ctx, w.d, u, month, "EUR")
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			if !r.Agrees() {
+				w.failf("unit %d in %s: statement and recovery do not explain the books: %+v", u, month, r)
+			}
+		}
 	}
 }
 
@@ -189,9 +223,19 @@ type world struct {
 	step     int
 	op       string
 	actor    int64
-	checker  int64 // the second finance user, who approves the actor's adjustments
-	units    []int64
+	checker  int64   // the second finance user, who approves the actor's adjustments
+	units    []int64 // the first three provide services, the rest only consume
 	services []worldService
+
+	// The desk (see invariants_desk_test.go): a member of every consumer-only
+	// unit, two managers of each, an agent of every provider.
+	org      units.Organisation
+	authz    *policies.Authorizer
+	member   int64
+	managers [2]int64
+	agent    int64
+	desk     []*deskRequest
+	deskRuns deskStats
 
 	balances      map[int64]int64
 	charges       int
@@ -225,11 +269,13 @@ func newWorld(t *testing.T, d *db.DB, rng *rand.Rand) *world {
 		w.fanOdds = 10
 	}
 	err = d.InTx(w.ctx, func(tx bun.Tx) error {
-		// The organisation's zone is the world's: billing reads it to tell
-		// when a month has ended.
-		if _, err := units.EnsureOrganisation(w.ctx, tx, "EUR", tz); err != nil {
+		// The organisation is the world's: the desk passes it to the
+		// requests domain, and billing gets its zone, w.loc, as a value.
+		org, err := units.EnsureOrganisation(w.ctx, tx, "EUR", tz)
+		if err != nil {
 			return err
 		}
+		w.org = *org
 		for i, code := range []string{"IT", "FAC", "LEGAL", "MKT", "HR", "OPS"} {
 			u, err := units.CreateUnit(w.ctx, tx, 0, units.Unit{Code: code, Name: code})
 			if err != nil {
@@ -273,12 +319,50 @@ func newWorld(t *testing.T, d *db.DB, rng *rand.Rand) *world {
 			return err
 		}
 		w.checker = c.ID
-		return nil
+		return w.staffDesk(tx)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if w.authz, err = policies.New(w.ctx, d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
 	return w
+}
+
+// staffDesk creates the desk's people and their grants.
+func (w *world) staffDesk(tx bun.Tx) error {
+	user := func(email string) (int64, error) {
+		u, err := units.CreateUser(w.ctx, tx, 0, units.User{Email: email, Name: email})
+		if err != nil {
+			return 0, err
+		}
+		return u.ID, nil
+	}
+	var err error
+	if w.member, err = user("member@example.org"); err != nil {
+		return err
+	}
+	if w.agent, err = user("agent@example.org"); err != nil {
+		return err
+	}
+	for i := range w.managers {
+		if w.managers[i], err = user(fmt.Sprintf("manager%d@example.org", i+1)); err != nil {
+			return err
+		}
+	}
+	for i, unit := range w.units {
+		grants := map[int64]string{w.agent: "agent"}
+		if i >= 3 {
+			grants = map[int64]string{w.member: "member", w.managers[0]: "manager", w.managers[1]: "manager"}
+		}
+		for userID, role := range grants {
+			if _, err := units.GrantUnitRole(w.ctx, tx, 0, unit, userID, role); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (w *world) failf(format string, args ...any) {
@@ -534,7 +618,7 @@ func (w *world) billingRun() {
 		want++
 	}
 	results, errs := together(w.fanOut(2), func() (billing.RunResult, error) {
-		return billing.BillingRun(w.ctx, w.d, month, w.clock)
+		return billing.BillingRun(w.ctx, w.d, month, w.loc, w.clock)
 	})
 	charged := 0
 	for i, res := range results {
@@ -677,7 +761,7 @@ func (w *world) settle() {
 func (w *world) movePeriod() {
 	month := w.monthNear(-w.rng.IntN(5))
 	action := []string{"review", "close", "close"}[w.rng.IntN(3)]
-	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	months, err := billing.LoadMonths(w.ctx, w.d, w.loc, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -699,7 +783,7 @@ func (w *world) movePeriod() {
 	}
 	open := w.countWhere("disputes", "status = 'open' AND charge_id IN (SELECT id FROM charges WHERE period = ?)", month)
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, action, w.clock)
+		_, err := billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, action, w.loc, w.clock)
 		return err
 	})
 	fe, _ := fault.As(err)
@@ -737,7 +821,7 @@ func (w *world) movePeriod() {
 // nothing posted). One posted at once adds exactly one entry, in its month
 // or, when that is closed, the earliest open one after it.
 func (w *world) adjust() {
-	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	months, err := billing.LoadMonths(w.ctx, w.d, w.loc, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -757,7 +841,7 @@ func (w *world) adjust() {
 	var a *billing.Adjustment
 	err = w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
 		a, err = billing.CreateAdjustment(w.ctx, tx, billing.Operator(maker), billing.Adjustment{DebitUnitID: debit, CreditUnitID: credit,
-			AmountMinor: amount, Currency: "EUR", Month: month, Reason: "random recharge"}, adjustmentLimit, w.clock)
+			AmountMinor: amount, Currency: "EUR", Month: month, Reason: "random recharge"}, adjustmentLimit, w.loc, w.clock)
 		return err
 	})
 	added := w.count("journal_entries") - entries
@@ -854,7 +938,7 @@ func (w *world) posted(a *billing.Adjustment, want worldAdjustment, added int) {
 // (on SQLite the single writer orders them), or, while the month has open
 // disputes, both are refused.
 func (w *world) closeTogether() {
-	months, err := billing.LoadMonths(w.ctx, w.d, w.clock)
+	months, err := billing.LoadMonths(w.ctx, w.d, w.loc, w.clock)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -869,7 +953,7 @@ func (w *world) closeTogether() {
 	_, errs := together(2, func() (*billing.Period, error) {
 		var p *billing.Period
 		err := w.d.InTx(w.ctx, func(tx bun.Tx) (err error) {
-			p, err = billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, "close", w.clock)
+			p, err = billing.MovePeriod(w.ctx, tx, billing.Operator(w.actor), month, "close", w.loc, w.clock)
 			return err
 		})
 		return p, err

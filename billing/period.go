@@ -16,7 +16,6 @@ import (
 
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/fault"
-	"github.com/tiski/tiski/units"
 )
 
 // Period statuses.
@@ -78,12 +77,9 @@ type Months struct {
 	begun string
 }
 
-// LoadMonths reads the calendar at now.
-func LoadMonths(ctx context.Context, idb bun.IDB, now time.Time) (Months, error) {
-	loc, err := units.OrganisationZone(ctx, idb)
-	if err != nil {
-		return Months{}, err
-	}
+// LoadMonths reads the calendar at now in loc, the organisation's time
+// zone (units.Organisation.Location, resolved once by the caller).
+func LoadMonths(ctx context.Context, idb bun.IDB, loc *time.Location, now time.Time) (Months, error) {
 	first, err := firstMonth(ctx, idb, loc)
 	if err != nil {
 		return Months{}, err
@@ -260,13 +256,13 @@ func earliestOpen(ctx context.Context, idb bun.IDB, from string) (string, error)
 // to review while earlier months are still open or in review (finance
 // prepares several ended months at once; only closing fixes the order).
 // Closing is refused while charges of the month are disputed. Only finance
-// moves periods (Viewer.MayMovePeriod).
-func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, now time.Time) (*Period, error) {
+// moves periods (Viewer.MayMovePeriod). loc is the organisation's zone.
+func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, loc *time.Location, now time.Time) (*Period, error) {
 	if err := v.MayMovePeriod(); err != nil {
 		return nil, audit.Refuse(v.UserID, "period", month, action, nil, err)
 	}
 	actorID := v.UserID
-	months, err := LoadMonths(ctx, tx, now)
+	months, err := LoadMonths(ctx, tx, loc, now)
 	if err != nil {
 		return nil, err
 	}

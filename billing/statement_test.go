@@ -19,7 +19,6 @@ import (
 	"github.com/tiski/tiski/export"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
 )
 
 const (
@@ -27,13 +26,13 @@ const (
 	plusCmd   = `+cmd|' /C calc'!A0`
 )
 
-// monthBooks is a month of statements: Marketing (chargeback) and HR
-// (showback) order laptops from IT in November 2026; one of Marketing's
+// monthBooks is a month of statements: Marketing (chargeback) and Legal
+// (showback) order licences from IT in November 2026; one of Marketing's
 // charges is credited in part, one is disputed and rejected, one belongs to
 // October.
 type monthBooks struct {
 	*books
-	hr                          int64
+	legal                       int64 // on showback
 	injected, credited, plain   billing.Charge
 	october, showback           billing.Charge
 	creditDispute, showbackDisp *billing.Dispute
@@ -44,18 +43,12 @@ var november = time.Date(2026, 11, 10, 10, 0, 0, 0, time.UTC)
 func newMonthBooks(t *testing.T, d *db.DB) *monthBooks {
 	t.Helper()
 	m := &monthBooks{books: newBooks(t, d, "")}
-	if err := m.tx(t, func(ctx context.Context, tx bun.Tx) error {
-		hr, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "HR", Name: "HR", ChargebackMode: units.ModeShowback})
-		m.hr = hr.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	m.legal = m.Units.LEGAL
 	m.injected = m.chargeTitled(t, m.consumer, hyperlink, "3", november)
 	m.credited = m.chargeTitled(t, m.consumer, plusCmd, "2", november.Add(time.Hour))
 	m.plain = m.chargeTitled(t, m.consumer, "Docking stations", "1", november.Add(2*time.Hour))
 	m.october = m.chargeTitled(t, m.consumer, "October laptop", "1", time.Date(2026, 10, 5, 10, 0, 0, 0, time.UTC))
-	m.showback = m.chargeTitled(t, m.hr, "HR laptops", "2", november.Add(3*time.Hour))
+	m.showback = m.chargeTitled(t, m.legal, "Legal licences", "2", november.Add(3*time.Hour))
 	settled := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC) // after November, which is still open
 	m.creditDispute = m.settle(t, m.credited.ID, "accept", 33333, "one was returned", settled)
 	m.settle(t, m.plain.ID, "reject", 0, "delivered as ordered", settled)
@@ -128,7 +121,7 @@ func TestStatementLinesAndTotals(t *testing.T) {
 			t.Fatalf("November lines of Marketing = %+v", lines)
 		}
 		l := lines[1]
-		if l.Title != plusCmd || l.ServiceCode != "LAPTOP" || l.ServiceName != "Laptop" || l.Quantity != "2" ||
+		if l.Title != plusCmd || l.ServiceCode != "LICENCE" || l.ServiceName != "Software licence" || l.Quantity != "2" ||
 			l.UnitPriceMinor != 33333 || l.AmountMinor != 66666 || l.Status != billing.ChargeCredited || l.Showback ||
 			l.DisputeStatus == nil || *l.DisputeStatus != billing.DisputeAccepted || l.CreditMinor != 33333 ||
 			l.RequestNumber() != requests.Number(*l.RequestID) || l.ConsumerUnitCode != "MKT" || l.ProviderUnitCode != "IT" {
@@ -156,10 +149,10 @@ func TestStatementLinesAndTotals(t *testing.T) {
 			t.Fatalf("totals = %+v, want %+v (lines sum to %d/%d)", totals, want, charged, credited)
 		}
 
-		// The provider's recovery view has HR's showback charge too, which it
+		// The provider's recovery view has Legal's showback charge too, which it
 		// shows but does not recover.
 		recovery := collectLines(t, d, billing.ProviderSide, m.provider, "2026-11")
-		if len(recovery) != 4 || !recovery[3].Showback || recovery[3].ConsumerUnitCode != "HR" {
+		if len(recovery) != 4 || !recovery[3].Showback || recovery[3].ConsumerUnitCode != "LEGAL" {
 			t.Fatalf("recovery lines = %+v", recovery)
 		}
 		rt, err := billing.SumStatement(ctx, d, billing.ProviderSide, m.provider, "2026-11", "EUR")
@@ -170,9 +163,9 @@ func TestStatementLinesAndTotals(t *testing.T) {
 			rt.RecoveredMinor() != want.NetMinor {
 			t.Fatalf("recovery totals = %+v", rt)
 		}
-		hr := collectLines(t, d, billing.ConsumerSide, m.hr, "2026-11")
-		if len(hr) != 1 || !hr[0].Showback || hr[0].AmountMinor != 66666 {
-			t.Fatalf("HR's statement = %+v", hr)
+		legal := collectLines(t, d, billing.ConsumerSide, m.legal, "2026-11")
+		if len(legal) != 1 || !legal[0].Showback || legal[0].AmountMinor != 66666 {
+			t.Fatalf("Legal's statement = %+v", legal)
 		}
 
 		empty, err := billing.SumStatement(ctx, d, billing.ConsumerSide, m.consumer, "2027-01", "EUR")
@@ -406,4 +399,117 @@ func parseAmount(t *testing.T, s string) int64 {
 		t.Fatalf("amount %q: %v", s, err)
 	}
 	return m.Minor
+}
+
+// TestStatementShowsAdjustmentsAndCreditsAndReconciles is finding 12.4: a
+// statement listed charges only, so its net (142.00) disagreed with the
+// unit's GL movement (154.34). It now lists the month's credits and
+// adjustments with their reasons, and net equals the movement.
+func TestStatementShowsAdjustmentsAndCreditsAndReconciles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		m := newMonthBooks(t, d)
+		ctx := context.Background()
+		digital := m.chargeTitled(t, m.Units.MKTDigital, "Team licences", "1", november.Add(4*time.Hour))
+		var adj *billing.Adjustment
+		if err := m.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
+			adj, err = billing.CreateAdjustment(ctx, tx, billing.Operator(m.user), billing.Adjustment{DebitUnitID: m.consumer,
+				CreditUnitID: m.Units.FIN, AmountMinor: 5000, Currency: "EUR", Month: "2026-11", Reason: "Catering for the offsite"},
+				100000, helsinki, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		moves, err := billing.StatementMovements(ctx, d, billing.ConsumerSide, m.consumer, "2026-11")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(moves) != 2 || moves[0].Kind != billing.MovementCredit || moves[0].AmountMinor != -33333 ||
+			moves[0].ChargeID == nil || *moves[0].ChargeID != m.credited.ID || moves[0].SourceID != m.creditDispute.ID ||
+			moves[0].EntryID != *m.creditDispute.EntryID || moves[0].Reason != "not what we ordered — one was returned" ||
+			moves[1].Kind != billing.MovementAdjustment || moves[1].AmountMinor != 5000 || moves[1].SourceID != adj.ID ||
+			moves[1].EntryID != *adj.EntryID || moves[1].Reason != "Catering for the offsite" {
+			t.Fatalf("Marketing's November movements = %+v", moves)
+		}
+		fin, err := billing.StatementMovements(ctx, d, billing.ConsumerSide, m.Units.FIN, "2026-11")
+		if err != nil || len(fin) != 1 || fin[0].AmountMinor != -5000 {
+			t.Fatalf("Finance's November movements = %+v, %v", fin, err)
+		}
+		recovery, err := billing.StatementMovements(ctx, d, billing.ProviderSide, m.provider, "2026-11")
+		if err != nil || len(recovery) != 2 || recovery[0].AmountMinor != -33333 || recovery[1].AmountMinor != -10000 || !recovery[1].Showback {
+			t.Fatalf("IT's November recovery movements = %+v, %v", recovery, err)
+		}
+
+		totals, err := billing.SumStatement(ctx, d, billing.ConsumerSide, m.consumer, "2026-11", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (billing.StatementTotals{Lines: 3, ChargedMinor: 3 * 33333 * 2, CreditedMinor: 33333, AdjustedMinor: 5000,
+			NetMinor: 3*33333*2 - 33333 + 5000, Currency: "EUR"}); totals != want {
+			t.Fatalf("totals = %+v, want %+v", totals, want)
+		}
+		// The statement file lists the adjustment as a row of its own, so
+		// its rows' nets add up to the total row's net.
+		var buf bytes.Buffer
+		w := export.NewCSV(&buf)
+		if _, err := billing.WriteStatement(ctx, d, w, billing.ConsumerSide, m.consumer, "2026-11", "EUR"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		records, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := columnIndex(billing.StatementColumns)
+		var rowsNet int64
+		adjustments := 0
+		for _, rec := range records[1 : len(records)-1] {
+			rowsNet += parseAmount(t, rec[col["net"]])
+			if rec[col["charge_id"]] == "adjustment" {
+				adjustments++
+				if rec[col["title"]] != "Catering for the offsite" || parseAmount(t, rec[col["amount"]]) != 5000 {
+					t.Errorf("adjustment row %q", rec)
+				}
+			}
+		}
+		if last := records[len(records)-1]; adjustments != 1 || last[col["charge_id"]] != "total" ||
+			parseAmount(t, last[col["net"]]) != totals.NetMinor || rowsNet != totals.NetMinor {
+			t.Fatalf("statement file: %d adjustment rows, rows' nets %d, total row %q, statement net %d", adjustments, rowsNet, last, totals.NetMinor)
+		}
+
+		for _, u := range []int64{m.consumer, m.Units.MKTDigital, m.provider, m.Units.FIN, m.legal, m.Units.HQ} {
+			for _, month := range []string{"2026-10", "2026-11"} {
+				r, err := billing.Reconcile(ctx, d, u, month, "EUR")
+				if err != nil || !r.Agrees() {
+					t.Fatalf("unit %d in %s: %+v, %v", u, month, r, err)
+				}
+			}
+		}
+		r, err := billing.Reconcile(ctx, d, m.consumer, "2026-11", "EUR")
+		if err != nil || r.LedgerMinor != totals.NetMinor || r.GLMinor != totals.NetMinor {
+			t.Fatalf("Marketing's November books %+v, statement net %d", r, totals.NetMinor)
+		}
+
+		// The parent's statement rolls up its team, with a subtotal each.
+		parts, sum, err := billing.RollUp(ctx, d, billing.ConsumerSide, m.consumer, "2026-11", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(parts) != 2 || parts[0].UnitID != m.consumer || parts[0].Totals != totals || parts[1].UnitID != m.Units.MKTDigital ||
+			parts[1].Totals.ChargedMinor != digital.AmountMinor || parts[1].Totals.Lines != 1 ||
+			sum.NetMinor != totals.NetMinor+digital.AmountMinor || sum.Lines != 4 {
+			t.Fatalf("Marketing's roll-up = %+v, total %+v", parts, sum)
+		}
+		// The group's recovery view likewise: IT recovers, the rest nothing.
+		parts, sum, err = billing.RollUp(ctx, d, billing.ProviderSide, m.Units.HQ, "2026-11", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		itRecovery, err := billing.SumStatement(ctx, d, billing.ProviderSide, m.provider, "2026-11", "EUR")
+		if err != nil || len(parts) < 3 || parts[0].UnitID != m.Units.HQ || sum.NetMinor != itRecovery.NetMinor || sum.Lines != itRecovery.Lines || sum.ShowbackNet != itRecovery.ShowbackNet {
+			t.Fatalf("the group's recovery roll-up = %+v, total %+v, IT's %+v (%v)", parts, sum, itRecovery, err)
+		}
+	})
 }

@@ -54,9 +54,9 @@ type RunResult struct {
 // subscription posts in its own transaction under a key derived from the
 // subscription and the month, so a crash leaves whole charges behind and
 // running again, even concurrently, finishes the job without posting twice.
-func BillingRun(ctx context.Context, d *db.DB, month string, now time.Time) (RunResult, error) {
+func BillingRun(ctx context.Context, d *db.DB, month string, loc *time.Location, now time.Time) (RunResult, error) {
 	var res RunResult
-	months, err := LoadMonths(ctx, d, now)
+	months, err := LoadMonths(ctx, d, loc, now)
 	if err != nil {
 		return res, err
 	}
@@ -70,18 +70,27 @@ func BillingRun(ctx context.Context, d *db.DB, month string, now time.Time) (Run
 	if err != nil {
 		return res, fmt.Errorf("billing run %s: %w", month, err)
 	}
-	for _, s := range subs {
-		active, days, amount, err := s.monthCharge(month, s.EndDate)
-		if err != nil {
-			return res, err
-		}
+	for _, listed := range subs {
 		created := false
-		err = d.InTx(ctx, func(tx bun.Tx) (err error) {
-			created, err = chargeSubscription(ctx, tx, s, month, lastDay, active, days, amount, now)
+		err = d.InTx(ctx, func(tx bun.Tx) error {
+			// Read again under a lock: an end set since the list above
+			// changes what the month owes (see EndSubscription).
+			s, err := lockSubscription(ctx, tx, listed.ID)
+			if err != nil {
+				return err
+			}
+			if s.EndDate != nil && *s.EndDate < firstDay {
+				return nil
+			}
+			active, days, amount, err := s.monthCharge(month, s.EndDate)
+			if err != nil {
+				return err
+			}
+			created, err = chargeSubscription(ctx, tx, *s, month, lastDay, active, days, amount, now)
 			return err
 		})
 		if err != nil {
-			return res, fmt.Errorf("billing run %s, subscription %d: %w", month, s.ID, err)
+			return res, fmt.Errorf("billing run %s, subscription %d: %w", month, listed.ID, err)
 		}
 		if created {
 			res.Charged++

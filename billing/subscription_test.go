@@ -40,15 +40,15 @@ func TestBillingRunProratesAndChargesOnce(t *testing.T) {
 		// Starts 2026-04-19 in Helsinki: 12 of April's 30 days.
 		b.subscribe(t, 3000, time.Date(2026, 4, 19, 6, 0, 0, 0, time.UTC))
 		now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-		res, err := billing.BillingRun(ctx, d, "2026-04", now)
+		res, err := billing.BillingRun(ctx, d, "2026-04", helsinki, now)
 		if err != nil || res.Charged != 1 {
 			t.Fatalf("April run = %+v, %v", res, err)
 		}
-		res, err = billing.BillingRun(ctx, d, "2026-04", now)
+		res, err = billing.BillingRun(ctx, d, "2026-04", helsinki, now)
 		if err != nil || res.Charged != 0 || res.Skipped != 1 {
 			t.Fatalf("April rerun = %+v, %v", res, err)
 		}
-		if _, err := billing.BillingRun(ctx, d, "2026-03", now); err != nil {
+		if _, err := billing.BillingRun(ctx, d, "2026-03", helsinki, now); err != nil {
 			t.Fatal(err)
 		}
 		// Two runs of May at once post May once.
@@ -57,7 +57,7 @@ func TestBillingRunProratesAndChargesOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := billing.BillingRun(ctx, d, "2026-05", now); err != nil {
+				if _, err := billing.BillingRun(ctx, d, "2026-05", helsinki, now); err != nil {
 					t.Errorf("concurrent run: %v", err)
 				}
 			}()
@@ -73,7 +73,7 @@ func TestBillingRunProratesAndChargesOnce(t *testing.T) {
 		if breaches, err := billing.Verify(ctx, d); err != nil || len(breaches) != 0 {
 			t.Fatalf("verify: %v %v", breaches, err)
 		}
-		if _, err := billing.BillingRun(ctx, d, "2026-13", now); err == nil {
+		if _, err := billing.BillingRun(ctx, d, "2026-13", helsinki, now); err == nil {
 			t.Fatal("month 13 accepted")
 		}
 	})

@@ -260,6 +260,12 @@ func checkCharges(_ context.Context, _ bun.Tx, b *booksSnapshot) ([]Breach, erro
 			}
 			continue
 		}
+		if strings.HasPrefix(c.SourceKey, endCreditPrefix) {
+			for _, detail := range endCreditProblems(b, c) {
+				bad("%s", detail)
+			}
+			continue
+		}
 		if c.RequestID == nil || b.requestByID[*c.RequestID] == nil {
 			bad("charges for no resolved request")
 			continue
@@ -323,6 +329,51 @@ func subscriptionChargeProblems(b *booksSnapshot, c Charge) []string {
 		problems = append(problems, fmt.Sprintf("subscription %d did not run in %s: %v", s.ID, month, err))
 	} else if want != c.AmountMinor {
 		problems = append(problems, fmt.Sprintf("amount %d is not subscription %d's %d for %s", c.AmountMinor, s.ID, want, month))
+	}
+	return problems
+}
+
+// endCreditProblems checks an ended subscription's credit against the
+// month's charge it gives back: same units, service and price, and the
+// amount EndSubscription computes.
+func endCreditProblems(b *booksSnapshot, c Charge) []string {
+	parts := strings.Split(strings.TrimPrefix(c.SourceKey, endCreditPrefix), ":")
+	var s *Subscription
+	if len(parts) == 2 {
+		if id, err := strconv.ParseInt(parts[0], 10, 64); err == nil {
+			s = b.subByID[id]
+		}
+	}
+	if s == nil || s.EndDate == nil {
+		return []string{fmt.Sprintf("source %s names no ended subscription", c.SourceKey)}
+	}
+	var charged *Charge
+	for i := range b.charges {
+		if b.charges[i].SourceKey == fmt.Sprintf("subscription:%d:%s", s.ID, parts[1]) {
+			charged = &b.charges[i]
+		}
+	}
+	if charged == nil {
+		return []string{fmt.Sprintf("credits subscription %d's %s, which was never charged", s.ID, parts[1])}
+	}
+	var problems []string
+	if c.ConsumerUnitID != charged.ConsumerUnitID || c.ProviderUnitID != charged.ProviderUnitID || c.ServiceID != charged.ServiceID ||
+		c.Currency != charged.Currency || c.UnitPriceMinor != charged.UnitPriceMinor || c.Showback != charged.Showback {
+		problems = append(problems, fmt.Sprintf("does not match the units, service, price or showback of charge %d", charged.ID))
+	}
+	var dispute *Dispute
+	for i := range b.disputes {
+		// Only a credit settled before the end counts: one settled after
+		// is capped by the end's credit instead (SettleDispute).
+		if b.disputes[i].ChargeID == charged.ID && b.disputes[i].EntryID != nil && c.EntryID != nil && *b.disputes[i].EntryID < *c.EntryID {
+			dispute = &b.disputes[i]
+		}
+	}
+	credit, _, err := s.endCredit(parts[1], *charged, dispute)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("subscription %d's credit for %s does not compute: %v", s.ID, parts[1], err))
+	} else if -credit != c.AmountMinor {
+		problems = append(problems, fmt.Sprintf("amount %d is not subscription %d's credit of %d for %s", c.AmountMinor, s.ID, -credit, parts[1]))
 	}
 	return problems
 }

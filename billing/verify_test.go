@@ -44,7 +44,7 @@ func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
 	at := time.Date(2026, 9, 3, 9, 0, 0, 0, time.UTC)
 	for _, action := range []string{"review", "close"} {
 		if err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
-			_, err := billing.MovePeriod(ctx, tx, op, "2026-08", action, at)
+			_, err := billing.MovePeriod(ctx, tx, op, "2026-08", action, helsinki, at)
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -67,7 +67,7 @@ func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
 		t.Fatal(err)
 	}
 	b.subscribe(t, 3000, time.Date(2026, 9, 10, 9, 0, 0, 0, time.UTC))
-	if _, err := billing.BillingRun(ctx, d, "2026-09", at.AddDate(0, 1, 0)); err != nil {
+	if _, err := billing.BillingRun(ctx, d, "2026-09", helsinki, at.AddDate(0, 1, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.NewSelect().Table("charges").Column("id").Where("source_key LIKE 'subscription:%'").Scan(ctx, &b.subCharge); err != nil {
@@ -90,23 +90,16 @@ func newTamperBooks(t *testing.T, d *db.DB) *tamperBooks {
 // each of the service's rates, and returns it and its first time entry.
 func (b *tamperBooks) chargeHours(t *testing.T, at time.Time) (requestID, entryID int64) {
 	t.Helper()
-	var svc *catalog.Service
-	var first *catalog.Rate
-	err := b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		svc, first, err = catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: b.provider, Code: "HELP", Name: "Help",
-			PricingModel: "hourly", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600},
-			nil, catalog.Rate{PriceMinor: 6000, Currency: "EUR", EffectiveFrom: "2026-01-01"})
-		if err != nil {
-			return err
-		}
-		_, err = catalog.AddRate(ctx, tx, 0, catalog.Rate{ServiceID: svc.ID, PriceMinor: 9000, Currency: "EUR", EffectiveFrom: "2026-09-02"}, "")
+	help := b.Services.Help // hourly 60.00, and 90.00 from the second day
+	err := b.tx(t, func(ctx context.Context, tx bun.Tx) error {
+		_, err := catalog.AddRate(ctx, tx, 0, catalog.Rate{ServiceID: help.ID, PriceMinor: 9000, Currency: "EUR", EffectiveFrom: "2026-09-02"}, "")
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	service, rate := b.service, b.rate
-	b.service, b.rate = svc.ID, first.ID
+	b.service, b.rate = help.ID, help.Rate.ID
 	requestID = b.requestPriced(t, "hourly", "1", 6000)
 	b.service, b.rate = service, rate
 	ctx := context.Background()
@@ -125,7 +118,7 @@ func (b *tamperBooks) chargeHours(t *testing.T, at time.Time) (requestID, entryI
 	var charges []billing.Charge
 	err = b.tx(t, func(ctx context.Context, tx bun.Tx) (err error) {
 		charges, err = billing.ChargeFulfilment(ctx, tx, billing.Fulfilment{RequestID: requestID, Number: "REQ-H", Title: "Help",
-			ConsumerUnitID: b.consumer, ProviderUnitID: b.provider, ServiceID: svc.ID, RateID: first.ID, PricingModel: "hourly",
+			ConsumerUnitID: b.consumer, ProviderUnitID: b.provider, ServiceID: help.ID, RateID: help.Rate.ID, PricingModel: "hourly",
 			Quantity: "1", UnitPriceMinor: 6000, Currency: "EUR", ResolvedAt: at, ActorID: b.user}, helsinki)
 		return err
 	})

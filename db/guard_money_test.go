@@ -9,8 +9,8 @@ import (
 	"github.com/tiski/tiski/db/dbtest"
 )
 
-// shop adds to the books what charges, disputes and adjustments need: a
-// finance user, a service with a rate and a charge on the posted entry.
+// shop adds to the books what charges, disputes and adjustments need: the
+// kit's finance user and laptop service, and a charge on the posted entry.
 type shop struct {
 	*books
 	user, service, rate, charge int64
@@ -18,14 +18,8 @@ type shop struct {
 
 func newShop(t *testing.T, d *db.DB) *shop {
 	t.Helper()
-	s := &shop{books: newBooks(t, d)}
-	s.user = s.insert(t, `INSERT INTO users (email, email_key, name, created_at, updated_at)
-		VALUES ('fiona@example.com', 'fiona@example.com', 'Fiona', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`)
-	s.service = s.insert(t, `INSERT INTO services (provider_unit_id, code, name, pricing_model, approval_policy,
-		sla_first_response_minutes, sla_resolution_minutes, created_at, updated_at)
-		VALUES (?, 'laptop', 'Laptop', 'fixed', 'never', 60, 600, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`, s.provider)
-	s.rate = s.insert(t, `INSERT INTO service_rates (service_id, price_minor, currency, effective_from, created_at)
-		VALUES (?, 145000, 'EUR', '2026-01-01', CURRENT_TIMESTAMP) RETURNING id`, s.service)
+	b := newBooks(t, d)
+	s := &shop{books: b, user: b.People.Finance, service: b.Services.Laptop.ID, rate: b.Services.Laptop.Rate.ID}
 	s.charge = s.newCharge(t, "request:1:rate:1")
 	return s
 }

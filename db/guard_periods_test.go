@@ -94,3 +94,65 @@ func TestSubscriptionTermsCannotChange(t *testing.T) {
 		})
 	})
 }
+
+// TestPeriodsCloseInOrderInTheDatabase: billing refuses to close a month
+// while an earlier one is open or in review, and the database now refuses
+// it too, however the row is written: a period row cannot become closed,
+// or be inserted or upserted closed, while an earlier month's row is not
+// closed. Review needs no order (finance prepares several ended months at
+// once), a row already closed keeps taking posting's lock, and Tamper
+// still gets past the guard.
+func TestPeriodsCloseInOrderInTheDatabase(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newShop(t, d)
+		periods := func(t *testing.T) string {
+			t.Helper()
+			var rows []map[string]any
+			if err := d.NewRaw(`SELECT * FROM periods ORDER BY month`).Scan(context.Background(), &rows); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(rows)
+		}
+		insert := func(month, status, closedAt string) string {
+			return fmt.Sprintf(`INSERT INTO periods (month, status, changed_at, closed_at) VALUES ('%s', '%s', CURRENT_TIMESTAMP, %s)`,
+				month, status, closedAt)
+		}
+		move := func(month, status, closedAt string) string {
+			return fmt.Sprintf(`UPDATE periods SET status = '%s', changed_by = %d, changed_at = CURRENT_TIMESTAMP, closed_at = %s
+				WHERE month = '%s'`, status, s.user, closedAt, month)
+		}
+		closeNovember := []string{
+			move("2026-11", "closed", "CURRENT_TIMESTAMP"),
+			`INSERT INTO periods (month, status, changed_at) VALUES ('2026-11', 'open', CURRENT_TIMESTAMP)
+				ON CONFLICT (month) DO UPDATE SET status = 'closed', closed_at = CURRENT_TIMESTAMP`,
+		}
+		s.move(t, insert("2026-10", "open", "NULL"), insert("2026-11", "open", "NULL"))
+		t.Run("earlier open", func(t *testing.T) {
+			refuse(t, d, periods, append(closeNovember, insert("2026-12", "closed", "CURRENT_TIMESTAMP"))...)
+		})
+		t.Run("review needs no order", func(t *testing.T) {
+			s.move(t, move("2026-11", "review", "NULL"), move("2026-10", "review", "NULL"))
+		})
+		t.Run("earlier in review", func(t *testing.T) {
+			refuse(t, d, periods, append(closeNovember, insert("2026-12", "closed", "CURRENT_TIMESTAMP"))...)
+		})
+		t.Run("in order", func(t *testing.T) {
+			s.move(t, move("2026-10", "closed", "CURRENT_TIMESTAMP"), move("2026-11", "closed", "CURRENT_TIMESTAMP"),
+				insert("2026-12", "closed", "CURRENT_TIMESTAMP"))
+		})
+		t.Run("a later month's own order", func(t *testing.T) {
+			s.move(t, insert("2027-01", "open", "NULL"), insert("2027-02", "open", "NULL"))
+			refuse(t, d, periods, move("2027-02", "closed", "CURRENT_TIMESTAMP"), insert("2027-03", "closed", "CURRENT_TIMESTAMP"))
+		})
+		t.Run("tampering gets past", func(t *testing.T) {
+			dbtest.Tamper(t, d, move("2027-02", "closed", "CURRENT_TIMESTAMP"))
+			var status string
+			if err := d.NewRaw(`SELECT status FROM periods WHERE month = '2027-02'`).Scan(context.Background(), &status); err != nil || status != "closed" {
+				t.Fatalf("the tampered close left February %q (%v)", status, err)
+			}
+			// The guard is back, and the closed row still takes posting's lock.
+			s.move(t, `UPDATE periods SET month = month WHERE month = '2027-02'`)
+			refuse(t, d, periods, insert("2027-03", "closed", "CURRENT_TIMESTAMP"))
+		})
+	})
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/testkit"
 )
 
 // The tests in this file each tamper in SQL as issue 10 found possible
@@ -17,9 +18,10 @@ import (
 // Tiski makes still succeed. Rows are written in raw SQL, the way Tiski's
 // stores write them.
 
-// books is a migrated database holding two units with accounts, one posted
-// entry and one audit event.
+// books is the standard organisation (testkit) with accounts for MKT (the
+// consumer) and IT (the provider), one posted entry and one audit event.
 type books struct {
+	*testkit.Kit
 	d                  *db.DB
 	consumer, provider int64 // unit ids
 	debit, credit      int64 // their account ids
@@ -30,9 +32,8 @@ type books struct {
 
 func newBooks(t *testing.T, d *db.DB) *books {
 	t.Helper()
-	b := &books{d: d}
-	b.consumer = b.insert(t, `INSERT INTO units (code, name, created_at, updated_at) VALUES ('CC-1200', 'Marketing', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`)
-	b.provider = b.insert(t, `INSERT INTO units (code, name, created_at, updated_at) VALUES ('CC-1100', 'IT', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`)
+	k := testkit.New(t, d)
+	b := &books{Kit: k, d: d, consumer: k.Units.MKT, provider: k.Units.IT}
 	b.debit = b.insert(t, `INSERT INTO accounts (unit_id, created_at) VALUES (?, CURRENT_TIMESTAMP) RETURNING id`, b.consumer)
 	b.credit = b.insert(t, `INSERT INTO accounts (unit_id, created_at) VALUES (?, CURRENT_TIMESTAMP) RETURNING id`, b.provider)
 	if err := d.InTx(context.Background(), func(tx bun.Tx) error {

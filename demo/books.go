@@ -83,7 +83,7 @@ func (b *books) bill(ctx context.Context) error {
 		if i == len(past)-1 {
 			at = b.inCurrent(0.01)
 		}
-		if _, err := billing.BillingRun(ctx, b.d, m, at); err != nil {
+		if _, err := billing.BillingRun(ctx, b.d, m, b.loc, at); err != nil {
 			return fmt.Errorf("demo billing run %s: %w", m, err)
 		}
 	}
@@ -108,7 +108,10 @@ func (b *books) periods(ctx context.Context) error {
 	if err := b.move(ctx, last, "review", b.inCurrent(0.1)); err != nil {
 		return err
 	}
-	return b.disputes(ctx, last)
+	if err := b.disputes(ctx, last); err != nil {
+		return err
+	}
+	return b.adjustment(ctx, last)
 }
 
 // move takes month to review or closed at the given time unless it is
@@ -122,7 +125,7 @@ func (b *books) move(ctx context.Context, month, action string, at time.Time) er
 		if p.Status == billing.PeriodClosed || (action == "review" && p.Status == billing.PeriodReview) {
 			return nil
 		}
-		_, err = billing.MovePeriod(ctx, tx, billing.Operator(b.finance), month, action, at.UTC())
+		_, err = billing.MovePeriod(ctx, tx, billing.Operator(b.finance), month, action, b.loc, at.UTC())
 		return err
 	})
 	if fe, ok := fault.As(err); ok && fe.Code == "open_disputes" {

@@ -66,6 +66,7 @@ func checkBooks(t *testing.T, d *db.DB, now time.Time) {
 	checkBudgets(t, d, now)
 	checkShowback(t, d)
 	checkWorkAndFeedback(t, d)
+	checkStatementsReconcile(t, d)
 	if breaches, err := billing.Verify(context.Background(), d); err != nil || len(breaches) != 0 {
 		t.Fatalf("verify: %v, %v", breaches, err)
 	}
@@ -238,7 +239,7 @@ func checkPeriodsAndDisputes(t *testing.T, d *db.DB, now time.Time) {
 	}
 	// The review month cannot be closed while its disputes are open.
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(ctx, tx, billing.Operator(0), last, "close", now)
+		_, err := billing.MovePeriod(ctx, tx, billing.Operator(0), last, "close", loc, now)
 		return err
 	})
 	if fe, ok := fault.As(err); !ok || fe.Code != "open_disputes" {
@@ -319,5 +320,40 @@ func checkWorkAndFeedback(t *testing.T, d *db.DB) {
 	}
 	if billable == 0 || rated < resolved/3 || rated >= resolved {
 		t.Errorf("%d billable time entries, %d of %d resolved requests rated", billable, rated, resolved)
+	}
+}
+
+// checkStatementsReconcile checks, for every unit and month of the demo,
+// that the unit's statement (charges, credits and adjustments) less its
+// recovery view is what the month moved on its cost center, in the ledger
+// and in the GL journal; and that the demo has adjustments and credits on
+// statements at all, so the check is not vacuous.
+func checkStatementsReconcile(t *testing.T, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	var months []string
+	if err := d.NewRaw("SELECT DISTINCT period FROM journal_entries ORDER BY period").Scan(ctx, &months); err != nil {
+		t.Fatal(err)
+	}
+	all, err := units.ListUnits(ctx, d, units.UnitFilter{IncludeArchived: true, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adjusted, credited int64
+	for _, month := range months {
+		for _, u := range all {
+			r, err := billing.Reconcile(ctx, d, u.ID, month, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Agrees() {
+				t.Errorf("%s in %s: statement and recovery do not explain the books: %+v", u.Code, month, r)
+			}
+			adjusted += max(r.Statement.AdjustedMinor, -r.Statement.AdjustedMinor)
+			credited += r.Statement.CreditedMinor
+		}
+	}
+	if adjusted == 0 || credited == 0 {
+		t.Errorf("the demo's statements show adjustments of %d and credits of %d; want some of each", adjusted, credited)
 	}
 }

@@ -126,7 +126,7 @@ func (b *books) setBudget(ctx context.Context, tx bun.Tx, c unitMonth, amount in
 		at = b.inCurrent(0.005)
 	}
 	_, err := billing.SetBudget(ctx, tx, billing.Operator(b.finance), billing.Budget{UnitID: c.unit.ID, Month: c.month,
-		AmountMinor: amount, Currency: b.org.Currency, WarnPct: billing.DefaultWarnPct, Hard: c.unit.BudgetMode == units.BudgetHard}, at)
+		AmountMinor: amount, Currency: b.org.Currency, WarnPct: billing.DefaultWarnPct, Hard: c.unit.BudgetMode == units.BudgetHard}, b.loc, at)
 	return err
 }
 

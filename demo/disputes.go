@@ -78,3 +78,34 @@ func (b *books) disputes(ctx context.Context, month string) error {
 		return nil
 	})
 }
+
+// adjustmentReason is the demo's one manual adjustment: finance moves the
+// cost of work done outside the catalog from Marketing to Facilities, so
+// the review month's statements show an adjustment with its reason.
+const adjustmentReason = "Stage and lighting for the product launch, agreed outside the catalog"
+
+// adjustment posts the demo's adjustment into month (in review) unless it
+// is there already.
+func (b *books) adjustment(ctx context.Context, month string) error {
+	exists, err := b.d.NewSelect().Table("adjustments").Where("reason = ?", adjustmentReason).Exists(ctx)
+	if err != nil || exists {
+		return err
+	}
+	debit, err := units.GetUnitByCode(ctx, b.d, disputerUnit)
+	if err != nil {
+		return err
+	}
+	credit, err := units.GetUnitByCode(ctx, b.d, "CC-1500")
+	if err != nil {
+		return err
+	}
+	return b.d.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.CreateAdjustment(ctx, tx, billing.Operator(b.finance), billing.Adjustment{DebitUnitID: debit.ID,
+			CreditUnitID: credit.ID, AmountMinor: 45000, Currency: b.org.Currency, Month: month, Reason: adjustmentReason},
+			45000, b.org.Location, b.inCurrent(0.3))
+		if err != nil {
+			return fmt.Errorf("demo adjustment in %s: %w", month, err)
+		}
+		return nil
+	})
+}

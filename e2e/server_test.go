@@ -61,7 +61,7 @@ func startServer(t *testing.T, flags ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(s.bin, append([]string{"serve", "--db", s.db, "--addr", addr}, flags...)...)
+	cmd := exec.Command(s.bin, append([]string{"serve", "--db", s.db, "--addr", addr, "--metrics-addr", ""}, flags...)...)
 	cmd.Env = s.env()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {

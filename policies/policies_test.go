@@ -40,6 +40,7 @@ var everyAction = []string{
 	"request:comment", "request:comment_internal", "request:create", "request:create_for_other",
 	"request:log_time", "request:rate", "request:read_all", "request:read_own",
 	"request:read_queue", "request:read_unit", "request:work",
+	"outbox:manage",
 	"service:manage",
 	"setting:manage",
 	"statement:read",
@@ -47,7 +48,7 @@ var everyAction = []string{
 	"user:manage", "user:read",
 }
 
-// mayDo mirrors DESIGN.md's "People and what they do": what each role may do
+// mayDo states, role by role, what the product's roles may do
 // in the domain where it is held. Anything not listed is denied.
 var mayDo = map[string][]string{
 	// browses the catalog, files requests for the unit, follows and comments
@@ -75,9 +76,10 @@ var mayDo = map[string][]string{
 	// reads everything financial and every audit trail; changes nothing
 	"auditor": {"catalog:read", "request:read_all", "charge:read", "statement:read",
 		"budget:read", "period:read", "export:read", "report:read", "audit:read"},
-	// units, users, role grants (and the money-role proposals made), settings; NOT finance
+	// units, users, role grants (and the money-role proposals made), settings,
+	// the outbox's failed messages; NOT finance
 	"admin": {"catalog:read", "request:read_all", "unit:manage", "user:read", "user:manage",
-		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage"},
+		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage", "outbox:manage"},
 }
 
 // financeOnly are the money actions admin must never have (segregation of

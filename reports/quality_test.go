@@ -2,8 +2,6 @@ package reports_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,99 +10,35 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
-	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/reports"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 )
 
-const zone = "Europe/Helsinki"
-
-var helsinki, _ = time.LoadLocation(zone)
+var helsinki = testkit.Helsinki
 
 func hki(m time.Month, d, hh, mm int) time.Time { return time.Date(2026, m, d, hh, mm, 0, 0, helsinki) }
 
-// shop is IT providing LAPTOP (fixed 1,200.00 EUR) and ACCOUNT (fixed
-// 50.00 EUR), both first response in 60 and resolution in 480 business
-// minutes on the default calendar (weekdays 08–16 Helsinki), to MKT and HR,
-// whose members file and rate; IT's agent works.
+// shop is the standard organisation (testkit) with IT's LAPTOP (fixed
+// 1,200.00) and LICENCE (per unit, here at 50.00, ordered one at a time),
+// both first response in 60 and resolution in 480 business minutes on the
+// default calendar (weekdays 08–16 Helsinki), ordered by MKT and FIN, whose
+// members file and rate; IT's agent works, finance settles disputes.
 type shop struct {
-	d                          *db.DB
-	authz                      *policies.Authorizer
-	it, mkt, hr                int64
-	laptop, account            int64
-	mktMember, hrMember, agent int64
-	admin                      int64
+	*testkit.Kit
+	finMember int64 // FIN's member, this file's own
 }
 
 func newShop(t *testing.T, d *db.DB) *shop {
 	t.Helper()
-	ctx := context.Background()
-	k := &shop{d: d}
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		if _, err := units.EnsureOrganisation(ctx, tx, "EUR", zone); err != nil {
-			return err
-		}
-		for _, u := range []struct {
-			code string
-			id   *int64
-		}{{"IT", &k.it}, {"MKT", &k.mkt}, {"HR", &k.hr}} {
-			unit, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: u.code, Name: u.code + " unit"})
-			if err != nil {
-				return err
-			}
-			*u.id = unit.ID
-		}
-		for _, p := range []struct {
-			name, role string
-			unit       int64
-			id         *int64
-		}{{"mkt", "member", k.mkt, &k.mktMember}, {"hr", "member", k.hr, &k.hrMember}, {"agent", "agent", k.it, &k.agent}} {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: p.name + "@example.org", Name: p.name})
-			if err != nil {
-				return err
-			}
-			*p.id = u.ID
-			if _, err := units.GrantUnitRole(ctx, tx, 0, p.unit, u.ID, p.role); err != nil {
-				return err
-			}
-		}
-		fin, err := units.CreateUser(ctx, tx, 0, units.User{Email: "finance@example.org", Name: "finance"})
-		if err != nil {
-			return err
-		}
-		k.admin = fin.ID
-		if _, err := units.GrantOrgRole(ctx, tx, 0, fin.ID, "finance"); err != nil {
-			return err
-		}
-		for _, s := range []struct {
-			code  string
-			price int64
-			id    *int64
-		}{{"LAPTOP", 120000, &k.laptop}, {"ACCOUNT", 5000, &k.account}} {
-			svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: k.it, Code: s.code, Name: s.code + " service",
-				PricingModel: "fixed", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 480},
-				nil, catalog.Rate{PriceMinor: s.price, Currency: "EUR", EffectiveFrom: "2020-01-01"})
-			if err != nil {
-				return err
-			}
-			*s.id = svc.ID
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("shop: %v", err)
-	}
-	if k.authz, err = policies.New(ctx, d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
+	k := &shop{Kit: testkit.New(t, d, testkit.Price("LICENCE", 5000))}
+	k.finMember = k.AddPerson(t, "finmember", testkit.Grant{Unit: k.Units.FIN, Role: "member"})
 	return k
 }
 
-func (k *shop) viewer(id int64) requests.Viewer { return requests.Viewer{UserID: id, Authz: k.authz} }
+func (k *shop) viewer(id int64) requests.Viewer { return requests.Viewer{UserID: id, Authz: k.Authz} }
 
 // step is one thing done to a request at a time: a lifecycle action by
 // someone, or "rate" by the requester.
@@ -121,8 +55,8 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 	t.Helper()
 	ctx := context.Background()
 	var r *requests.Request
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(requester), units.Organisation{Currency: "EUR", TimeZone: zone, Location: helsinki},
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		r, err = requests.Submit(ctx, tx, k.viewer(requester), k.Org,
 			requests.Order{ServiceID: service, ConsumerUnitID: consumer, Title: "Story"}, filed)
 		return err
 	})
@@ -130,13 +64,13 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 		t.Fatalf("submit: %v", err)
 	}
 	for _, s := range steps {
-		err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
+		err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
 			if s.action == "rate" {
 				_, err = requests.GiveFeedback(ctx, tx, k.viewer(s.who), r.ID, s.rating, "", s.at)
 				return err
 			}
 			// Act posts the charge of a resolution.
-			r, err = requests.Act(ctx, tx, k.viewer(s.who), units.Organisation{Currency: "EUR", TimeZone: zone, Location: helsinki}, r.ID, requests.Action{Name: s.action, Version: r.Version}, s.at)
+			r, err = requests.Act(ctx, tx, k.viewer(s.who), k.Org, r.ID, requests.Action{Name: s.action, Version: r.Version}, s.at)
 			return err
 		})
 		if err != nil {
@@ -150,16 +84,16 @@ func (k *shop) story(t *testing.T, service, consumer, requester int64, filed tim
 func (k *shop) credit(t *testing.T, requestID, creditMinor int64, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	err := k.d.InTx(ctx, func(tx bun.Tx) error {
+	err := k.DB.InTx(ctx, func(tx bun.Tx) error {
 		var chargeID int64
 		if err := tx.NewSelect().Table("charges").Column("id").Where("request_id = ?", requestID).Scan(ctx, &chargeID); err != nil {
 			return err
 		}
-		d, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.admin), chargeID, "the laptop came without a charger", at)
+		d, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.People.Finance), chargeID, "the laptop came without a charger", at)
 		if err != nil {
 			return err
 		}
-		_, err = billing.SettleDispute(ctx, tx, billing.Operator(k.admin), billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: creditMinor}, helsinki, at)
+		_, err = billing.SettleDispute(ctx, tx, billing.Operator(k.People.Finance), billing.Settlement{DisputeID: d.ID, Action: "accept", CreditMinor: creditMinor}, helsinki, at)
 		return err
 	})
 	if err != nil {
@@ -170,35 +104,35 @@ func (k *shop) credit(t *testing.T, requestID, creditMinor int64, at time.Time) 
 // load plays the fixed data set. Business minutes (weekdays 08–16) are in
 // the comments: FR first response, RES resolution; "miss" is past due.
 func (k *shop) load(t *testing.T) {
-	a, mkt, hr := k.agent, k.mktMember, k.hrMember
+	a, mkt, fin := k.People.Agent, k.People.Member, k.finMember
 	// L0: filed in October (Fri 30 Oct 15:30), first response in October
 	// (10), resolved Mon 2 Nov 09:00 (RES 30 + 60 = 90). Rated 4.
-	k.story(t, k.laptop, k.mkt, mkt, hki(10, 30, 15, 30), step{a, "start", hki(10, 30, 15, 40), 0},
+	k.story(t, k.Services.Laptop.ID, k.Units.MKT, mkt, hki(10, 30, 15, 30), step{a, "start", hki(10, 30, 15, 40), 0},
 		step{a, "resolve", hki(11, 2, 9, 0), 0}, step{mkt, "rate", hki(11, 2, 10, 0), 4})
 	// L1: Mon 2 Nov 08:00, FR 30, RES 240. Rated 5.
-	k.story(t, k.laptop, k.mkt, mkt, hki(11, 2, 8, 0), step{a, "start", hki(11, 2, 8, 30), 0},
+	k.story(t, k.Services.Laptop.ID, k.Units.MKT, mkt, hki(11, 2, 8, 0), step{a, "start", hki(11, 2, 8, 30), 0},
 		step{a, "resolve", hki(11, 2, 12, 0), 0}, step{mkt, "rate", hki(11, 2, 13, 0), 5})
 	// L2: Tue 3 Nov 08:00, FR 90 (miss), RES 480 + 120 = 600 (miss). Rated 3.
-	k.story(t, k.laptop, k.mkt, mkt, hki(11, 3, 8, 0), step{a, "start", hki(11, 3, 9, 30), 0},
+	k.story(t, k.Services.Laptop.ID, k.Units.MKT, mkt, hki(11, 3, 8, 0), step{a, "start", hki(11, 3, 9, 30), 0},
 		step{a, "resolve", hki(11, 4, 10, 0), 0}, step{mkt, "rate", hki(11, 4, 11, 0), 3})
-	// L3: HR, Thu 5 Nov 10:00, FR 45, RES 300. Not rated; 200.06 credited.
-	l3 := k.story(t, k.laptop, k.hr, hr, hki(11, 5, 10, 0), step{a, "start", hki(11, 5, 10, 45), 0},
+	// L3: FIN, Thu 5 Nov 10:00, FR 45, RES 300. Not rated; 200.06 credited.
+	l3 := k.story(t, k.Services.Laptop.ID, k.Units.FIN, fin, hki(11, 5, 10, 0), step{a, "start", hki(11, 5, 10, 45), 0},
 		step{a, "resolve", hki(11, 5, 15, 0), 0})
 	k.credit(t, l3.ID, 20006, hki(11, 6, 9, 0))
-	// L4: HR, Fri 27 Nov 15:00, FR 60 + 15 = 75 (miss) on Mon 30 Nov,
+	// L4: FIN, Fri 27 Nov 15:00, FR 60 + 15 = 75 (miss) on Mon 30 Nov,
 	// resolved in December (RES 60 + 480 + 60 = 600, miss).
-	k.story(t, k.laptop, k.hr, hr, hki(11, 27, 15, 0), step{a, "start", hki(11, 30, 8, 15), 0},
+	k.story(t, k.Services.Laptop.ID, k.Units.FIN, fin, hki(11, 27, 15, 0), step{a, "start", hki(11, 30, 8, 15), 0},
 		step{a, "resolve", hki(12, 1, 9, 0), 0})
 	// A1: Mon 9 Nov 08:00, FR 20, waits on MKT 09:00–13:00, RES 60 + 60 = 120.
 	// Rated 2.
-	k.story(t, k.account, k.mkt, mkt, hki(11, 9, 8, 0), step{a, "start", hki(11, 9, 8, 20), 0},
+	k.story(t, k.Services.Licence.ID, k.Units.MKT, mkt, hki(11, 9, 8, 0), step{a, "start", hki(11, 9, 8, 20), 0},
 		step{a, "wait", hki(11, 9, 9, 0), 0}, step{mkt, "resume", hki(11, 9, 13, 0), 0},
 		step{a, "resolve", hki(11, 9, 14, 0), 0}, step{mkt, "rate", hki(11, 9, 15, 0), 2})
-	// A2: HR, Tue 10 Nov 14:00, FR 30, RES 120 + 420 = 540 (miss). Rated 5.
-	k.story(t, k.account, k.hr, hr, hki(11, 10, 14, 0), step{a, "start", hki(11, 10, 14, 30), 0},
-		step{a, "resolve", hki(11, 11, 15, 0), 0}, step{hr, "rate", hki(11, 11, 16, 0), 5})
+	// A2: FIN, Tue 10 Nov 14:00, FR 30, RES 120 + 420 = 540 (miss). Rated 5.
+	k.story(t, k.Services.Licence.ID, k.Units.FIN, fin, hki(11, 10, 14, 0), step{a, "start", hki(11, 10, 14, 30), 0},
+		step{a, "resolve", hki(11, 11, 15, 0), 0}, step{fin, "rate", hki(11, 11, 16, 0), 5})
 	// A3: Mon 30 Nov 09:00, never touched.
-	k.story(t, k.account, k.mkt, mkt, hki(11, 30, 9, 0))
+	k.story(t, k.Services.Licence.ID, k.Units.MKT, mkt, hki(11, 30, 9, 0))
 }
 
 // want is a row's expected figures, as strings: "" for no figure.
@@ -255,80 +189,88 @@ func TestQualityReportFigures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, november, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(q.Providers) != 1 || len(q.Services) != 2 || len(q.Consumers) != 2 {
-			t.Fatalf("rows: %d providers, %d services, %d consumers", len(q.Providers), len(q.Services), len(q.Consumers))
-		}
-		// LAPTOP: received L1–L4; resolved L0–L3 (RES 90, 240, 300, 600; L2
-		// missed); first responses L1–L4 (30, 45, 75, 90; L2, L4 missed);
-		// rated 4, 5, 3; recovered 4 × 1,200.00 − 200.06 = 4,599.94, per
-		// request 1,149.985 → 1,149.98 (half to even).
-		if s := q.Services[1]; s.Service.Code != "LAPTOP" || s.Provider.Code != "IT" {
-			t.Fatalf("second service row is %s of %s", s.Service.Code, s.Provider.Code)
-		}
-		checkMetrics(t, "LAPTOP", &q.Services[1].Metrics, want{received: 4, resolved: 4, firstResponses: 4, firstMet: 2,
-			resolutionMet: 3, ratings: 3, firstPct: "50.0", firstMedian: "45", firstP90: "90", resPct: "75.0",
-			resMedian: "240", resP90: "600", avgRating: "4.00", responseRate: "75.0", recovered: 459994, costPerRequest: "1149.98"})
-		// ACCOUNT: received A1–A3; resolved A1, A2 (RES 120, 540; A2
-		// missed); first responses 20, 30; rated 2, 5; 2 × 50.00.
-		checkMetrics(t, "ACCOUNT", &q.Services[0].Metrics, want{received: 3, resolved: 2, firstResponses: 2, firstMet: 2,
-			resolutionMet: 1, ratings: 2, firstPct: "100.0", firstMedian: "20", firstP90: "30", resPct: "50.0",
-			resMedian: "120", resP90: "540", avgRating: "3.50", responseRate: "100.0", recovered: 10000, costPerRequest: "50.00"})
-		// IT: first responses 20 30 30 45 75 90 (median rank 3, p90 rank 6),
-		// 4 of 6 on time; resolutions 90 120 240 300 540 600, 4 of 6 on time;
-		// ratings 4 5 3 2 5 = 19 / 5; 4,699.94 / 6 = 783.3233 → 783.32.
-		if q.Providers[0].Unit.Code != "IT" {
-			t.Fatalf("provider row is %s", q.Providers[0].Unit.Code)
-		}
-		checkMetrics(t, "IT", &q.Providers[0].Metrics, want{received: 7, resolved: 6, firstResponses: 6, firstMet: 4,
-			resolutionMet: 4, ratings: 5, firstPct: "66.7", firstMedian: "30", firstP90: "90", resPct: "66.7",
-			resMedian: "240", resP90: "600", avgRating: "3.80", responseRate: "83.3", recovered: 469994, costPerRequest: "783.32"})
-		// HR: filed L3, L4, A2; L3 and A2 resolved, A2 rated 5; spent
-		// 1,200.00 − 200.06 + 50.00. MKT: filed L1, L2, A1, A3; L0, L1, L2, A1
-		// resolved and rated 4, 5, 3, 2; spent 3 × 1,200.00 + 50.00.
-		hr, mkt := q.Consumers[0], q.Consumers[1]
-		if hr.Unit.Code != "HR" || hr.Received != 3 || hr.Resolved != 2 || hr.Ratings != 1 || str(hr.AverageRating()) != "5.00" ||
-			str(hr.ResponseRate()) != "50.0" || hr.SpendMinor != 104994 {
-			t.Errorf("HR row: %+v avg %s rate %s", hr, str(hr.AverageRating()), str(hr.ResponseRate()))
-		}
-		if mkt.Unit.Code != "MKT" || mkt.Received != 4 || mkt.Resolved != 4 || mkt.Ratings != 4 || str(mkt.AverageRating()) != "3.50" ||
-			str(mkt.ResponseRate()) != "100.0" || mkt.SpendMinor != 365000 {
-			t.Errorf("MKT row: %+v avg %s rate %s", mkt, str(mkt.AverageRating()), str(mkt.ResponseRate()))
-		}
+		testkit.Step(t, "November, organisation-wide: services, provider and consumers", func(t *testing.T) {
+			q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, november, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(q.Providers) != 1 || len(q.Services) != 2 || len(q.Consumers) != 2 {
+				t.Fatalf("rows: %d providers, %d services, %d consumers", len(q.Providers), len(q.Services), len(q.Consumers))
+			}
+			// LAPTOP: received L1–L4; resolved L0–L3 (RES 90, 240, 300, 600; L2
+			// missed); first responses L1–L4 (30, 45, 75, 90; L2, L4 missed);
+			// rated 4, 5, 3; recovered 4 × 1,200.00 − 200.06 = 4,599.94, per
+			// request 1,149.985 → 1,149.98 (half to even).
+			if s := q.Services[0]; s.Service.Code != "LAPTOP" || s.Provider.Code != "IT" {
+				t.Fatalf("first service row is %s of %s", s.Service.Code, s.Provider.Code)
+			}
+			checkMetrics(t, "LAPTOP", &q.Services[0].Metrics, want{received: 4, resolved: 4, firstResponses: 4, firstMet: 2,
+				resolutionMet: 3, ratings: 3, firstPct: "50.0", firstMedian: "45", firstP90: "90", resPct: "75.0",
+				resMedian: "240", resP90: "600", avgRating: "4.00", responseRate: "75.0", recovered: 459994, costPerRequest: "1149.98"})
+			// LICENCE: received A1–A3; resolved A1, A2 (RES 120, 540; A2
+			// missed); first responses 20, 30; rated 2, 5; 2 × 50.00.
+			checkMetrics(t, "LICENCE", &q.Services[1].Metrics, want{received: 3, resolved: 2, firstResponses: 2, firstMet: 2,
+				resolutionMet: 1, ratings: 2, firstPct: "100.0", firstMedian: "20", firstP90: "30", resPct: "50.0",
+				resMedian: "120", resP90: "540", avgRating: "3.50", responseRate: "100.0", recovered: 10000, costPerRequest: "50.00"})
+			// IT: first responses 20 30 30 45 75 90 (median rank 3, p90 rank 6),
+			// 4 of 6 on time; resolutions 90 120 240 300 540 600, 4 of 6 on time;
+			// ratings 4 5 3 2 5 = 19 / 5; 4,699.94 / 6 = 783.3233 → 783.32.
+			if q.Providers[0].Unit.Code != "IT" {
+				t.Fatalf("provider row is %s", q.Providers[0].Unit.Code)
+			}
+			checkMetrics(t, "IT", &q.Providers[0].Metrics, want{received: 7, resolved: 6, firstResponses: 6, firstMet: 4,
+				resolutionMet: 4, ratings: 5, firstPct: "66.7", firstMedian: "30", firstP90: "90", resPct: "66.7",
+				resMedian: "240", resP90: "600", avgRating: "3.80", responseRate: "83.3", recovered: 469994, costPerRequest: "783.32"})
+			// FIN: filed L3, L4, A2; L3 and A2 resolved, A2 rated 5; spent
+			// 1,200.00 − 200.06 + 50.00. MKT: filed L1, L2, A1, A3; L0, L1, L2, A1
+			// resolved and rated 4, 5, 3, 2; spent 3 × 1,200.00 + 50.00.
+			fin, mkt := q.Consumers[0], q.Consumers[1]
+			if fin.Unit.Code != "FIN" || fin.Received != 3 || fin.Resolved != 2 || fin.Ratings != 1 || str(fin.AverageRating()) != "5.00" ||
+				str(fin.ResponseRate()) != "50.0" || fin.SpendMinor != 104994 {
+				t.Errorf("FIN row: %+v avg %s rate %s", fin, str(fin.AverageRating()), str(fin.ResponseRate()))
+			}
+			if mkt.Unit.Code != "MKT" || mkt.Received != 4 || mkt.Resolved != 4 || mkt.Ratings != 4 || str(mkt.AverageRating()) != "3.50" ||
+				str(mkt.ResponseRate()) != "100.0" || mkt.SpendMinor != 365000 {
+				t.Errorf("MKT row: %+v avg %s rate %s", mkt, str(mkt.AverageRating()), str(mkt.ResponseRate()))
+			}
 
+		})
 		// October to December takes in L0's October filing and first
 		// response and L4's December resolution and charge.
-		wide, err := reports.NewRange("2026-10", "2026-12", helsinki)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, err = reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, wide, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkMetrics(t, "LAPTOP Oct–Dec", &q.Services[1].Metrics, want{received: 5, resolved: 5, firstResponses: 5, firstMet: 3,
-			resolutionMet: 3, ratings: 3, firstPct: "60.0", firstMedian: "45", firstP90: "90", resPct: "60.0",
-			resMedian: "300", resP90: "600", avgRating: "4.00", responseRate: "60.0", recovered: 579994, costPerRequest: "1159.99"})
+		testkit.Step(t, "October to December", func(t *testing.T) {
+			wide, err := reports.NewRange("2026-10", "2026-12", helsinki)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true}, wide, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMetrics(t, "LAPTOP Oct–Dec", &q.Services[0].Metrics, want{received: 5, resolved: 5, firstResponses: 5, firstMet: 3,
+				resolutionMet: 3, ratings: 3, firstPct: "60.0", firstMedian: "45", firstP90: "90", resPct: "60.0",
+				resMedian: "300", resP90: "600", avgRating: "4.00", responseRate: "60.0", recovered: 579994, costPerRequest: "1159.99"})
 
-		// A reader who sees only HR gets HR's consumer row and nothing of IT.
-		q, err = reports.QualityReport(ctx, d, reports.Scope{UnitIDs: []int64{k.hr}}, november, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(q.Providers) != 0 || len(q.Services) != 0 || len(q.Consumers) != 1 || q.Consumers[0].SpendMinor != 104994 {
-			t.Fatalf("HR's view: %+v", q)
-		}
-		// Filtering on HR as consumer narrows IT's figures to HR's requests.
-		q, err = reports.QualityReport(ctx, d, reports.Scope{OrgWide: true, ConsumerUnitID: k.hr}, november, "EUR")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p := q.Providers[0]; p.Received != 3 || p.Resolved != 2 || p.RecoveredMinor != 104994 || len(q.Consumers) != 1 {
-			t.Fatalf("IT for HR: %+v, %d consumer rows", p.Metrics, len(q.Consumers))
-		}
+		})
+		testkit.Step(t, "a reader who sees only FIN", func(t *testing.T) {
+			// A reader who sees only FIN gets FIN's consumer row and nothing of IT.
+			q, err := reports.QualityReport(ctx, d, reports.Scope{UnitIDs: []int64{k.Units.FIN}}, november, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(q.Providers) != 0 || len(q.Services) != 0 || len(q.Consumers) != 1 || q.Consumers[0].SpendMinor != 104994 {
+				t.Fatalf("FIN's view: %+v", q)
+			}
+		})
+		testkit.Step(t, "filtered on FIN as consumer", func(t *testing.T) {
+			// Filtering on FIN as consumer narrows IT's figures to FIN's requests.
+			q, err := reports.QualityReport(ctx, d, reports.Scope{OrgWide: true, ConsumerUnitID: k.Units.FIN}, november, "EUR")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := q.Providers[0]; p.Received != 3 || p.Resolved != 2 || p.RecoveredMinor != 104994 || len(q.Consumers) != 1 {
+				t.Fatalf("IT for FIN: %+v, %d consumer rows", p.Metrics, len(q.Consumers))
+			}
+		})
 	})
 }
 
@@ -350,11 +292,11 @@ func TestSpendReport(t *testing.T) {
 				itoa(r.Charges), itoa(r.ChargedMinor), itoa(r.CreditedMinor), itoa(r.NetMinor)}, " "))
 		}
 		want := []string{
-			"2026-11 HR IT ACCOUNT 1 5000 0 5000",
-			"2026-11 HR IT LAPTOP 1 120000 20006 99994",
-			"2026-11 MKT IT ACCOUNT 1 5000 0 5000",
+			"2026-11 FIN IT LAPTOP 1 120000 20006 99994",
+			"2026-11 FIN IT LICENCE 1 5000 0 5000",
 			"2026-11 MKT IT LAPTOP 3 360000 0 360000",
-			"2026-12 HR IT LAPTOP 1 120000 0 120000",
+			"2026-11 MKT IT LICENCE 1 5000 0 5000",
+			"2026-12 FIN IT LAPTOP 1 120000 0 120000",
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("spend rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

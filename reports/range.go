@@ -1,4 +1,4 @@
-// Package reports answers the quality and spend questions of DESIGN.md from
+// Package reports answers the quality and spend questions finance and managers ask, from
 // requests, feedback and charges: what providers received and resolved, how
 // fast against their service levels, how satisfied their customers were, what
 // they recovered, and what each consumer unit spent. Definitions are in

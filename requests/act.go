@@ -76,7 +76,8 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 		}
 	}
 	if t.NotByProviderAgent && parties&asWorker != 0 {
-		return nil, fault.Forbidden("nobody approves the overrun of work their own unit does").With("reason", "agent")
+		return nil, audit.Refuse(v.UserID, "request", strconv.FormatInt(id, 10), a.Name, r,
+			fault.Forbidden("nobody approves the overrun of work their own unit does").With("reason", "agent"))
 	}
 	if parties&t.By == 0 {
 		return nil, fault.Forbidden("you may not %s this request", a.Name)
@@ -161,7 +162,16 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 	if err := recordEvent(ctx, tx, ev); err != nil {
 		return nil, err
 	}
-	return get(ctx, tx, r.ID)
+	after, err := get(ctx, tx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if kind, ok := actionKinds[a.Name]; ok && (a.Name != "assign" || a.AssigneeID != 0) {
+		if err := tell(ctx, tx, kind, after, v.UserID, a.Note, now); err != nil {
+			return nil, err
+		}
+	}
+	return after, nil
 }
 
 // checkFulfilment holds a resolution that may not post yet: one that costs

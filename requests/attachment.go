@@ -93,7 +93,7 @@ func Attach(ctx context.Context, tx bun.Tx, v Viewer, requestID int64, u Upload,
 		return nil, fmt.Errorf("store attachment of request %d: %w", r.ID, err)
 	}
 	sum := sha256.Sum256(u.Content)
-	a := &Attachment{RequestID: r.ID, UploaderID: v.UserID, Filename: u.Filename, ContentType: contentType,
+	a := &Attachment{RequestID: r.ID, UploaderID: v.UserID, Filename: fitExtension(u.Filename, contentType), ContentType: contentType,
 		SizeBytes: int64(len(u.Content)), SHA256: hex.EncodeToString(sum[:]), StorageName: storageName,
 		Internal: u.Internal, CreatedAt: now}
 	if _, err := tx.NewInsert().Model(a).Returning("id").Exec(ctx); err != nil {

@@ -24,8 +24,8 @@ func (k *desk) offer(t *testing.T, code, model string, priceMinor int64) int64 {
 	t.Helper()
 	ctx := context.Background()
 	var id int64
-	err := k.d.InTx(ctx, func(tx bun.Tx) error {
-		svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: k.providerID(t), Code: code, Name: code,
+	err := k.DB.InTx(ctx, func(tx bun.Tx) error {
+		svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: k.Units.IT, Code: code, Name: code,
 			PricingModel: model, ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 480},
 			nil, catalog.Rate{PriceMinor: priceMinor, Currency: "EUR", EffectiveFrom: "2020-01-01"})
 		if err != nil {
@@ -45,12 +45,12 @@ func (k *desk) startedOrder(t *testing.T, service int64, quantity string, at tim
 	t.Helper()
 	ctx := context.Background()
 	var r *requests.Request
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		if r, err = requests.Submit(ctx, tx, k.viewer(k.member), k.org,
-			requests.Order{ServiceID: service, ConsumerUnitID: k.mkt, Title: "Work", Quantity: quantity}, at.Add(-2*time.Hour)); err != nil {
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		if r, err = requests.Submit(ctx, tx, k.viewer(k.People.Member), k.Org,
+			requests.Order{ServiceID: service, ConsumerUnitID: k.Units.MKT, Title: "Work", Quantity: quantity}, at.Add(-2*time.Hour)); err != nil {
 			return err
 		}
-		r, err = requests.Act(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "start", Version: r.Version}, at.Add(-time.Hour))
+		r, err = requests.Act(ctx, tx, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: "start", Version: r.Version}, at.Add(-time.Hour))
 		return err
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func (k *desk) startedOrder(t *testing.T, service int64, quantity string, at tim
 // it succeeds.
 func (k *desk) step(t *testing.T, userID int64, r *requests.Request, action string, at time.Time) *requests.Request {
 	t.Helper()
-	next, err := requests.Perform(context.Background(), k.d, k.viewer(userID), k.org, r.ID, requests.Action{Name: action, Version: r.Version}, at)
+	next, err := requests.Perform(context.Background(), k.DB, k.viewer(userID), k.Org, r.ID, requests.Action{Name: action, Version: r.Version}, at)
 	if err != nil {
 		t.Fatalf("%s: %v", action, err)
 	}
@@ -73,8 +73,8 @@ func (k *desk) step(t *testing.T, userID int64, r *requests.Request, action stri
 func (k *desk) logTime(r *requests.Request, minutes int, date string, billable bool, at time.Time) (*requests.TimeEntry, error) {
 	ctx := context.Background()
 	var e *requests.TimeEntry
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		e, err = requests.LogTime(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.TimeLog{Minutes: minutes, Date: date, Billable: billable}, at)
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		e, err = requests.LogTime(ctx, tx, k.viewer(k.People.Agent), k.Org, r.ID, requests.TimeLog{Minutes: minutes, Date: date, Billable: billable}, at)
 		return err
 	})
 	return e, err
@@ -91,7 +91,7 @@ func (k *desk) mustLogTime(t *testing.T, r *requests.Request, minutes int, date 
 
 func (k *desk) covered(t *testing.T, c billing.Charge) []int64 {
 	t.Helper()
-	ids, err := billing.ChargedTime(context.Background(), k.d, c.ID)
+	ids, err := billing.ChargedTime(context.Background(), k.DB, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func (k *desk) covered(t *testing.T, c billing.Charge) []int64 {
 func (k *desk) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := k.d.NewRaw(query, args...).Scan(context.Background(), &n); err != nil {
+	if err := k.DB.NewRaw(query, args...).Scan(context.Background(), &n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -118,12 +118,12 @@ func TestReopenedHourlyRequestChargesTheNewTimeOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		k := newDesk(t, d)
-		support := k.offer(t, "SUPPORT", "hourly", 6000) // 60.00 an hour
+		support := k.Services.Help.ID // 60.00 an hour
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 		r := k.startedOrder(t, support, "4", at) // estimated at 4 h, within what is logged: no overrun
 		first := k.mustLogTime(t, r, 60, "2026-03-02", true, at)
 		k.mustLogTime(t, r, 30, "2026-03-02", false, at)
-		r = k.step(t, k.agent, r, "resolve", at)
+		r = k.step(t, k.People.Agent, r, "resolve", at)
 		charges := k.charges(t, r.ID)
 		if len(charges) != 1 || charges[0].AmountMinor != 6000 || charges[0].Quantity != "1" {
 			t.Fatalf("first resolution: %+v, want one charge of 60.00 for 1 h", charges)
@@ -137,10 +137,10 @@ func TestReopenedHourlyRequestChargesTheNewTimeOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		later := at.Add(4 * 24 * time.Hour) // 6 March
-		r = k.step(t, k.member, r, "reopen", later)
+		r = k.step(t, k.People.Member, r, "reopen", later)
 		before := k.mustLogTime(t, r, 60, "2026-03-04", true, later)
 		after := k.mustLogTime(t, r, 60, "2026-03-06", true, later)
-		r = k.step(t, k.agent, r, "resolve", later)
+		r = k.step(t, k.People.Agent, r, "resolve", later)
 		charges = k.charges(t, r.ID)
 		if len(charges) != 3 {
 			t.Fatalf("after the second resolution: %d charges %+v, want the first and one supplementary per rate", len(charges), charges)
@@ -164,13 +164,13 @@ func TestReopenedHourlyRequestChargesTheNewTimeOnce(t *testing.T) {
 		if len(keys) != 3 || len(entries) != 3 {
 			t.Errorf("charges share keys %v or entries %v", keys, entries)
 		}
-		if got := k.count(t, "SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p JOIN accounts a ON a.id = p.account_id WHERE a.unit_id = ?", k.mkt); got != 21000 {
+		if got := k.count(t, "SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p JOIN accounts a ON a.id = p.account_id WHERE a.unit_id = ?", k.Units.MKT); got != 21000 {
 			t.Errorf("Marketing paid %d, want 210.00 for three hours", got)
 		}
 
 		// The statement shows the supplementary charges as lines of the same request.
 		lines := 0
-		for l, err := range billing.StatementLines(ctx, d, billing.ConsumerSide, k.mkt, "2026-03") {
+		for l, err := range billing.StatementLines(ctx, d, billing.ConsumerSide, k.Units.MKT, "2026-03") {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,9 +182,9 @@ func TestReopenedHourlyRequestChargesTheNewTimeOnce(t *testing.T) {
 			t.Errorf("the statement has %d lines for the request, want 3", lines)
 		}
 
-		r = k.step(t, k.member, r, "reopen", later)
+		r = k.step(t, k.People.Member, r, "reopen", later)
 		k.mustLogTime(t, r, 45, "2026-03-06", false, later)
-		r = k.step(t, k.agent, r, "resolve", later)
+		r = k.step(t, k.People.Agent, r, "resolve", later)
 		if got := k.charges(t, r.ID); len(got) != 3 {
 			t.Errorf("a resolution without new billable time posted %d charges", len(got)-3)
 		}
@@ -200,7 +200,6 @@ func TestReopenedHourlyRequestChargesTheNewTimeOnce(t *testing.T) {
 func TestReopenedFixedAndPerUnitRequestsChargeOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newDesk(t, d)
-		cables := k.offer(t, "CABLE", "per_unit", 1500)
 		at := time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC)
 		next := time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC)
 		for _, tc := range []struct {
@@ -209,14 +208,14 @@ func TestReopenedFixedAndPerUnitRequestsChargeOnce(t *testing.T) {
 			quantity string
 			want     int64
 		}{
-			{"fixed", k.service, "", 120000},
-			{"per_unit", cables, "3", 4500},
+			{"fixed", k.Services.Laptop.ID, "", 120000},
+			{"per_unit", k.Services.Licence.ID, "3", 99999},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := k.startedOrder(t, tc.service, tc.quantity, at)
-				r = k.step(t, k.agent, r, "resolve", at)
-				r = k.step(t, k.member, r, "reopen", next)
-				k.step(t, k.agent, r, "resolve", next)
+				r = k.step(t, k.People.Agent, r, "resolve", at)
+				r = k.step(t, k.People.Member, r, "reopen", next)
+				k.step(t, k.People.Agent, r, "resolve", next)
 				charges := k.charges(t, r.ID)
 				if len(charges) != 1 || charges[0].AmountMinor != tc.want || charges[0].Period != "2026-03" {
 					t.Fatalf("charges = %+v, want one of %d in 2026-03", charges, tc.want)
@@ -237,9 +236,9 @@ func TestReopenedMonthlyRequestKeepsOneSubscription(t *testing.T) {
 		network := k.offer(t, "NET", "monthly", 2500)
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 		r := k.startedOrder(t, network, "", at)
-		r = k.step(t, k.agent, r, "resolve", at)
-		r = k.step(t, k.member, r, "reopen", at.Add(time.Hour))
-		k.step(t, k.agent, r, "resolve", at.Add(2*time.Hour))
+		r = k.step(t, k.People.Agent, r, "resolve", at)
+		r = k.step(t, k.People.Member, r, "reopen", at.Add(time.Hour))
+		k.step(t, k.People.Agent, r, "resolve", at.Add(2*time.Hour))
 		if n := k.count(t, "SELECT COUNT(*) FROM subscriptions WHERE request_id = ?", r.ID); n != 1 {
 			t.Errorf("%d subscriptions, want 1", n)
 		}
@@ -261,11 +260,11 @@ func TestReopenedMonthlyRequestKeepsOneSubscription(t *testing.T) {
 func TestBillableTimeOnAResolvedRequestIsRefused(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newDesk(t, d)
-		support := k.offer(t, "SUPPORT", "hourly", 6000)
+		support := k.Services.Help.ID
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 		r := k.startedOrder(t, support, "4", at) // estimated at 4 h: no overrun
 		k.mustLogTime(t, r, 60, "2026-03-02", true, at)
-		r = k.step(t, k.agent, r, "resolve", at)
+		r = k.step(t, k.People.Agent, r, "resolve", at)
 
 		_, err := k.logTime(r, 30, "2026-03-02", true, at.Add(time.Hour))
 		if fe, ok := fault.As(err); !ok || fe.Kind != fault.KindConflict || fe.Code != "request_resolved" {
@@ -276,9 +275,9 @@ func TestBillableTimeOnAResolvedRequestIsRefused(t *testing.T) {
 		}
 		k.mustLogTime(t, r, 30, "2026-03-02", false, at.Add(time.Hour))
 
-		r = k.step(t, k.member, r, "reopen", at.Add(2*time.Hour))
+		r = k.step(t, k.People.Member, r, "reopen", at.Add(2*time.Hour))
 		k.mustLogTime(t, r, 30, "2026-03-02", true, at.Add(2*time.Hour))
-		k.step(t, k.agent, r, "resolve", at.Add(3*time.Hour))
+		k.step(t, k.People.Agent, r, "resolve", at.Add(3*time.Hour))
 		var total int64
 		for _, c := range k.charges(t, r.ID) {
 			total += c.AmountMinor
@@ -295,7 +294,7 @@ func TestBillableTimeOnAResolvedRequestIsRefused(t *testing.T) {
 func TestTimeLoggedDuringAResolutionIsChargedOrRefused(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newDesk(t, d)
-		support := k.offer(t, "SUPPORT", "hourly", 6000)
+		support := k.Services.Help.ID
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 		r := k.startedOrder(t, support, "4", at) // estimated at 4 h: no overrun
 		var wg sync.WaitGroup
@@ -311,7 +310,7 @@ func TestTimeLoggedDuringAResolutionIsChargedOrRefused(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := requests.Perform(context.Background(), d, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at); err != nil {
+			if _, err := requests.Perform(context.Background(), d, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at); err != nil {
 				t.Errorf("resolve: %v", err)
 			}
 		}()

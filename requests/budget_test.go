@@ -3,6 +3,7 @@ package requests_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,67 +11,20 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/billing"
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 )
 
-// budgetDesk is the desk with a manager of the ordering unit, a finance
-// user and one more service of the providing unit.
-type budgetDesk struct {
-	*desk
-	manager, finance, service int64
-}
-
-func newBudgetDesk(t *testing.T, d *db.DB, svc catalog.Service, priceMinor int64) *budgetDesk {
+func (k *desk) setBudget(t *testing.T, month string, amountMinor int64, hard bool, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	k := &budgetDesk{desk: newDesk(t, d)}
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		laptop, err := catalog.GetService(ctx, tx, k.desk.service)
-		if err != nil {
-			return err
-		}
-		svc.ProviderUnitID, svc.SLAFirstResponseMinutes, svc.SLAResolutionMinutes = laptop.ProviderUnitID, 60, 480
-		created, _, err := catalog.CreateService(ctx, tx, 0, svc, nil, catalog.Rate{PriceMinor: priceMinor, Currency: "EUR", EffectiveFrom: "2020-01-01"})
-		if err != nil {
-			return err
-		}
-		k.service = created.ID
-		m, err := units.CreateUser(ctx, tx, 0, units.User{Email: "manager@example.org", Name: "Manager"})
-		if err != nil {
-			return err
-		}
-		f, err := units.CreateUser(ctx, tx, 0, units.User{Email: "finance@example.org", Name: "Finance"})
-		if err != nil {
-			return err
-		}
-		k.manager, k.finance = m.ID, f.ID
-		if _, err := units.GrantUnitRole(ctx, tx, 0, k.mkt, k.manager, "manager"); err != nil {
-			return err
-		}
-		_, err = units.GrantOrgRole(ctx, tx, 0, k.finance, "finance")
-		return err
-	})
-	if err != nil {
-		t.Fatalf("budget desk: %v", err)
-	}
-	if err := k.authz.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func (k *budgetDesk) setBudget(t *testing.T, month string, amountMinor int64, hard bool, now time.Time) {
-	t.Helper()
-	ctx := context.Background()
-	err := k.d.InTx(ctx, func(tx bun.Tx) error {
-		_, err := billing.SetBudget(ctx, tx, billing.Viewer{UserID: k.finance, Authz: k.authz},
-			billing.Budget{UnitID: k.mkt, Month: month, AmountMinor: amountMinor, Currency: "EUR", WarnPct: 80, Hard: hard}, now)
+	err := k.DB.InTx(ctx, func(tx bun.Tx) error {
+		_, err := billing.SetBudget(ctx, tx, billing.Viewer{UserID: k.People.Finance, Authz: k.Authz},
+			billing.Budget{UnitID: k.Units.MKT, Month: month, AmountMinor: amountMinor, Currency: "EUR", WarnPct: 80, Hard: hard}, k.Org.Location, now)
 		return err
 	})
 	if err != nil {
@@ -78,12 +32,12 @@ func (k *budgetDesk) setBudget(t *testing.T, month string, amountMinor int64, ha
 	}
 }
 
-func (k *budgetDesk) submit(t *testing.T, quantity string, now time.Time) *requests.Request {
+func (k *desk) submit(t *testing.T, service int64, quantity string, now time.Time) *requests.Request {
 	t.Helper()
 	ctx := context.Background()
 	var r *requests.Request
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(k.member), k.org, requests.Order{ServiceID: k.service, ConsumerUnitID: k.mkt,
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		r, err = requests.Submit(ctx, tx, k.viewer(k.People.Member), k.Org, requests.Order{ServiceID: service, ConsumerUnitID: k.Units.MKT,
 			Title: "Order", Quantity: quantity}, now)
 		return err
 	})
@@ -93,10 +47,10 @@ func (k *budgetDesk) submit(t *testing.T, quantity string, now time.Time) *reque
 	return r
 }
 
-func (k *budgetDesk) lastNote(t *testing.T, id int64, action string) string {
+func (k *desk) lastNote(t *testing.T, id int64, action string) string {
 	t.Helper()
 	var ev requests.Event
-	if err := k.d.NewSelect().Model(&ev).Where("request_id = ? AND action = ?", id, action).OrderExpr("id DESC").Limit(1).
+	if err := k.DB.NewSelect().Model(&ev).Where("request_id = ? AND action = ?", id, action).OrderExpr("id DESC").Limit(1).
 		Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +71,11 @@ func TestApprovalRechecksHardBudget(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, d *db.DB) {
 				ctx := context.Background()
-				k := newBudgetDesk(t, d, catalog.Service{Code: "LAPTOP14", Name: "Laptop 14", PricingModel: "fixed", ApprovalPolicy: "always"}, 145000)
+				k := newDesk(t, d, testkit.Price("PHONE", 145000))
 				now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 				var laptops []*requests.Request
 				for range 3 {
-					r := k.submit(t, "", now)
+					r := k.submit(t, k.Services.Phone.ID, "", now)
 					if r.Status != requests.PendingApproval {
 						t.Fatalf("laptop %d: %s, want pending_approval", r.ID, r.Status)
 					}
@@ -129,12 +83,12 @@ func TestApprovalRechecksHardBudget(t *testing.T) {
 				}
 				k.setBudget(t, "2026-03", 150000, hard, now)
 
-				first, err := k.act(ctx, k.manager, laptops[0].ID, requests.Action{Name: "approve", Version: laptops[0].Version}, now.Add(time.Hour))
+				first, err := k.act(ctx, k.People.Manager, laptops[0].ID, requests.Action{Name: "approve", Version: laptops[0].Version}, now.Add(time.Hour))
 				if err != nil || first.Status != requests.Open {
 					t.Fatalf("first approval: %v", err)
 				}
 				for _, r := range laptops[1:] {
-					approved, err := k.act(ctx, k.manager, r.ID, requests.Action{Name: "approve", Version: r.Version}, now.Add(time.Hour))
+					approved, err := k.act(ctx, k.People.Manager, r.ID, requests.Action{Name: "approve", Version: r.Version}, now.Add(time.Hour))
 					if !hard {
 						if err != nil || approved.Status != requests.Open {
 							t.Fatalf("approval of %d on a soft budget: %v", r.ID, err)
@@ -181,107 +135,128 @@ func TestApprovalRechecksHardBudget(t *testing.T) {
 func TestHourlyOverrunNeedsConsumerApproval(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		k := newBudgetDesk(t, d, catalog.Service{Code: "CONSULT", Name: "Consulting", PricingModel: "hourly", ApprovalPolicy: "never"}, 5000)
+		k := newDesk(t, d, testkit.Price("HELP", 5000))
 		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		k.setBudget(t, "2026-03", 10000, true, now)
-		r := k.submit(t, "1", now)
-		if r.Status != requests.Open || r.EstimateMinor != 5000 {
-			t.Fatalf("filed: %s estimate %d, want open at 50.00", r.Status, r.EstimateMinor)
-		}
-		r, err := k.act(ctx, k.agent, r.ID, requests.Action{Name: "start", Version: r.Version}, now.Add(time.Minute))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = d.InTx(ctx, func(tx bun.Tx) error {
-			for _, day := range []string{"2026-03-02", "2026-03-02"} {
-				if _, err := requests.LogTime(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.TimeLog{Minutes: 600, Date: day, Billable: true}, now.Add(time.Hour)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("log 20 hours: %v", err)
-		}
+		var r, seen *requests.Request
 		resolve := func(at time.Time) error {
 			cur := k.reload(t, r.ID)
-			_, err := requests.Perform(ctx, d, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "resolve", Version: cur.Version}, at)
+			_, err := requests.Perform(ctx, d, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: "resolve", Version: cur.Version}, at)
 			return err
 		}
 
-		err = resolve(now.Add(2 * time.Hour))
-		fe, ok := fault.As(err)
-		if !ok || fe.Code != "overrun_needs_approval" || !strings.Contains(fe.Message, "1000.00 EUR") || !strings.Contains(fe.Message, "950.00 EUR") {
-			t.Fatalf("resolve over the estimate: %v, want overrun_needs_approval naming 1000.00 and 950.00", err)
-		}
-		if o, _ := fe.Details["overrun"].(map[string]any); o["amount"] != eur(100000) || o["status"] != billing.OverrunPending {
-			t.Fatalf("refusal details = %v", fe.Details)
-		}
-		if charges := k.charges(t, r.ID); len(charges) != 0 {
-			t.Fatalf("a refused resolution posted %+v", charges)
-		}
-		seen, err := requests.Get(ctx, d, k.viewer(k.manager), r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !seen.OverrunWaits() || seen.Overrun.AmountMinor != 100000 || seen.Overrun.EstimateMinor != 5000 {
-			t.Fatalf("the request shows overrun %+v, want 1000.00 against 50.00 waiting", seen.Overrun)
-		}
-		if !slices.Contains(k.viewer(k.manager).AllowedActions(seen, now), "approve_overrun") {
-			t.Fatalf("the manager is offered %v", k.viewer(k.manager).AllowedActions(seen, now))
-		}
-		for who, id := range map[string]int64{"requester": k.member, "agent": k.agent} {
-			if slices.Contains(k.viewer(id).AllowedActions(seen, now), "approve_overrun") {
-				t.Fatalf("the %s is offered approve_overrun", who)
+		testkit.Step(t, "file one hour and log twenty against a hard budget of 100.00", func(t *testing.T) {
+			k.setBudget(t, "2026-03", 10000, true, now)
+			r = k.submit(t, k.Services.Help.ID, "1", now)
+			if r.Status != requests.Open || r.EstimateMinor != 5000 {
+				t.Fatalf("filed: %s estimate %d, want open at 50.00", r.Status, r.EstimateMinor)
 			}
-			_, err := k.act(ctx, id, r.ID, requests.Action{Name: "approve_overrun", Version: seen.Version}, now.Add(3*time.Hour))
-			if fe, ok := fault.As(err); !ok || fe.Kind != fault.KindForbidden || fe.Details["reason"] != who {
-				t.Fatalf("overrun approval by the %s: %v, want forbidden with reason %s", who, err, who)
+			var err error
+			if r, err = k.act(ctx, k.People.Agent, r.ID, requests.Action{Name: "start", Version: r.Version}, now.Add(time.Minute)); err != nil {
+				t.Fatal(err)
 			}
-		}
+			err = d.InTx(ctx, func(tx bun.Tx) error {
+				for _, day := range []string{"2026-03-02", "2026-03-02"} {
+					if _, err := requests.LogTime(ctx, tx, k.viewer(k.People.Agent), k.Org, r.ID, requests.TimeLog{Minutes: 600, Date: day, Billable: true}, now.Add(time.Hour)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("log 20 hours: %v", err)
+			}
+		})
 
-		approved, err := k.act(ctx, k.manager, r.ID, requests.Action{Name: "approve_overrun", Version: seen.Version}, now.Add(3*time.Hour))
-		if err != nil || approved.OverrunWaits() || approved.Overrun.Status() != billing.OverrunApproved {
-			t.Fatalf("overrun approval by the manager: %+v, %v", approved, err)
-		}
-		var rows int
-		if err := d.NewRaw("SELECT COUNT(*) FROM overrun_approvals WHERE request_id = ? AND amount_minor = ? AND approved_by = ?",
-			r.ID, 100000, k.manager).Scan(ctx, &rows); err != nil || rows != 1 {
-			t.Fatalf("%d overrun approvals recorded, %v", rows, err)
-		}
-		for _, stmt := range []string{"UPDATE overrun_approvals SET amount_minor = amount_minor + 1", "DELETE FROM overrun_approvals"} {
-			if _, err := d.NewRaw(stmt).Exec(ctx); err == nil {
-				t.Fatalf("%s: the database let an overrun approval change", stmt)
+		testkit.Step(t, "resolving over the estimate is refused and posts nothing", func(t *testing.T) {
+			err := resolve(now.Add(2 * time.Hour))
+			fe, ok := fault.As(err)
+			if !ok || fe.Code != "overrun_needs_approval" || !strings.Contains(fe.Message, "1000.00 EUR") || !strings.Contains(fe.Message, "950.00 EUR") {
+				t.Fatalf("resolve over the estimate: %v, want overrun_needs_approval naming 1000.00 and 950.00", err)
 			}
-		}
-		if note := k.lastNote(t, r.ID, "approve_overrun"); !strings.Contains(note, "1000.00 EUR") {
-			t.Fatalf("approval note = %q", note)
-		}
+			if o, _ := fe.Details["overrun"].(map[string]any); o["amount"] != eur(100000) || o["status"] != billing.OverrunPending {
+				t.Fatalf("refusal details = %v", fe.Details)
+			}
+			if charges := k.charges(t, r.ID); len(charges) != 0 {
+				t.Fatalf("a refused resolution posted %+v", charges)
+			}
+			if seen, err = requests.Get(ctx, d, k.viewer(k.People.Manager), r.ID); err != nil {
+				t.Fatal(err)
+			}
+			if !seen.OverrunWaits() || seen.Overrun.AmountMinor != 100000 || seen.Overrun.EstimateMinor != 5000 {
+				t.Fatalf("the request shows overrun %+v, want 1000.00 against 50.00 waiting", seen.Overrun)
+			}
+		})
+
+		testkit.Step(t, "only a manager of the ordering unit is offered and may approve the overrun", func(t *testing.T) {
+			if !slices.Contains(k.viewer(k.People.Manager).AllowedActions(seen, now), "approve_overrun") {
+				t.Fatalf("the manager is offered %v", k.viewer(k.People.Manager).AllowedActions(seen, now))
+			}
+			for who, id := range map[string]int64{"requester": k.People.Member, "agent": k.People.Agent} {
+				if slices.Contains(k.viewer(id).AllowedActions(seen, now), "approve_overrun") {
+					t.Fatalf("the %s is offered approve_overrun", who)
+				}
+				// Through the entry point that owns its transaction, so the
+				// refusal is kept although the change rolls back.
+				_, err := requests.Perform(ctx, k.DB, k.viewer(id), k.Org, r.ID, requests.Action{Name: "approve_overrun", Version: seen.Version}, now.Add(3*time.Hour))
+				if fe, ok := fault.As(err); !ok || fe.Kind != fault.KindForbidden || fe.Details["reason"] != who {
+					t.Fatalf("overrun approval by the %s: %v, want forbidden with reason %s", who, err, who)
+				}
+				refused, err := k.DB.NewSelect().Table("audit_events").Where("object_type = 'request' AND object_id = ? AND action = 'refuse' AND actor_id = ?",
+					strconv.FormatInt(r.ID, 10), id).Count(ctx)
+				if err != nil || refused != 1 {
+					t.Fatalf("the %s's refused overrun approval is in the audit trail %d times (%v), want once", who, refused, err)
+				}
+			}
+		})
+
+		testkit.Step(t, "the manager's approval is recorded and cannot change", func(t *testing.T) {
+			approved, err := k.act(ctx, k.People.Manager, r.ID, requests.Action{Name: "approve_overrun", Version: seen.Version}, now.Add(3*time.Hour))
+			if err != nil || approved.OverrunWaits() || approved.Overrun.Status() != billing.OverrunApproved {
+				t.Fatalf("overrun approval by the manager: %+v, %v", approved, err)
+			}
+			var rows int
+			if err := d.NewRaw("SELECT COUNT(*) FROM overrun_approvals WHERE request_id = ? AND amount_minor = ? AND approved_by = ?",
+				r.ID, 100000, k.People.Manager).Scan(ctx, &rows); err != nil || rows != 1 {
+				t.Fatalf("%d overrun approvals recorded, %v", rows, err)
+			}
+			for _, stmt := range []string{"UPDATE overrun_approvals SET amount_minor = amount_minor + 1", "DELETE FROM overrun_approvals"} {
+				if _, err := d.NewRaw(stmt).Exec(ctx); err == nil {
+					t.Fatalf("%s: the database let an overrun approval change", stmt)
+				}
+			}
+			if note := k.lastNote(t, r.ID, "approve_overrun"); !strings.Contains(note, "1000.00 EUR") {
+				t.Fatalf("approval note = %q", note)
+			}
+		})
 
 		// The consumer approved 1,000.00, but 100.00 of hard budget cannot
 		// take it: only finance may let the books go there.
-		err = resolve(now.Add(4 * time.Hour))
-		if fe, ok := fault.As(err); !ok || fe.Code != "budget_exceeded" || !strings.Contains(fe.Message, "finance must raise the budget") {
-			t.Fatalf("resolve beyond the hard budget: %v, want budget_exceeded", err)
-		}
-		if charges := k.charges(t, r.ID); len(charges) != 0 {
-			t.Fatalf("a posting took the hard budget below zero: %+v", charges)
-		}
+		testkit.Step(t, "the hard budget still refuses the posting", func(t *testing.T) {
+			err := resolve(now.Add(4 * time.Hour))
+			if fe, ok := fault.As(err); !ok || fe.Code != "budget_exceeded" || !strings.Contains(fe.Message, "finance must raise the budget") {
+				t.Fatalf("resolve beyond the hard budget: %v, want budget_exceeded", err)
+			}
+			if charges := k.charges(t, r.ID); len(charges) != 0 {
+				t.Fatalf("a posting took the hard budget below zero: %+v", charges)
+			}
+		})
 
-		k.setBudget(t, "2026-03", 110000, true, now.Add(5*time.Hour))
-		if err := resolve(now.Add(6 * time.Hour)); err != nil {
-			t.Fatalf("resolve after finance raised the budget: %v", err)
-		}
-		if charges := k.charges(t, r.ID); len(charges) != 1 || charges[0].AmountMinor != 100000 {
-			t.Fatalf("charges = %+v, want one of 1000.00", charges)
-		}
-		b, err := billing.GetBudget(ctx, d, k.mkt, "2026-03")
-		if err != nil {
-			t.Fatal(err)
-		}
-		use, err := billing.BudgetUse(ctx, d, k.mkt, "2026-03", k.org.Location)
-		if err != nil || b.Remaining(use) < 0 {
-			t.Fatalf("remaining %d after the posting (%+v, %v), want never below zero", b.Remaining(use), use, err)
-		}
+		testkit.Step(t, "once finance raises the budget, resolving posts 1000.00 and the budget stays whole", func(t *testing.T) {
+			k.setBudget(t, "2026-03", 110000, true, now.Add(5*time.Hour))
+			if err := resolve(now.Add(6 * time.Hour)); err != nil {
+				t.Fatalf("resolve after finance raised the budget: %v", err)
+			}
+			if charges := k.charges(t, r.ID); len(charges) != 1 || charges[0].AmountMinor != 100000 {
+				t.Fatalf("charges = %+v, want one of 1000.00", charges)
+			}
+			b, err := billing.GetBudget(ctx, d, k.Units.MKT, "2026-03")
+			if err != nil {
+				t.Fatal(err)
+			}
+			use, err := billing.BudgetUse(ctx, d, k.Units.MKT, "2026-03", k.Org.Location)
+			if err != nil || b.Remaining(use) < 0 {
+				t.Fatalf("remaining %d after the posting (%+v, %v), want never below zero", b.Remaining(use), use, err)
+			}
+		})
 	})
 }

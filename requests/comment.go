@@ -13,6 +13,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/notify"
 )
 
 // Comment is one message in a request's conversation. Internal comments are
@@ -100,6 +101,9 @@ func AddComment(ctx context.Context, tx bun.Tx, v Viewer, requestID int64, body 
 		return c, nil
 	}
 	parties := v.partiesOf(r)
+	if err := tellComment(ctx, tx, v, r, parties, body, now); err != nil {
+		return nil, err
+	}
 	if parties&asRequester != 0 && r.Status == WaitingOnCustomer {
 		if err := resumeOnReply(ctx, tx, v, r, now); err != nil {
 			return nil, err
@@ -149,4 +153,17 @@ func Comments(ctx context.Context, idb bun.IDB, v Viewer, requestID, afterID int
 		return nil, fmt.Errorf("comments of request %d: %w", r.ID, err)
 	}
 	return rows, nil
+}
+
+// tellComment tells the other side of a public comment: the assignee hears
+// the customer's answer, the requester hears the provider's comment.
+// Internal comments never come here: they reach nobody on the consumer side.
+func tellComment(ctx context.Context, tx bun.Tx, v Viewer, r *Request, parties party, body string, now time.Time) error {
+	switch {
+	case parties&asRequester != 0:
+		return tell(ctx, tx, notify.CustomerAnswered, r, v.UserID, body, now)
+	case parties&(asWorker|asDispatcher) != 0:
+		return tell(ctx, tx, notify.ProviderCommented, r, v.UserID, body, now)
+	}
+	return nil
 }

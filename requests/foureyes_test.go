@@ -11,12 +11,11 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/audit"
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 )
 
 // TestFilerCannotApproveOrderFiledForSomeoneElse: an agent of the providing
@@ -29,62 +28,28 @@ func TestFilerCannotApproveOrderFiledForSomeoneElse(t *testing.T) {
 		ctx := context.Background()
 		k := newDesk(t, d)
 		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		var filer, manager, service int64
-		err := d.InTx(ctx, func(tx bun.Tx) error {
-			laptop, err := catalog.GetService(ctx, tx, k.service)
-			if err != nil {
-				return err
-			}
-			svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: laptop.ProviderUnitID, Code: "SERVER",
-				Name: "Server", PricingModel: "fixed", ApprovalPolicy: "always", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 480},
-				nil, catalog.Rate{PriceMinor: 500000, Currency: "EUR", EffectiveFrom: "2020-01-01"})
-			if err != nil {
-				return err
-			}
-			service = svc.ID
-			f, err := units.CreateUser(ctx, tx, 0, units.User{Email: "agent-manager@example.org", Name: "Agent and manager"})
-			if err != nil {
-				return err
-			}
-			m, err := units.CreateUser(ctx, tx, 0, units.User{Email: "manager@example.org", Name: "Manager"})
-			if err != nil {
-				return err
-			}
-			filer, manager = f.ID, m.ID
-			for _, g := range []struct {
-				unit, user int64
-				role       string
-			}{{laptop.ProviderUnitID, filer, "agent"}, {k.mkt, filer, "manager"}, {k.mkt, manager, "manager"}} {
-				if _, err := units.GrantUnitRole(ctx, tx, 0, g.unit, g.user, g.role); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.authz.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
+		// The filer is an agent of IT who also manages MKT; the kit's MKT
+		// manager is the other manager.
+		filer := k.AddPerson(t, "agentmanager", testkit.Grant{Unit: k.Units.IT, Role: "agent"}, testkit.Grant{Unit: k.Units.MKT, Role: "manager"})
+		manager, service := k.People.Manager, k.Services.Phone.ID
 
 		var r *requests.Request
-		err = d.InTx(ctx, func(tx bun.Tx) (err error) {
-			r, err = requests.Submit(ctx, tx, k.viewer(filer), k.org, requests.Order{ServiceID: service, ConsumerUnitID: k.mkt,
-				RequesterID: k.member, Channel: "phone", Title: "Build server"}, now)
+		err := d.InTx(ctx, func(tx bun.Tx) (err error) {
+			r, err = requests.Submit(ctx, tx, k.viewer(filer), k.Org, requests.Order{ServiceID: service, ConsumerUnitID: k.Units.MKT,
+				RequesterID: k.People.Member, Channel: "phone", Title: "Build server"}, now)
 			return err
 		})
 		if err != nil {
 			t.Fatalf("file for the member: %v", err)
 		}
-		if r.Status != requests.PendingApproval || r.RequesterID != k.member || r.CreatedBy != filer {
-			t.Fatalf("filed: %s requester %d filed by %d, want pending_approval, %d, %d", r.Status, r.RequesterID, r.CreatedBy, k.member, filer)
+		if r.Status != requests.PendingApproval || r.RequesterID != k.People.Member || r.CreatedBy != filer {
+			t.Fatalf("filed: %s requester %d filed by %d, want pending_approval, %d, %d", r.Status, r.RequesterID, r.CreatedBy, k.People.Member, filer)
 		}
 		if allowed := k.viewer(filer).AllowedActions(r, now); slices.Contains(allowed, "approve") || slices.Contains(allowed, "reject") {
 			t.Fatalf("the filer is offered %v", allowed)
 		}
 		for _, action := range []string{"approve", "reject"} {
-			_, err := requests.Perform(ctx, d, k.viewer(filer), k.org, r.ID, requests.Action{Name: action, Version: r.Version}, now.Add(time.Minute))
+			_, err := requests.Perform(ctx, d, k.viewer(filer), k.Org, r.ID, requests.Action{Name: action, Version: r.Version}, now.Add(time.Minute))
 			fe, ok := fault.As(err)
 			if !ok || fe.Kind != fault.KindForbidden || fe.Details["reason"] != "filer" {
 				t.Fatalf("%s by the filer: %v, want forbidden with reason filer", action, err)

@@ -36,7 +36,8 @@ type Transition struct {
 	WithinReopenWindow bool
 }
 
-// Lifecycle is the state machine of DESIGN.md, as data.
+// Lifecycle is the request state machine, as data (docs/request-lifecycle.md
+// is generated from it).
 var Lifecycle = []Transition{
 	{Action: "approve", From: []Status{PendingApproval}, To: Open, By: asApprover, NotByRequesterOrFiler: true},
 	{Action: "reject", From: []Status{PendingApproval}, To: Rejected, By: asApprover, NotByRequesterOrFiler: true},

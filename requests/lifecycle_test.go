@@ -2,8 +2,6 @@ package requests_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -11,13 +9,11 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
-	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 )
 
 const (
@@ -78,70 +74,20 @@ func TestLifecycleTableIsWellFormed(t *testing.T) {
 	}
 }
 
-// desk is a minimal organisation for domain-level tests: MKT orders a
-// service from IT; member files, agent works.
+// desk is the standard organisation (testkit) seen from the request
+// tests: MKT's member orders IT's services, IT's agent works them, MKT's
+// manager approves.
 type desk struct {
-	d       *db.DB
-	org     units.Organisation
-	authz   *policies.Authorizer
-	service int64
-	mkt     int64
-	member  int64
-	agent   int64
+	*testkit.Kit
 }
 
-func newDesk(t *testing.T, d *db.DB) *desk {
+func newDesk(t *testing.T, d *db.DB, opts ...testkit.Option) *desk {
 	t.Helper()
-	ctx := context.Background()
-	k := &desk{d: d, org: units.Organisation{Currency: "EUR", TimeZone: "Europe/Helsinki", Location: helsinki}}
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		if _, err := units.EnsureOrganisation(ctx, tx, k.org.Currency, k.org.TimeZone); err != nil {
-			return err
-		}
-		it, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "IT", Name: "IT"})
-		if err != nil {
-			return err
-		}
-		mkt, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "MKT", Name: "Marketing"})
-		if err != nil {
-			return err
-		}
-		k.mkt = mkt.ID
-		member, err := units.CreateUser(ctx, tx, 0, units.User{Email: "member@example.org", Name: "Member"})
-		if err != nil {
-			return err
-		}
-		agent, err := units.CreateUser(ctx, tx, 0, units.User{Email: "agent@example.org", Name: "Agent"})
-		if err != nil {
-			return err
-		}
-		k.member, k.agent = member.ID, agent.ID
-		if _, err := units.GrantUnitRole(ctx, tx, 0, mkt.ID, member.ID, "member"); err != nil {
-			return err
-		}
-		if _, err := units.GrantUnitRole(ctx, tx, 0, it.ID, agent.ID, "agent"); err != nil {
-			return err
-		}
-		svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: it.ID, Code: "LAPTOP", Name: "Laptop",
-			PricingModel: "fixed", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 480},
-			nil, catalog.Rate{PriceMinor: 120000, Currency: "EUR", EffectiveFrom: "2020-01-01"})
-		if err != nil {
-			return err
-		}
-		k.service = svc.ID
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("desk fixture: %v", err)
-	}
-	if k.authz, err = policies.New(ctx, d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return &desk{Kit: testkit.New(t, d, opts...)}
 }
 
 func (k *desk) viewer(userID int64) requests.Viewer {
-	return requests.Viewer{UserID: userID, Authz: k.authz}
+	return requests.Viewer{UserID: userID, Authz: k.Authz}
 }
 
 // resolvedAt files a request and has the agent start and resolve it at the
@@ -150,14 +96,14 @@ func (k *desk) resolvedAt(t *testing.T, at time.Time) *requests.Request {
 	t.Helper()
 	ctx := context.Background()
 	var r *requests.Request
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(k.member), k.org,
-			requests.Order{ServiceID: k.service, ConsumerUnitID: k.mkt, Title: "Laptop"}, at.Add(-time.Hour))
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		r, err = requests.Submit(ctx, tx, k.viewer(k.People.Member), k.Org,
+			requests.Order{ServiceID: k.Services.Laptop.ID, ConsumerUnitID: k.Units.MKT, Title: "Laptop"}, at.Add(-time.Hour))
 		if err != nil {
 			return err
 		}
 		for _, a := range []string{"start", "resolve"} {
-			if r, err = requests.Act(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: a, Version: r.Version}, at); err != nil {
+			if r, err = requests.Act(ctx, tx, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: a, Version: r.Version}, at); err != nil {
 				return err
 			}
 		}
@@ -174,8 +120,8 @@ func (k *desk) resolvedAt(t *testing.T, at time.Time) *requests.Request {
 
 func (k *desk) act(ctx context.Context, userID, id int64, a requests.Action, now time.Time) (*requests.Request, error) {
 	var r *requests.Request
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Act(ctx, tx, k.viewer(userID), k.org, id, a, now)
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		r, err = requests.Act(ctx, tx, k.viewer(userID), k.Org, id, a, now)
 		return err
 	})
 	return r, err
@@ -184,7 +130,7 @@ func (k *desk) act(ctx context.Context, userID, id int64, a requests.Action, now
 func (k *desk) reload(t *testing.T, id int64) *requests.Request {
 	t.Helper()
 	r := new(requests.Request)
-	if err := k.d.NewSelect().Model(r).Where("id = ?", id).Scan(context.Background()); err != nil {
+	if err := k.DB.NewSelect().Model(r).Where("id = ?", id).Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -192,7 +138,7 @@ func (k *desk) reload(t *testing.T, id int64) *requests.Request {
 
 func (k *desk) events(t *testing.T, id int64, action string) int {
 	t.Helper()
-	n, err := k.d.NewSelect().Model((*requests.Event)(nil)).Where("request_id = ? AND action = ?", id, action).Count(context.Background())
+	n, err := k.DB.NewSelect().Model((*requests.Event)(nil)).Where("request_id = ? AND action = ?", id, action).Count(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +154,7 @@ func TestReopenOnlyWithinSevenDays(t *testing.T) {
 		resolved := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 		late := k.resolvedAt(t, resolved)
-		_, err := k.act(ctx, k.member, late.ID, requests.Action{Name: "reopen", Version: late.Version},
+		_, err := k.act(ctx, k.People.Member, late.ID, requests.Action{Name: "reopen", Version: late.Version},
 			resolved.Add(requests.ReopenWindow+time.Minute))
 		if fe, ok := fault.As(err); !ok || fe.Kind != fault.KindConflict || fe.Code != "reopen_window_passed" {
 			t.Fatalf("reopen after 7 days: %v", err)
@@ -216,12 +162,12 @@ func TestReopenOnlyWithinSevenDays(t *testing.T) {
 		if got := k.reload(t, late.ID); got.Status != requests.Resolved || got.Version != late.Version || k.events(t, late.ID, "reopen") != 0 {
 			t.Fatalf("refused reopen changed the request: %s v%d", got.Status, got.Version)
 		}
-		if allowed := k.viewer(k.member).AllowedActions(late, resolved.Add(requests.ReopenWindow+time.Minute)); strings.Contains(strings.Join(allowed, ","), "reopen") {
+		if allowed := k.viewer(k.People.Member).AllowedActions(late, resolved.Add(requests.ReopenWindow+time.Minute)); strings.Contains(strings.Join(allowed, ","), "reopen") {
 			t.Fatalf("reopen offered after the window: %v", allowed)
 		}
 
 		early := k.resolvedAt(t, resolved)
-		r, err := k.act(ctx, k.member, early.ID, requests.Action{Name: "reopen", Version: early.Version, Note: "still broken"},
+		r, err := k.act(ctx, k.People.Member, early.ID, requests.Action{Name: "reopen", Version: early.Version, Note: "still broken"},
 			resolved.Add(6*24*time.Hour))
 		if err != nil {
 			t.Fatalf("reopen within 7 days: %v", err)
@@ -231,7 +177,7 @@ func TestReopenOnlyWithinSevenDays(t *testing.T) {
 		}
 		// The agent is not the requester and may not reopen, even in time.
 		other := k.resolvedAt(t, resolved)
-		if _, err := k.act(ctx, k.agent, other.ID, requests.Action{Name: "reopen", Version: other.Version}, resolved.Add(time.Hour)); !fault.Is(err, fault.KindForbidden) {
+		if _, err := k.act(ctx, k.People.Agent, other.ID, requests.Action{Name: "reopen", Version: other.Version}, resolved.Add(time.Hour)); !fault.Is(err, fault.KindForbidden) {
 			t.Fatalf("agent reopening: %v", err)
 		}
 	})
@@ -249,7 +195,7 @@ func TestCloseResolvedClosesOnlyExpiredOnce(t *testing.T) {
 		recent := k.resolvedAt(t, now.Add(-6*24*time.Hour))
 		justInside := k.resolvedAt(t, now.Add(-requests.ReopenWindow+time.Minute))
 		reopened := k.resolvedAt(t, now.Add(-9*24*time.Hour))
-		if _, err := k.act(ctx, k.member, reopened.ID, requests.Action{Name: "reopen", Version: reopened.Version},
+		if _, err := k.act(ctx, k.People.Member, reopened.ID, requests.Action{Name: "reopen", Version: reopened.Version},
 			now.Add(-9*24*time.Hour+time.Hour)); err != nil {
 			t.Fatal(err)
 		}

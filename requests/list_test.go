@@ -151,48 +151,52 @@ func TestListUnionMatchesOr(t *testing.T) {
 		}
 		viewers := map[string]int64{"requester": requester, "agent of A and C": agent, "manager of P": manager, "finance": finance}
 		for vname, uid := range viewers {
-			v := viewer(uid)
-			var visible []int64
-			for _, id := range all {
-				if _, err := requests.Get(ctx, d, v, id); err == nil {
-					visible = append(visible, id)
-				}
-			}
-			if len(visible) == 0 || (uid != finance && len(visible) == len(all)) {
-				t.Fatalf("%s sees %d of %d requests: the fixture does not test visibility", vname, len(visible), len(all))
-			}
-			for fname, f := range filters {
-				for sort := range requests.Sorts {
-					f := f
-					f.Sort, f.Limit = sort, 4
-					var seen []int64
-					for pageNo := 0; ; pageNo++ {
-						got, err := requests.List(ctx, d, v, f)
-						if err != nil {
-							t.Fatalf("%s, %s, %s: List: %v", vname, fname, sort, err)
-						}
-						want, err := requests.ListOr(ctx, d, v, f)
-						if err != nil {
-							t.Fatalf("%s, %s, %s: ListOr: %v", vname, fname, sort, err)
-						}
-						if g, w := ids(got), ids(want); !slices.Equal(g, w) {
-							t.Fatalf("%s, %s, %s, page %d: List = %v, the OR rule gives %v", vname, fname, sort, pageNo, g, w)
-						}
-						seen = append(seen, ids(got)...)
-						if len(got) < f.Limit {
-							break
-						}
-						c := requests.CursorAfter(&got[len(got)-1], sort)
-						f.After = &c
-					}
-					if fname == "none" {
-						slices.Sort(seen)
-						if !slices.Equal(seen, visible) {
-							t.Fatalf("%s, %s: the pages hold %v, Get lets the viewer see %v", vname, sort, seen, visible)
-						}
+			t.Run(vname, func(t *testing.T) {
+				v := viewer(uid)
+				var visible []int64
+				for _, id := range all {
+					if _, err := requests.Get(ctx, d, v, id); err == nil {
+						visible = append(visible, id)
 					}
 				}
-			}
+				if len(visible) == 0 || (uid != finance && len(visible) == len(all)) {
+					t.Fatalf("%s sees %d of %d requests: the fixture does not test visibility", vname, len(visible), len(all))
+				}
+				for fname, f := range filters {
+					for sort := range requests.Sorts {
+						t.Run(fname+"/"+sort, func(t *testing.T) {
+							f := f
+							f.Sort, f.Limit = sort, 4
+							var seen []int64
+							for pageNo := 0; ; pageNo++ {
+								got, err := requests.List(ctx, d, v, f)
+								if err != nil {
+									t.Fatalf("%s, %s, %s: List: %v", vname, fname, sort, err)
+								}
+								want, err := requests.ListOr(ctx, d, v, f)
+								if err != nil {
+									t.Fatalf("%s, %s, %s: ListOr: %v", vname, fname, sort, err)
+								}
+								if g, w := ids(got), ids(want); !slices.Equal(g, w) {
+									t.Fatalf("%s, %s, %s, page %d: List = %v, the OR rule gives %v", vname, fname, sort, pageNo, g, w)
+								}
+								seen = append(seen, ids(got)...)
+								if len(got) < f.Limit {
+									break
+								}
+								c := requests.CursorAfter(&got[len(got)-1], sort)
+								f.After = &c
+							}
+							if fname == "none" {
+								slices.Sort(seen)
+								if !slices.Equal(seen, visible) {
+									t.Fatalf("%s, %s: the pages hold %v, Get lets the viewer see %v", vname, sort, seen, visible)
+								}
+							}
+						})
+					}
+				}
+			})
 		}
 	})
 }

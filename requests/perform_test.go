@@ -25,14 +25,14 @@ func TestPerformResolvePostsOneCharge(t *testing.T) {
 		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 		r := k.started(t, at)
 
-		resolved, err := requests.Perform(ctx, d, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at)
+		resolved, err := requests.Perform(ctx, d, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at)
 		if err != nil {
 			t.Fatalf("resolve: %v", err)
 		}
 		if resolved.Status != requests.Resolved {
 			t.Fatalf("status = %s, want resolved", resolved.Status)
 		}
-		if _, err := requests.Perform(ctx, d, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at); err == nil {
+		if _, err := requests.Perform(ctx, d, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at); err == nil {
 			t.Fatal("a second resolve with the old version succeeded")
 		}
 		charges := k.charges(t, r.ID)
@@ -61,7 +61,7 @@ func TestPerformResolveRollsBackWhenTheChargeCannotPost(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		if _, err := requests.Perform(ctx, d, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at); err == nil {
+		if _, err := requests.Perform(ctx, d, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: "resolve", Version: r.Version}, at); err == nil {
 			t.Fatal("resolve succeeded although its charge could not be recorded")
 		}
 		after := k.reload(t, r.ID)
@@ -86,12 +86,12 @@ func (k *desk) started(t *testing.T, at time.Time) *requests.Request {
 	t.Helper()
 	ctx := context.Background()
 	var r *requests.Request
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		if r, err = requests.Submit(ctx, tx, k.viewer(k.member), k.org,
-			requests.Order{ServiceID: k.service, ConsumerUnitID: k.mkt, Title: "Laptop"}, at.Add(-2*time.Hour)); err != nil {
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		if r, err = requests.Submit(ctx, tx, k.viewer(k.People.Member), k.Org,
+			requests.Order{ServiceID: k.Services.Laptop.ID, ConsumerUnitID: k.Units.MKT, Title: "Laptop"}, at.Add(-2*time.Hour)); err != nil {
 			return err
 		}
-		r, err = requests.Act(ctx, tx, k.viewer(k.agent), k.org, r.ID, requests.Action{Name: "start", Version: r.Version}, at.Add(-time.Hour))
+		r, err = requests.Act(ctx, tx, k.viewer(k.People.Agent), k.Org, r.ID, requests.Action{Name: "start", Version: r.Version}, at.Add(-time.Hour))
 		return err
 	})
 	if err != nil {
@@ -103,7 +103,7 @@ func (k *desk) started(t *testing.T, at time.Time) *requests.Request {
 func (k *desk) charges(t *testing.T, requestID int64) []billing.Charge {
 	t.Helper()
 	var charges []billing.Charge
-	if err := k.d.NewSelect().Model(&charges).Where("request_id = ?", requestID).OrderExpr("id").Scan(context.Background()); err != nil {
+	if err := k.DB.NewSelect().Model(&charges).Where("request_id = ?", requestID).OrderExpr("id").Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return charges

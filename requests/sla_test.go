@@ -12,10 +12,11 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
-var helsinki, _ = time.LoadLocation("Europe/Helsinki")
+var helsinki = testkit.Helsinki
 
 func hki(y int, m time.Month, d, hh, mm int) time.Time {
 	return time.Date(y, m, d, hh, mm, 0, 0, helsinki)
@@ -27,9 +28,9 @@ func (k *desk) submitAt(t *testing.T, at time.Time) *requests.Request {
 	t.Helper()
 	ctx := context.Background()
 	var r *requests.Request
-	err := k.d.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, k.viewer(k.member), units.Organisation{Currency: "EUR", TimeZone: "Europe/Helsinki", Location: helsinki},
-			requests.Order{ServiceID: k.service, ConsumerUnitID: k.mkt, Title: "Laptop"}, at)
+	err := k.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		r, err = requests.Submit(ctx, tx, k.viewer(k.People.Member), k.Org,
+			requests.Order{ServiceID: k.Services.Laptop.ID, ConsumerUnitID: k.Units.MKT, Title: "Laptop"}, at)
 		return err
 	})
 	if err != nil {
@@ -62,7 +63,7 @@ func TestDueTimesCountBusinessHours(t *testing.T) {
 		err := d.InTx(ctx, func(tx bun.Tx) error {
 			cal := units.DefaultCalendar("Europe/Helsinki")
 			cal.Preset = "fi"
-			return units.SetCalendar(ctx, tx, 0, k.providerID(t), cal, time.Now())
+			return units.SetCalendar(ctx, tx, 0, k.Units.IT, cal, time.Now())
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -73,15 +74,6 @@ func TestDueTimesCountBusinessHours(t *testing.T) {
 		// The earlier request keeps the due times it was given.
 		sameInstant(t, "earlier request's due", k.reload(t, r.ID).ResolutionDueAt, hki(2026, 11, 23, 15, 30))
 	})
-}
-
-func (k *desk) providerID(t *testing.T) int64 {
-	t.Helper()
-	svc, err := catalog.GetService(context.Background(), k.d, k.service)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc.ProviderUnitID
 }
 
 func TestWaitingPausesTheClock(t *testing.T) {
@@ -95,9 +87,9 @@ func TestWaitingPausesTheClock(t *testing.T) {
 			action string
 			at     time.Time
 		}{
-			{k.agent, "start", hki(2026, 11, 23, 9, 0)},
-			{k.agent, "wait", hki(2026, 11, 23, 10, 0)},
-			{k.member, "resume", hki(2026, 11, 23, 14, 0)}, // 4 business hours paused
+			{k.People.Agent, "start", hki(2026, 11, 23, 9, 0)},
+			{k.People.Agent, "wait", hki(2026, 11, 23, 10, 0)},
+			{k.People.Member, "resume", hki(2026, 11, 23, 14, 0)}, // 4 business hours paused
 		}
 		for _, s := range steps {
 			var err error
@@ -146,7 +138,7 @@ func TestAtRiskAndBreachAreMarkedOnce(t *testing.T) {
 		// A waiting request's clock is paused: not marked while it waits.
 		for _, a := range []string{"start", "wait"} {
 			var err error
-			if got, err = k.act(ctx, k.agent, r.ID, requests.Action{Name: a, Version: got.Version}, hki(2026, 11, 23, 9, 10)); err != nil {
+			if got, err = k.act(ctx, k.People.Agent, r.ID, requests.Action{Name: a, Version: got.Version}, hki(2026, 11, 23, 9, 10)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -157,7 +149,7 @@ func TestAtRiskAndBreachAreMarkedOnce(t *testing.T) {
 			t.Fatalf("events: at risk %d, breached %d", k.events(t, r.ID, "sla_at_risk"), k.events(t, r.ID, "sla_breached"))
 		}
 		// The request shows in the queue's breached filter.
-		list, err := requests.List(ctx, d, k.viewer(k.agent), requests.Filter{SLA: "breached", Sort: requests.DefaultSort, Limit: 10})
+		list, err := requests.List(ctx, d, k.viewer(k.People.Agent), requests.Filter{SLA: "breached", Sort: requests.DefaultSort, Limit: 10})
 		if err != nil || len(list) != 1 || list[0].ID != r.ID {
 			t.Fatalf("breached filter = %v, %v", len(list), err)
 		}
@@ -171,7 +163,7 @@ func TestChangingTargetsKeepsFiledDueTimes(t *testing.T) {
 	r := k.submitAt(t, hki(2026, 11, 23, 8, 0))
 	longer := 960
 	err := d.InTx(ctx, func(tx bun.Tx) error {
-		_, err := catalog.UpdateService(ctx, tx, 0, k.service, catalog.ServiceChange{SLAResolutionMinutes: &longer})
+		_, err := catalog.UpdateService(ctx, tx, 0, k.Services.Laptop.ID, catalog.ServiceChange{SLAResolutionMinutes: &longer})
 		return err
 	})
 	if err != nil {
@@ -190,10 +182,10 @@ func TestBusinessMinutesAreRecorded(t *testing.T) {
 		r := k.submitAt(t, hki(2026, 11, 20, 15, 0)) // Friday 15:00
 		var err error
 		// Started Monday 09:00: first response after 60 + 60 business minutes.
-		if r, err = k.act(ctx, k.agent, r.ID, requests.Action{Name: "start", Version: r.Version}, hki(2026, 11, 23, 9, 0)); err != nil {
+		if r, err = k.act(ctx, k.People.Agent, r.ID, requests.Action{Name: "start", Version: r.Version}, hki(2026, 11, 23, 9, 0)); err != nil {
 			t.Fatal(err)
 		}
-		if r, err = k.act(ctx, k.agent, r.ID, requests.Action{Name: "resolve", Version: r.Version}, hki(2026, 11, 23, 11, 30)); err != nil {
+		if r, err = k.act(ctx, k.People.Agent, r.ID, requests.Action{Name: "resolve", Version: r.Version}, hki(2026, 11, 23, 11, 30)); err != nil {
 			t.Fatal(err)
 		}
 		if r.FirstResponseMinutes == nil || *r.FirstResponseMinutes != 120 || r.ResolutionMinutes == nil || *r.ResolutionMinutes != 270 {

@@ -15,6 +15,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/units"
 )
 
@@ -132,6 +133,14 @@ func Submit(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, o 
 	if err := recordEvent(ctx, tx, Event{RequestID: r.ID, At: now, Action: "route",
 		FromStatus: statusPtr(Submitted), ToStatus: statusPtr(status), Note: route}); err != nil {
 		return nil, err
+	}
+	if err := tell(ctx, tx, notify.RequestFiled, r, v.UserID, "", now); err != nil {
+		return nil, err
+	}
+	if status == PendingApproval {
+		if err := tell(ctx, tx, notify.ApprovalWaiting, r, v.UserID, route, now); err != nil {
+			return nil, err
+		}
 	}
 	// The SLA clocks run once the request is in the provider's queue; one
 	// that needs approval starts them when approved.

@@ -99,6 +99,9 @@ func LogTime(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, r
 		Note: fmt.Sprintf("%d %s minutes on %s", l.Minutes, kind, l.Date), Internal: true}); err != nil {
 		return nil, err
 	}
+	if err := tellOverrun(ctx, tx, r, v.UserID, now); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

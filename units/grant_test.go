@@ -13,12 +13,15 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
-// staff is a small organisation: a top unit, two admins, a finance user and
-// people without roles, all made by the operator (actor 0).
+// staff is the standard organisation (testkit) seen from the grant tests:
+// its top unit, its admin and finance user by name, and this file's own
+// second admin and people without roles, all made by the operator (actor 0).
 type staff struct {
+	*testkit.Kit
 	t     *testing.T
 	d     *db.DB
 	top   int64
@@ -27,32 +30,11 @@ type staff struct {
 
 func newStaff(t *testing.T, d *db.DB) *staff {
 	t.Helper()
-	ctx := context.Background()
-	s := &staff{t: t, d: d, users: map[string]int64{}}
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		top, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "GROUP", Name: "Group"})
-		if err != nil {
-			return err
-		}
-		s.top = top.ID
-		for _, p := range []struct{ name, role string }{
-			{"admin", "admin"}, {"admin2", "admin"}, {"finance", "finance"}, {"anna", ""}, {"ben", ""}, {"cecilia", ""},
-		} {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: p.name + "@example.org", Name: p.name})
-			if err != nil {
-				return err
-			}
-			s.users[p.name] = u.ID
-			if p.role != "" {
-				if _, err := units.GrantOrgRole(ctx, tx, 0, u.ID, p.role); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("staff fixture: %v", err)
+	k := testkit.New(t, d)
+	s := &staff{Kit: k, t: t, d: d, top: k.Units.HQ, users: map[string]int64{"admin": k.People.Admin, "finance": k.People.Finance}}
+	s.users["admin2"] = k.AddPerson(t, "admin2", testkit.Grant{Role: "admin"})
+	for _, name := range []string{"anna", "ben", "cecilia"} {
+		s.users[name] = k.AddPerson(t, name)
 	}
 	return s
 }

@@ -83,19 +83,6 @@ func LoadOrganisation(ctx context.Context, idb bun.IDB) (*Organisation, error) {
 	return org, nil
 }
 
-// OrganisationZone is the organisation's stored time zone, UTC while none
-// is stored (books a test builds without an organisation).
-func OrganisationZone(ctx context.Context, idb bun.IDB) (*time.Location, error) {
-	var stored []string
-	if err := idb.NewSelect().Table("settings").Column("value").Where("key = 'time_zone'").Scan(ctx, &stored); err != nil {
-		return nil, fmt.Errorf("time zone: %w", err)
-	}
-	if len(stored) == 0 {
-		return time.UTC, nil
-	}
-	return zone(stored[0])
-}
-
 // zone resolves a time zone name; the one place the organisation's zone is
 // parsed.
 func zone(name string) (*time.Location, error) {

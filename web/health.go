@@ -28,7 +28,10 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, healthJSON{Status: "ready"})
 }
 
-func (s *Server) metricsPage(c echo.Context) error {
-	s.metrics.handler().ServeHTTP(c.Response(), c.Request())
-	return nil
+// MetricsHandler serves the server's Prometheus metrics at /metrics, for a
+// listener of its own: the main one does not serve them.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler())
+	return mux
 }

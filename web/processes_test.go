@@ -74,7 +74,19 @@ func TestHealthMetricsAndSecurityHeaders(t *testing.T) {
 		if res.Header.Get("X-Request-Id") == "" {
 			t.Error("no X-Request-Id")
 		}
-		metrics := c.Call("GET", "/metrics", nil)
+		// Finding (issue 17, item 5): /metrics needed no authentication on
+		// the main listener; it is served on a listener of its own.
+		for _, path := range []string{"/metrics", "/api/v1/metrics"} {
+			if res := c.Call("GET", path, nil); res.Status != http.StatusNotFound {
+				t.Errorf("%s on the main listener = %d, want 404", path, res.Status)
+			}
+		}
+		srv := webtest.NewServer(t, d, web.Config{})
+		main, operator := httptest.NewServer(srv.Handler()), httptest.NewServer(srv.MetricsHandler())
+		t.Cleanup(main.Close)
+		t.Cleanup(operator.Close)
+		webtest.NewClient(t, main.URL).Call("GET", "/api/v1/units", nil)
+		metrics := webtest.NewClient(t, operator.URL).Call("GET", "/metrics", nil)
 		for _, want := range []string{
 			`tiski_http_request_duration_seconds_count{method="GET",route="/api/v1/units",status="401"} 1`,
 			"go_sql_open_connections",

@@ -6,9 +6,11 @@ import (
 	"github.com/tiski/tiski/web/api"
 )
 
-// operatorPaths are the probes and metrics, served at the root and under
-// the API's base, where probes of either kind look.
-var operatorPaths = []string{"/healthz", "/readyz", "/metrics"}
+// operatorPaths are the probes, served at the root and under the API's
+// base, where probes of either kind look. The metrics are not among them:
+// they name routes, error rates and the runtime, and are served on their own
+// listener (MetricsHandler, tiski serve --metrics-addr), loopback by default.
+var operatorPaths = []string{"/healthz", "/readyz"}
 
 // routes mounts the operator endpoints, the portal and the API, and notes
 // which room owns each route, so an error is answered by its room.
@@ -27,11 +29,10 @@ func (s *Server) routes() {
 	e.OnAddRouteHandler = nil
 }
 
-// operatorRoutes are the probes and metrics.
+// operatorRoutes are the probes.
 func (s *Server) operatorRoutes(e *echo.Echo) {
 	for _, prefix := range []string{"", api.Base} {
 		e.GET(prefix+operatorPaths[0], s.healthz)
 		e.GET(prefix+operatorPaths[1], s.readyz)
-		e.GET(prefix+operatorPaths[2], s.metricsPage)
 	}
 }

@@ -36,6 +36,25 @@ func DefaultConfig() Config {
 		AdjustmentApprovalLimitMinor: 100000}
 }
 
+// Timeouts bound how long one connection may hold the server: a client that
+// sends its headers or body slowly (slow loris), reads the answer slowly, or
+// idles between requests is cut off.
+type Timeouts struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+// DefaultTimeouts leave a 10 MiB upload a minute to arrive and a streamed
+// export five minutes to leave.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: 10 * time.Second, Read: time.Minute, Write: 5 * time.Minute, Idle: 2 * time.Minute}
+}
+
+// HTTPServer is an http.Server for h on addr with the timeouts t.
+func HTTPServer(addr string, h http.Handler, t Timeouts) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle}
+}
+
 // Server serves the API and the portal over one database.
 type Server struct {
 	*httpx.Kit

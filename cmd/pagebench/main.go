@@ -17,18 +17,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tiski/tiski/cmd/internal/benchkit"
 )
 
 // persona is a demo user and the pages they are measured on. A page may
@@ -92,10 +91,10 @@ func run(args []string, out io.Writer) error {
 	}
 	cfg := config{n: *n, warmup: *warmup, password: *password, timeout: *timeout, only: map[string]bool{}, pages: map[string]bool{}}
 	var err error
-	if cfg.base, err = loopbackBase(*base); err != nil {
+	if cfg.base, err = benchkit.LoopbackBase(*base); err != nil {
 		return err
 	}
-	if cfg.workers, err = parseWorkers(*workers); err != nil {
+	if cfg.workers, err = benchkit.ParseWorkers(*workers, 32); err != nil {
 		return err
 	}
 	if cfg.n < 1 || cfg.warmup < 0 {
@@ -139,7 +138,7 @@ func run(args []string, out io.Writer) error {
 				mark, slow = " **over 50 ms p95**", slow+1
 			}
 			fmt.Fprintf(out, "| %s | `%s` | %d | %d | %s | %s | %s | %s | %.1f | %s |%s\n",
-				p.Name, r.Page, r.Workers, r.N, ms(r.P50), ms(r.P95), ms(r.P99), ms(r.Max),
+				p.Name, r.Page, r.Workers, r.N, benchkit.MS(r.P50), benchkit.MS(r.P95), benchkit.MS(r.P99), benchkit.MS(r.Max),
 				float64(r.Bytes)/1024, r.statuses(), mark)
 		}
 		if err != nil {
@@ -162,35 +161,6 @@ func (cfg config) pagesOf(p persona) []string {
 		}
 	}
 	return out
-}
-
-// loopbackBase accepts only http(s) URLs whose host is a loopback address.
-func loopbackBase(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--base %q: want http://127.0.0.1:PORT", raw)
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return u, nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("--base %q: only loopback addresses are allowed", raw)
-	}
-	return u, nil
-}
-
-func parseWorkers(raw string) ([]int, error) {
-	var ws []int
-	for _, f := range strings.Split(raw, ",") {
-		w, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || w < 1 || w > 32 {
-			return nil, fmt.Errorf("--workers %q: want numbers from 1 to 32", raw)
-		}
-		ws = append(ws, w)
-	}
-	return ws, nil
 }
 
 // result is one page measured with one worker count.
@@ -372,7 +342,7 @@ func measure(ctx context.Context, client *http.Client, base *url.URL, path strin
 		return r, first
 	}
 	sorted := slicesSorted(durations)
-	r.P50, r.P95, r.P99 = percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99)
+	r.P50, r.P95, r.P99 = benchkit.Percentile(sorted, 50), benchkit.Percentile(sorted, 95), benchkit.Percentile(sorted, 99)
 	r.Max = sorted[len(sorted)-1]
 	return r, nil
 }
@@ -381,26 +351,6 @@ func slicesSorted(d []time.Duration) []time.Duration {
 	out := append([]time.Duration(nil), d...)
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
-}
-
-// percentile is the nearest-rank percentile of sorted (ascending): the
-// smallest value such that at least p % of the values are at or below it,
-// i.e. sorted[ceil(p/100·n)−1]. p ≤ 0 gives the minimum, p ≥ 100 the
-// maximum; an empty slice gives 0.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	// p·n/100, less a hair so that float error (99.9·1000) cannot push an
-	// exact rank up by one.
-	rank := int(math.Ceil(p*float64(n)/100 - 1e-9))
-	rank = min(max(rank, 1), n)
-	return sorted[rank-1]
-}
-
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
 }
 
 func snippet(b []byte) string {

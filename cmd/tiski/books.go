@@ -19,12 +19,12 @@ func cmdBillingRun(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	d, _, err := openDatabase(ctx, *dbURL, quietLog(stderr))
+	d, org, err := openDatabase(ctx, *dbURL, quietLog(stderr))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	res, err := billing.BillingRun(ctx, d, month, time.Now().UTC())
+	res, err := billing.BillingRun(ctx, d, month, org.Location, time.Now().UTC())
 	if err != nil {
 		return err
 	}
@@ -38,14 +38,14 @@ func cmdPeriodClose(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	d, _, err := openDatabase(ctx, *dbURL, quietLog(stderr))
+	d, org, err := openDatabase(ctx, *dbURL, quietLog(stderr))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	var p *billing.Period
 	err = d.InTx(ctx, func(tx bun.Tx) (err error) {
-		p, err = billing.MovePeriod(ctx, tx, billing.Operator(0), month, "close", time.Now().UTC())
+		p, err = billing.MovePeriod(ctx, tx, billing.Operator(0), month, "close", org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -45,7 +45,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer d.Close()
-	if err := demo.Load(ctx, d, auth.DefaultHashParams); err != nil {
+	if err := loadDemo(ctx, d); err != nil {
 		return err
 	}
 	printDemoLogins(stdout)
@@ -105,34 +105,6 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	fmt.Fprintf(stdout, "Added user %s (id %d).\n", u.Email, u.ID)
-	return nil
-}
-
-func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dbURL := newFlags("token create", "token create --email E [--name LABEL]", stderr)
-	email := fs.String("email", "", "e-mail of the user the token acts as (required)")
-	label := fs.String("name", "api", "a label to recognise the token by")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *email == "" {
-		fs.Usage()
-		return errors.New("--email is required")
-	}
-	d, u, err := openForUser(ctx, *dbURL, *email, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	var secret string
-	err = d.InTx(ctx, func(tx bun.Tx) (err error) {
-		secret, _, err = auth.CreateToken(ctx, tx, u.ID, *label)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "API token for %s (shown once; store it now):\n%s\n", u.Email, secret)
 	return nil
 }
 

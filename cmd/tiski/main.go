@@ -26,8 +26,13 @@ Usage:
   tiski user reset-password --email E              print a one-time password reset link
   tiski grant --email E --role finance|auditor|admin
                                                    grant an organisation role at once
-  tiski token create --email E [--name LABEL]      print a new API token once
+  tiski token create --email E [--name LABEL] [--expires-in 90d]
+                                                   print a new API token once
+  tiski token list --email E                       list a user's API tokens
+  tiski token revoke --email E --id N              revoke one of a user's API tokens
   tiski billing run YYYY-MM                        charge subscriptions for a month (idempotent)
+  tiski subscription list --unit CODE              list a unit's subscriptions and their next charge
+  tiski subscription end ID --date YYYY-MM-DD      end a subscription (its last day; nothing charged after)
   tiski period close YYYY-MM                       close an accounting month
   tiski verify                                     check every ledger invariant
   tiski version                                    print the version
@@ -74,17 +79,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "grant":
 		return cmdGrant(ctx, rest, stdout, stderr)
 	case "token":
-		if len(rest) == 0 || rest[0] != "create" {
-			fmt.Fprint(stderr, "usage: tiski token create --email E [--name LABEL]\n")
-			return errors.New(`"tiski token" needs the subcommand create`)
-		}
-		return cmdTokenCreate(ctx, rest[1:], stdout, stderr)
+		return cmdToken(ctx, rest, stdout, stderr)
 	case "billing":
 		if len(rest) == 0 || rest[0] != "run" {
 			fmt.Fprint(stderr, "usage: tiski billing run YYYY-MM\n")
 			return errors.New(`"tiski billing" needs the subcommand run`)
 		}
 		return cmdBillingRun(ctx, rest[1:], stdout, stderr)
+	case "subscription":
+		return cmdSubscription(ctx, rest, stdout, stderr)
 	case "period":
 		if len(rest) == 0 || rest[0] != "close" {
 			fmt.Fprint(stderr, "usage: tiski period close YYYY-MM\n")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -43,7 +44,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--help"}, {"migrate", "--help"}, {"demo", "--help"}, {"user", "add", "--help"},
-		{"token", "create", "--help"}, {"billing", "run", "--help"}, {"period", "close", "--help"}, {"verify", "--help"},
+		{"token", "create", "--help"}, {"token", "list", "--help"}, {"token", "revoke", "--help"}, {"billing", "run", "--help"}, {"period", "close", "--help"}, {"verify", "--help"},
 	} {
 		out, err := runCmd(t, "", args...)
 		if err == nil || !strings.Contains(err.Error(), "help requested") || !strings.Contains(out, "Usage: tiski") || !strings.Contains(out, "-db") {
@@ -97,7 +98,7 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", url}, strings.NewReader(""), &out, &errOut)
+		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--db", url}, strings.NewReader(""), &out, &errOut)
 	}()
 	addr := waitFor(t, &out, regexp.MustCompile(`serving on (http://\S+)`))
 	if !strings.Contains(out.String(), demo.People[0].Email) {
@@ -135,6 +136,9 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), `"msg":"stopped"`) {
 		t.Fatalf("no clean stop in the log:\n%s", errOut.String())
+	}
+	if os.Getenv("TISKI_SMTP_URL") == "" && !strings.Contains(errOut.String(), `"msg":"e-mail off: in-app notifications only"`) {
+		t.Fatalf("serve without TISKI_SMTP_URL did not say e-mail is off:\n%s", errOut.String())
 	}
 }
 

@@ -18,6 +18,9 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/demo"
+	"github.com/tiski/tiski/i18n"
+	"github.com/tiski/tiski/mail"
+	"github.com/tiski/tiski/outbox"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
@@ -25,8 +28,10 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--db URL] [--demo] [--trusted-proxies CIDRS]", stderr)
+	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--metrics-addr 127.0.0.1:9090] [--db URL] [--demo] [--trusted-proxies CIDRS]", stderr)
 	addr := fs.String("addr", envOr("TISKI_ADDR", ":8080"), "listen address (or TISKI_ADDR)")
+	metricsAddr := fs.String("metrics-addr", envOr("TISKI_METRICS_ADDR", "127.0.0.1:9090"),
+		"listen address of /metrics (Prometheus), loopback by default; empty turns it off (or TISKI_METRICS_ADDR)")
 	loadDemo := fs.Bool("demo", false, "load the demo organisation into an empty database first and print its logins")
 	proxies := fs.String("trusted-proxies", os.Getenv("TISKI_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (or TISKI_TRUSTED_PROXIES)")
@@ -60,15 +65,26 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           web.New(d, authz, org, log, cfg).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+	worker, err := outboxWorker(ctx, d, log)
+	if err != nil {
+		return err
 	}
+	server := web.New(d, authz, org, log, cfg)
+	srv := web.HTTPServer(*addr, server.Handler(), web.DefaultTimeouts())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv := web.HTTPServer(*metricsAddr, server.MetricsHandler(), web.DefaultTimeouts())
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics are served", "addr", mln.Addr().String())
 	}
 	log.Info("tiski is serving", "addr", ln.Addr().String(), "database", string(d.Engine), "version", version)
 	fmt.Fprintf(stdout, "Tiski is serving on http://%s (press Ctrl+C to stop)\n", displayAddr(ln.Addr()))
@@ -78,8 +94,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer close(maintained)
 		maintain(jobsCtx, d, org, log)
 	}()
-	// The database closes (deferred above) only after scheduled work stops.
-	defer func() { stopJobs(); <-maintained }()
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		worker.Run(jobsCtx)
+	}()
+	// The database closes (deferred above) only after scheduled work and
+	// the outbox worker stop; a delivery cut short is claimed again later.
+	defer func() { stopJobs(); <-maintained; <-delivered }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -110,7 +132,7 @@ func loadDemoIfEmpty(ctx context.Context, d *db.DB, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "The database already has units; --demo loads only into an empty database.")
 		return nil
 	}
-	if err := demo.Load(ctx, d, auth.DefaultHashParams); err != nil {
+	if err := loadDemo(ctx, d); err != nil {
 		return err
 	}
 	printDemoLogins(stdout)
@@ -150,7 +172,7 @@ func maintain(ctx context.Context, d *db.DB, org *units.Organisation, log *slog.
 		}
 		if now.Sub(lastBilling) >= time.Hour {
 			month := billing.MonthOf(now, org.Location)
-			if res, err := billing.BillingRun(ctx, d, month, now); err != nil && ctx.Err() == nil {
+			if res, err := billing.BillingRun(ctx, d, month, org.Location, now); err != nil && ctx.Err() == nil {
 				log.Warn("billing run", "month", month, "err", err)
 			} else if res.Charged > 0 {
 				log.Info("billing run", "month", month, "charged", res.Charged)
@@ -177,4 +199,50 @@ func displayAddr(a net.Addr) string {
 		return fmt.Sprintf("localhost:%d", tcp.Port)
 	}
 	return a.String()
+}
+
+// outboxWorker builds the worker that delivers the outbox: e-mail over SMTP
+// when TISKI_SMTP_URL is set; otherwise it has no channel, says so, and
+// people hear of things in the portal only.
+func outboxWorker(ctx context.Context, d *db.DB, log *slog.Logger) (*outbox.Worker, error) {
+	w := &outbox.Worker{DB: d, Log: log, Channels: map[string]outbox.Deliverer{}}
+	cfg, on, err := mail.ParseConfig(os.Getenv("TISKI_SMTP_URL"), os.Getenv("TISKI_MAIL_FROM"), envOr("TISKI_BASE_URL", defaultBaseURL))
+	if err != nil {
+		return nil, err
+	}
+	if !on {
+		log.Info("e-mail off: in-app notifications only")
+		return w, nil
+	}
+	cat, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
+	key, err := mail.ReplyKey(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	w.Channels[outbox.ChannelEmail] = &mail.Sender{DB: d, Config: cfg, Catalog: cat, ReplyKey: key}
+	log.Info("e-mail on", "smtp_host", cfg.Host, "smtp_port", cfg.Port, "from", cfg.From.Address)
+	return w, nil
+}
+
+// loadDemo loads (or completes) the demo organisation. Its months of
+// history are told in the app, so each persona's bell has something to
+// show, but never mailed: its people have example addresses and the events
+// are long past.
+func loadDemo(ctx context.Context, d *db.DB) error {
+	if err := demo.Load(ctx, d, auth.DefaultHashParams); err != nil {
+		return err
+	}
+	var ids []int64
+	for _, p := range demo.People {
+		u, err := units.GetUserByEmail(ctx, d, p.Email)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, u.ID)
+	}
+	_, err := outbox.DropPending(ctx, d, outbox.ChannelEmail, ids)
+	return err
 }

@@ -67,7 +67,7 @@ func (s *Handlers) createAdjustment(c echo.Context) error {
 	ctx := c.Request().Context()
 	var created *billing.Adjustment
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
-		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, time.Now().UTC())
+		created, err = billing.CreateAdjustment(ctx, tx, s.BillingViewer(c), a, s.Cfg.AdjustmentApprovalLimitMinor, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -30,6 +30,7 @@ type chargeJSON struct {
 	Status         string       `json:"status"`
 	Showback       bool         `json:"showback"`
 	Description    string       `json:"description"`
+	EntryID        *string      `json:"entry_id"`
 	CreatedAt      time.Time    `json:"created_at"`
 	Dispute        *disputeJSON `json:"dispute,omitempty"`
 }
@@ -42,6 +43,7 @@ type disputeJSON struct {
 	Status     string      `json:"status"`
 	Credit     money.Money `json:"credit"`
 	Note       string      `json:"note"`
+	EntryID    *string     `json:"entry_id"`
 	ResolvedAt *time.Time  `json:"resolved_at"`
 	CreatedAt  time.Time   `json:"created_at"`
 }
@@ -66,13 +68,13 @@ func toChargeJSON(c *billing.Charge) chargeJSON {
 		Period: c.Period, LateFrom: c.LateFrom, Quantity: c.Quantity,
 		UnitPrice: money.Money{Minor: c.UnitPriceMinor, Currency: c.Currency},
 		Amount:    money.Money{Minor: c.AmountMinor, Currency: c.Currency}, Status: c.Status, Showback: c.Showback,
-		Description: c.Description, CreatedAt: c.CreatedAt.UTC()}
+		Description: c.Description, EntryID: optionalID(c.EntryID), CreatedAt: c.CreatedAt.UTC()}
 }
 
 func toDisputeJSON(d *billing.Dispute, currency string) *disputeJSON {
 	return &disputeJSON{ID: httpx.FormatID(d.ID), ChargeID: httpx.FormatID(d.ChargeID), RaisedBy: httpx.FormatID(d.RaisedBy), Reason: d.Reason,
 		Status: d.Status, Credit: money.Money{Minor: d.CreditMinor, Currency: currency}, Note: d.Note,
-		ResolvedAt: utcPtr(d.ResolvedAt), CreatedAt: d.CreatedAt.UTC()}
+		EntryID: optionalID(d.EntryID), ResolvedAt: utcPtr(d.ResolvedAt), CreatedAt: d.CreatedAt.UTC()}
 }
 
 func (s *Handlers) listCharges(c echo.Context) error {
@@ -212,7 +214,7 @@ func (s *Handlers) actOnPeriod(c echo.Context) error {
 	ctx := c.Request().Context()
 	var p *billing.Period
 	err := audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
-		p, err = billing.MovePeriod(ctx, tx, s.BillingViewer(c), c.Param("month"), b.Action, time.Now().UTC())
+		p, err = billing.MovePeriod(ctx, tx, s.BillingViewer(c), c.Param("month"), b.Action, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -104,7 +104,7 @@ func (s *Handlers) putBudget(c echo.Context) error {
 	var use billing.Use
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) (err error) {
 		budget, err = billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: u.ID, Month: month,
-			AmountMinor: b.Amount.Minor, Currency: b.Amount.Currency, WarnPct: warnPct, Hard: hard}, time.Now().UTC())
+			AmountMinor: b.Amount.Minor, Currency: b.Amount.Currency, WarnPct: warnPct, Hard: hard}, s.Org.Location, time.Now().UTC())
 		if err != nil {
 			return err
 		}

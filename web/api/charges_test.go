@@ -267,11 +267,11 @@ func TestMonthlyServiceChargesThroughTheBillingRun(t *testing.T) {
 		days := int64(first.AddDate(0, 1, -first.Day()).Day())
 		active := days - int64(first.Day()) + 1
 		ctx := context.Background()
-		res, err := billing.BillingRun(ctx, d, month, time.Now().UTC())
+		res, err := billing.BillingRun(ctx, d, month, webtest.ChargeLocation(t), time.Now().UTC())
 		if err != nil || res.Charged != 1 {
 			t.Fatalf("billing run: %+v %v", res, err)
 		}
-		if res, err := billing.BillingRun(ctx, d, month, time.Now().UTC()); err != nil || res.Charged != 0 || res.Skipped != 1 {
+		if res, err := billing.BillingRun(ctx, d, month, webtest.ChargeLocation(t), time.Now().UTC()); err != nil || res.Charged != 0 || res.Skipped != 1 {
 			t.Fatalf("second billing run: %+v %v", res, err)
 		}
 		got := k.ChargesOf(rid)

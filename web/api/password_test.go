@@ -18,7 +18,7 @@ func newToken(t *testing.T, f *webtest.Fixture, name string) *webtest.Client {
 	var secret string
 	ctx := context.Background()
 	if err := f.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		secret, _, err = auth.CreateToken(ctx, tx, f.Users[name], "script")
+		secret, _, err = auth.CreateToken(ctx, tx, 0, f.Users[name], "script", 0)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -377,7 +377,7 @@ func TestAttachmentsRoundTripAndRefusals(t *testing.T) {
 			t.Fatalf("upload: %d %s", res.Status, res.Body)
 		}
 		sum := sha256.Sum256(pic)
-		if res.Str("content_type") != "image/png" || res.Str("filename") != "screen shot.pdf" ||
+		if res.Str("content_type") != "image/png" || res.Str("filename") != "screen shot.png" ||
 			res.JSON["size_bytes"] != float64(len(pic)) || res.Str("sha256") != hex.EncodeToString(sum[:]) ||
 			res.JSON["internal"] != false || res.Str("uploader_id") != webtest.ID(w.Users["mktmember"]) {
 			t.Errorf("uploaded = %s", res.Body)
@@ -387,8 +387,9 @@ func TestAttachmentsRoundTripAndRefusals(t *testing.T) {
 			t.Fatalf("download: %d, %d bytes, identical %v", got.Status, len(got.Body), bytes.Equal(got.Body, pic))
 		}
 		for header, want := range map[string]string{
-			"Content-Type":           "image/png",
-			"Content-Disposition":    "attachment; filename*=UTF-8''screen%20shot.pdf",
+			"Content-Type": "image/png",
+			// A PNG named .pdf is renamed to what it is (issue 17, item 5).
+			"Content-Disposition":    "attachment; filename*=UTF-8''screen%20shot.png",
 			"X-Content-Type-Options": "nosniff",
 		} {
 			if got.Header.Get(header) != want {

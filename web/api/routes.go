@@ -43,6 +43,11 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a := authed{group: api, authenticate: s.Authenticate}
 	a.DELETE("/session", s.logout)
 	a.GET("/me", s.me)
+	a.GET("/me/tokens", s.listOwnTokens)
+	a.POST("/me/tokens", s.createOwnToken)
+	a.DELETE("/me/tokens/:id", s.revokeOwnToken)
+	a.GET("/me/sessions", s.listOwnSessions)
+	a.DELETE("/me/sessions/:id", s.endOwnSession)
 
 	a.GET("/units", s.listUnits)
 	a.POST("/units", s.createUnit, s.Need("unit", "manage"))
@@ -58,6 +63,8 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.POST("/users", s.createUser, s.Need("user", "manage"))
 	a.GET("/users/:id", s.getUser)
 	a.PATCH("/users/:id", s.updateUser)
+	a.GET("/users/:id/tokens", s.listUserTokens, s.Need("user", "manage"))
+	a.DELETE("/users/:id/tokens/:token_id", s.revokeUserToken, s.Need("user", "manage"))
 
 	a.POST("/grants", s.grantOrgRole, s.Need("grant", "manage"))
 	a.DELETE("/grants", s.revokeOrgRole, s.Need("grant", "manage"))
@@ -108,12 +115,24 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.GET("/adjustments", s.listAdjustments)
 	a.POST("/adjustments", s.createAdjustment)
 	a.POST("/adjustments/:id/actions", s.decideAdjustment)
+	a.GET("/units/:id/subscriptions", s.listSubscriptions)
+	a.GET("/subscriptions/:id", s.getSubscription)
+	a.POST("/subscriptions/:id/end", s.endSubscription)
 	a.GET("/units/:id/budgets/:month", s.getBudget)
 	a.PUT("/units/:id/budgets/:month", s.putBudget)
 	a.GET("/reports/quality", s.getQualityReport)
 	a.GET("/reports/quality.csv", s.getQualityReport)
 	a.GET("/reports/spend", s.getSpendReport)
 	a.GET("/reports/spend.csv", s.getSpendReport)
+
+	a.GET("/notifications", s.listNotifications)
+	a.GET("/notifications/unread-count", s.unreadNotifications)
+	a.POST("/notifications/read-all", s.readAllNotifications)
+	a.POST("/notifications/:id/read", s.readNotification)
+	a.GET("/notifications/preferences", s.getNotificationPreferences)
+	a.PUT("/notifications/preferences", s.putNotificationPreferences)
+	a.GET("/outbox", s.listOutbox, s.Need("outbox", "manage"))
+	a.POST("/outbox/:id/resend", s.resendOutbox, s.Need("outbox", "manage"))
 }
 
 // authed registers routes that need a signed-in caller. It adds the

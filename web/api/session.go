@@ -32,7 +32,7 @@ func (s *Handlers) login(c echo.Context) error {
 	if body.Email == "" || body.Password == "" {
 		return fault.Invalid("email", "email and password are required")
 	}
-	token, sess, u, err := auth.Login(c.Request().Context(), s.DB, body.Email, body.Password, c.RealIP(), httpx.PreviousSession(c))
+	token, sess, u, err := auth.Login(c.Request().Context(), s.DB, body.Email, body.Password, httpx.ClientOf(c), httpx.PreviousSession(c))
 	if err != nil {
 		return err
 	}

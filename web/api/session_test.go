@@ -127,7 +127,7 @@ func TestDisabledUserLosesSessionAndToken(t *testing.T) {
 		ctx := context.Background()
 		var secret string
 		err := d.InTx(ctx, func(tx bun.Tx) (err error) {
-			secret, _, err = auth.CreateToken(ctx, tx, f.Users["itagent"], "script")
+			secret, _, err = auth.CreateToken(ctx, tx, 0, f.Users["itagent"], "script", 0)
 			return err
 		})
 		if err != nil {

@@ -29,6 +29,7 @@ const (
 
 type statementLineJSON struct {
 	ChargeID         string                `json:"charge_id"`
+	EntryID          *string               `json:"entry_id"`
 	RequestID        *string               `json:"request_id"`
 	RequestNumber    string                `json:"request_number"`
 	Title            string                `json:"title"`
@@ -50,14 +51,17 @@ type statementLineJSON struct {
 }
 
 type statementDisputeJSON struct {
-	Status string      `json:"status"`
-	Credit money.Money `json:"credit"`
+	ID      *string     `json:"id"`
+	Status  string      `json:"status"`
+	Credit  money.Money `json:"credit"`
+	EntryID *string     `json:"entry_id"`
 }
 
 type statementTotalsJSON struct {
 	Count     int64        `json:"count"`
 	Charged   money.Money  `json:"charged"`
 	Credited  money.Money  `json:"credited"`
+	Adjusted  money.Money  `json:"adjusted"`
 	Net       money.Money  `json:"net"`
 	Showback  money.Money  `json:"showback"`
 	Recovered *money.Money `json:"recovered,omitempty"`
@@ -65,21 +69,53 @@ type statementTotalsJSON struct {
 
 func toStatementLineJSON(l *billing.StatementLine) statementLineJSON {
 	m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: l.Currency} }
-	j := statementLineJSON{ChargeID: httpx.FormatID(l.ChargeID), RequestID: optionalID(l.RequestID), RequestNumber: l.RequestNumber(),
+	j := statementLineJSON{ChargeID: httpx.FormatID(l.ChargeID), EntryID: optionalID(l.EntryID), RequestID: optionalID(l.RequestID), RequestNumber: l.RequestNumber(),
 		Title: l.Title, ServiceID: httpx.FormatID(l.ServiceID), ServiceCode: l.ServiceCode, ServiceName: l.ServiceName,
 		ConsumerUnitID: httpx.FormatID(l.ConsumerUnitID), ConsumerUnitCode: l.ConsumerUnitCode,
 		ProviderUnitID: httpx.FormatID(l.ProviderUnitID), ProviderUnitCode: l.ProviderUnitCode, Quantity: l.Quantity,
 		UnitPrice: m(l.UnitPriceMinor), Amount: m(l.AmountMinor), Net: m(l.NetMinor()), Status: l.Status,
 		Showback: l.Showback, LateFrom: l.LateFrom}
 	if l.DisputeStatus != nil {
-		j.Dispute = &statementDisputeJSON{Status: *l.DisputeStatus, Credit: m(l.CreditMinor)}
+		j.Dispute = &statementDisputeJSON{ID: optionalID(l.DisputeID), Status: *l.DisputeStatus, Credit: m(l.CreditMinor),
+			EntryID: optionalID(l.DisputeEntryID)}
 	}
 	return j
 }
 
+type statementMovementJSON struct {
+	EntryID  string      `json:"entry_id"`
+	Kind     string      `json:"kind"`
+	SourceID string      `json:"source_id"`
+	ChargeID *string     `json:"charge_id"`
+	Date     string      `json:"date"`
+	LateFrom *string     `json:"late_from"`
+	Reason   string      `json:"reason"`
+	Amount   money.Money `json:"amount"`
+	Showback bool        `json:"showback"`
+}
+
+func toStatementMovementJSON(m billing.Movement) statementMovementJSON {
+	return statementMovementJSON{EntryID: httpx.FormatID(m.EntryID), Kind: m.Kind, SourceID: httpx.FormatID(m.SourceID),
+		ChargeID: optionalID(m.ChargeID), Date: m.Date, LateFrom: m.LateFrom, Reason: m.Reason,
+		Amount: money.Money{Minor: m.AmountMinor, Currency: m.Currency}, Showback: m.Showback}
+}
+
+type rollupUnitJSON struct {
+	UnitID   string              `json:"unit_id"`
+	UnitCode string              `json:"unit_code"`
+	UnitName string              `json:"unit_name"`
+	ParentID *string             `json:"parent_id"`
+	Totals   statementTotalsJSON `json:"totals"`
+}
+
+type rollupJSON struct {
+	Units  []rollupUnitJSON    `json:"units"`
+	Totals statementTotalsJSON `json:"totals"`
+}
+
 func toStatementTotalsJSON(t billing.StatementTotals, side billing.Side) statementTotalsJSON {
 	m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: t.Currency} }
-	j := statementTotalsJSON{Count: t.Lines, Charged: m(t.ChargedMinor), Credited: m(t.CreditedMinor), Net: m(t.NetMinor),
+	j := statementTotalsJSON{Count: t.Lines, Charged: m(t.ChargedMinor), Credited: m(t.CreditedMinor), Adjusted: m(t.AdjustedMinor), Net: m(t.NetMinor),
 		Showback: m(t.ShowbackNet)}
 	if side == billing.ProviderSide {
 		recovered := m(t.RecoveredMinor())
@@ -149,15 +185,26 @@ func (s *Handlers) statement(c echo.Context, side billing.Side) error {
 	if err != nil {
 		return err
 	}
+	rollup := false
+	switch c.QueryParam("rollup") {
+	case "", "false":
+	case "true":
+		rollup = true
+	default:
+		return fault.Invalid("rollup", "rollup must be true or false")
+	}
 	return s.stream(c, echo.MIMEApplicationJSON, func(w io.Writer) error {
-		return s.writeStatementJSON(ctx, w, side, unit, period)
+		return s.writeStatementJSON(ctx, w, side, unit, period, rollup)
 	})
 }
 
 // writeStatementJSON writes the statement object with its lines as they
 // are read, and the totals after them. bw keeps the first write error and
 // Flush reports it.
-func (s *Handlers) writeStatementJSON(ctx context.Context, w io.Writer, side billing.Side, unit *units.Unit, period *billing.Period) error {
+//
+// With rollup, a "rollup" object follows: the totals of the unit and of
+// every unit below it, one subtotal each, and their sum.
+func (s *Handlers) writeStatementJSON(ctx context.Context, w io.Writer, side billing.Side, unit *units.Unit, period *billing.Period, rollup bool) error {
 	month := period.Month
 	bw := bufio.NewWriterSize(w, 32<<10)
 	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
@@ -190,7 +237,36 @@ func (s *Handlers) writeStatementJSON(ctx context.Context, w io.Writer, side bil
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, `],"totals":%s}`+"\n", raw)
+	moves, err := billing.StatementMovements(ctx, s.DB, side, unit.ID, month)
+	if err != nil {
+		return err
+	}
+	movesJSON := make([]statementMovementJSON, len(moves))
+	for i, m := range moves {
+		movesJSON[i] = toStatementMovementJSON(m)
+	}
+	rawMoves, err := json.Marshal(movesJSON)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, `],"movements":%s,"totals":%s`, rawMoves, raw)
+	if rollup {
+		parts, sum, err := billing.RollUp(ctx, s.DB, side, unit.ID, month, s.Org.Currency)
+		if err != nil {
+			return err
+		}
+		r := rollupJSON{Totals: toStatementTotalsJSON(sum, side)}
+		for _, p := range parts {
+			r.Units = append(r.Units, rollupUnitJSON{UnitID: httpx.FormatID(p.UnitID), UnitCode: p.UnitCode, UnitName: p.UnitName,
+				ParentID: optionalID(p.ParentID), Totals: toStatementTotalsJSON(p.Totals, side)})
+		}
+		rawRollup, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, `,"rollup":%s`, rawRollup)
+	}
+	bw.WriteString("}\n")
 	return flushTo(bw, w)
 }
 
@@ -262,14 +338,12 @@ func (s *Handlers) download(c echo.Context, contentType, filename string, write 
 func (s *Handlers) stream(c echo.Context, contentType string, write func(w io.Writer) error) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, contentType)
-	h.Set("Cache-Control", "no-store")
 	err := write(responseStream{c.Response()})
 	if err == nil {
 		return nil
 	}
 	if !c.Response().Committed {
 		h.Del(echo.HeaderContentDisposition)
-		h.Del("Cache-Control")
 		return err
 	}
 	s.Log.Error("download failed after it started", "err", err, "path", c.Path(),

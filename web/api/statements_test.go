@@ -283,3 +283,63 @@ func statementDecimalMinor(t *testing.T, s string) int64 {
 	}
 	return m.Minor
 }
+
+// TestStatementCarriesEntriesMovementsAndRollup is finding 12.2 and 12.4
+// over HTTP: a statement line names its charge's entry and its dispute's
+// credit entry, the month's credits are listed as movements with their
+// reasons, and ?rollup=true adds a subtotal per unit below.
+func TestStatementCarriesEntriesMovementsAndRollup(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newStatementDesk(t, d)
+		mkt := webtest.ID(k.Units["MKT"])
+		credited := k.charges[1]
+		dispute, err := billing.DisputeOf(context.Background(), d, credited.ID)
+		if err != nil || dispute == nil || dispute.EntryID == nil {
+			t.Fatalf("dispute of charge %d: %+v, %v", credited.ID, dispute, err)
+		}
+		res := k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11")
+		if res.Status != 200 {
+			t.Fatalf("statement = %d %s", res.Status, res.Body)
+		}
+		lines := res.JSON["lines"].([]any)
+		line := lines[1].(map[string]any)
+		disp := line["dispute"].(map[string]any)
+		if line["entry_id"] != webtest.ID(*credited.EntryID) || disp["id"] != webtest.ID(dispute.ID) || disp["entry_id"] != webtest.ID(*dispute.EntryID) {
+			t.Fatalf("credited line = %v", line)
+		}
+		moves := res.JSON["movements"].([]any)
+		if len(moves) != 1 {
+			t.Fatalf("movements = %v", moves)
+		}
+		move := moves[0].(map[string]any)
+		if move["kind"] != "credit" || move["entry_id"] != webtest.ID(*dispute.EntryID) || move["charge_id"] != webtest.ID(credited.ID) ||
+			move["reason"] != "one laptop came back — returned" || move["amount"].(map[string]any)["amount_minor"] != float64(-120000) {
+			t.Fatalf("movement = %v", move)
+		}
+		totals := res.JSON["totals"].(map[string]any)
+		if totals["net"].(map[string]any)["amount_minor"] != float64(4*120000-120000) || totals["adjusted"].(map[string]any)["amount_minor"] != float64(0) {
+			t.Fatalf("totals = %v", totals)
+		}
+		if _, ok := res.JSON["rollup"]; ok {
+			t.Fatalf("a rollup without asking: %s", res.Body)
+		}
+
+		res = k.get("groupmgr", "/api/v1/units/"+webtest.ID(k.Units["GROUP"])+"/statements/2026-11?rollup=true")
+		if res.Status != 200 {
+			t.Fatalf("group roll-up = %d %s", res.Status, res.Body)
+		}
+		rollup := res.JSON["rollup"].(map[string]any)
+		var mktNet any
+		for _, u := range rollup["units"].([]any) {
+			if u := u.(map[string]any); u["unit_id"] == mkt {
+				mktNet = u["totals"].(map[string]any)["net"].(map[string]any)["amount_minor"]
+			}
+		}
+		if mktNet != float64(3*120000) || rollup["totals"].(map[string]any)["net"].(map[string]any)["amount_minor"] != float64(3*120000) {
+			t.Fatalf("group roll-up = %v", rollup)
+		}
+		if res := k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11?rollup=maybe"); res.Status != 422 {
+			t.Fatalf("rollup=maybe = %d %s", res.Status, res.Body)
+		}
+	})
+}

@@ -133,7 +133,6 @@ func (k *Kit) ServeAttachment(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, "attachment; filename*=UTF-8''"+encodeRFC5987(a.Filename))
 	h.Set(echo.HeaderXContentTypeOptions, "nosniff")
 	h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-cache")
 	h.Set(echo.HeaderContentLength, strconv.Itoa(len(content)))
 	return c.Blob(http.StatusOK, a.ContentType, content)
 }

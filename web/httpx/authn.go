@@ -63,6 +63,9 @@ func (k *Kit) Admit(c echo.Context) error {
 	if p == nil {
 		return ErrSignIn
 	}
+	// What a signed-in user is shown is theirs alone: no browser, proxy or
+	// shared cache may keep it (a back button after sign-out, a kiosk).
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	if p.CSRFToken != "" && !safeMethod(c.Request().Method) {
 		sent := c.Request().Header.Get(csrfHeader)
 		if sent == "" {
@@ -145,12 +148,20 @@ func (k *Kit) Allowed(c echo.Context, unitID int64, obj, act string) bool {
 }
 
 // SetSessionCookie sets (or, with a negative maxAge, clears) the session
-// cookie, Secure whenever the client came over TLS.
+// cookie, Secure whenever the client came over TLS, on an answer no cache
+// keeps.
 func (k *Kit) SetSessionCookie(c echo.Context, token string, maxAge int) {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store") // the answer carries a session
 	c.SetCookie(&http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: k.ViaTLS(c.Request()),
 	})
+}
+
+// ClientOf is what a sign-in records of the caller: its address (through
+// trusted proxies only) and User-Agent.
+func ClientOf(c echo.Context) auth.Client {
+	return auth.Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }
 
 // PreviousSession is the session token the browser still holds, which a new

@@ -23,6 +23,7 @@ type adminAccess struct {
 	ServicesOrg   bool    // service:manage everywhere
 	SeesServices  bool    // may open /admin/services (managers, and admins read-only)
 	SeesUnitsPage bool
+	Outbox        bool // outbox:manage (admins): failed messages and re-sends
 }
 
 func (s *Pages) adminAccessFor(c echo.Context) adminAccess {
@@ -32,6 +33,7 @@ func (s *Pages) adminAccessFor(c echo.Context) adminAccess {
 		Users:       s.Authz.Can(uid, 0, "user", "read"),
 		ManageUsers: s.Authz.Can(uid, 0, "user", "manage"),
 		Grants:      s.Authz.Can(uid, 0, "grant", "manage"),
+		Outbox:      s.Authz.Can(uid, 0, "outbox", "manage"),
 	}
 	a.MemberUnits, a.MembersOrg = s.Authz.UnitsWhere(uid, "member", "manage")
 	a.ServiceUnits, a.ServicesOrg = s.Authz.UnitsWhere(uid, "service", "manage")
@@ -70,6 +72,9 @@ func (a adminAccess) tabs(path string) []navItem {
 	}
 	if a.SeesServices {
 		items = append(items, navItem{Href: "/admin/services", Key: "admin.tab.services"})
+	}
+	if a.Outbox {
+		items = append(items, navItem{Href: "/admin/outbox", Key: "admin.tab.outbox"})
 	}
 	for i := range items {
 		items[i].Current = items[i].Href == path || strings.HasPrefix(path, items[i].Href+"/")

@@ -45,7 +45,7 @@ func (s *Pages) loginForm(c echo.Context) error {
 		return err
 	}
 	email, password, next := c.FormValue("email"), c.FormValue("password"), safeNext(c.FormValue("next"))
-	token, _, _, err := auth.Login(c.Request().Context(), s.DB, email, password, c.RealIP(), httpx.PreviousSession(c))
+	token, _, _, err := auth.Login(c.Request().Context(), s.DB, email, password, httpx.ClientOf(c), httpx.PreviousSession(c))
 	if err != nil {
 		fe, ok := fault.As(err)
 		if !ok {

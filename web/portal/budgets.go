@@ -197,7 +197,7 @@ func (s *Pages) budgetForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
 		_, err := billing.SetBudget(ctx, tx, s.BillingViewer(c), billing.Budget{UnitID: id, Month: month, AmountMinor: amount.Minor,
-			Currency: amount.Currency, WarnPct: warn, Hard: form.Get("hard") == "on"}, time.Now().UTC())
+			Currency: amount.Currency, WarnPct: warn, Hard: form.Get("hard") == "on"}, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -11,11 +11,13 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -98,6 +100,7 @@ type view struct {
 	Errors    map[string]string // form field → message
 	Form      url.Values        // what the user typed, to show again
 	Problem   string            // a message for the whole form
+	Unread    int               // the signed-in user's unread notifications (the bell)
 }
 
 // Err returns the message for a form field, if any.
@@ -134,6 +137,9 @@ func (s *Pages) newView(c echo.Context, title string, data any) view {
 	if p := httpx.CurrentPrincipal(c); p != nil {
 		v.User, v.CSRF, v.Nav = p.User, p.CSRFToken, s.navFor(c)
 		v.Languages = slices.DeleteFunc(s.texts.Locales(), func(l string) bool { return l == tr.locale })
+		if n, err := notify.UnreadCount(c.Request().Context(), s.DB, p.ID()); err == nil {
+			v.Unread = n // a bell that cannot count shows none rather than failing the page
+		}
 	}
 	if ck, err := c.Cookie(flashCookie); err == nil {
 		if msg, err := url.QueryUnescape(ck.Value); err == nil {
@@ -159,7 +165,7 @@ func (s *Pages) navFor(c echo.Context) []navItem {
 		items = append(items, navItem{Href: "/approvals", Key: "nav.approvals"})
 	}
 	if somewhere("charge", "read") {
-		items = append(items, navItem{Href: "/charges", Key: "nav.charges"})
+		items = append(items, navItem{Href: "/charges", Key: "nav.charges"}, navItem{Href: "/subscriptions", Key: "nav.subscriptions"})
 	}
 	if somewhere("budget", "read") {
 		items = append(items, navItem{Href: "/budgets", Key: "nav.budgets"})
@@ -262,9 +268,17 @@ func nextPage(c echo.Context, path, cursor string) string {
 	return path + "?" + q.Encode()
 }
 
-// safeNext accepts only a local path to return to after signing in.
+// safeNext accepts only a same-origin path to return to after signing in
+// or a form; anything else is "/". Browsers drop tabs and newlines from a
+// URL and read a backslash as a slash, so "/\t/evil.example" and
+// "/\\evil.example" would leave the site: a path with a control character or
+// a backslash is refused whole, as is one that parses with a host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next

@@ -97,7 +97,7 @@ func (s *Pages) periodForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(ctx, tx, s.BillingViewer(c), month, action, time.Now().UTC())
+		_, err := billing.MovePeriod(ctx, tx, s.BillingViewer(c), month, action, s.Org.Location, time.Now().UTC())
 		return err
 	})
 	if err != nil {

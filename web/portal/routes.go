@@ -49,6 +49,10 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages, s.signedIn}}
 	r.POST("/logout", s.logoutForm)
 	r.POST("/language", s.switchLanguage)
+	r.GET(signInSettingsPath, s.signInSettingsPage)
+	r.POST(signInSettingsPath+"/tokens", s.createTokenForm)
+	r.POST(signInSettingsPath+"/tokens/:id/revoke", s.revokeTokenForm)
+	r.POST(signInSettingsPath+"/sessions/:id/end", s.endSessionForm)
 	r.GET("/", s.homePage)
 	r.GET("/catalog", s.catalogPage)
 	r.GET("/catalog/:id", s.servicePage)
@@ -75,6 +79,8 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.GET("/charges", s.chargesPage)
 	r.GET("/charges/:id", s.chargePage)
 	r.POST("/charges/:id/dispute", s.disputeForm)
+	r.GET("/subscriptions", s.subscriptionsPage)
+	r.POST("/subscriptions/:id/end", s.endSubscriptionForm)
 	r.GET("/budgets", s.budgetsPage)
 	r.POST("/budgets/:id/:month", s.budgetForm)
 	r.GET("/finance/periods", s.periodsPage)
@@ -108,6 +114,15 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.POST("/admin/services/:id", s.adminUpdateService)
 	r.POST("/admin/services/:id/rates", s.adminAddRate)
 	r.GET("/reports", s.reportsPage)
+
+	// Notifications, e-mail choices, and the outbox for admins.
+	r.GET("/notifications", s.notificationsPage)
+	r.POST("/notifications/read-all", s.readAllNotificationsForm)
+	r.POST("/notifications/:id/read", s.readNotificationForm)
+	r.GET("/notifications/settings", s.notificationSettingsPage)
+	r.POST("/notifications/settings", s.notificationSettingsForm)
+	r.GET("/admin/outbox", s.adminOutboxPage)
+	r.POST("/admin/outbox/:id/resend", s.adminResendForm)
 
 	// Every other path is the portal's: its 404 page (405 for a method a
 	// page does not take), in the language of the user if signed in.

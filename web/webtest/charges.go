@@ -179,8 +179,12 @@ func ChargeLocation(t *testing.T) *time.Location { return helsinki }
 func CloseOnceEnded(t *testing.T, d *db.DB, month string) {
 	t.Helper()
 	ended, _ := time.Parse("2006-01", billing.NextMonth(month))
+	org, err := units.LoadOrganisation(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := d.InTx(context.Background(), func(tx bun.Tx) error {
-		_, err := billing.MovePeriod(context.Background(), tx, billing.Operator(0), month, "close", ended.AddDate(0, 0, 2))
+		_, err := billing.MovePeriod(context.Background(), tx, billing.Operator(0), month, "close", org.Location, ended.AddDate(0, 0, 2))
 		return err
 	}); err != nil {
 		t.Fatalf("close %s once it ended: %v", month, err)

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"testing"
@@ -51,23 +51,23 @@ func TestPercentileNearestRank(t *testing.T) {
 		{"ten values p90", ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 90, 9},
 	}
 	for _, c := range cases {
-		if got := percentile(c.sorted, c.p); got != time.Duration(c.want)*time.Millisecond {
-			t.Errorf("%s: percentile(p=%v) = %v, want %d ms", c.name, c.p, got, c.want)
+		if got := Percentile(c.sorted, c.p); got != time.Duration(c.want)*time.Millisecond {
+			t.Errorf("%s: Percentile(p=%v) = %v, want %d ms", c.name, c.p, got, c.want)
 		}
 	}
-	if got := percentile(nil, 50); got != 0 {
+	if got := Percentile(nil, 50); got != 0 {
 		t.Errorf("empty: got %v, want 0", got)
 	}
 }
 
 func TestLoopbackOnly(t *testing.T) {
 	for _, ok := range []string{"http://127.0.0.1:18080", "http://[::1]:8080/", "http://localhost:1"} {
-		if _, err := loopbackBase(ok); err != nil {
+		if _, err := LoopbackBase(ok); err != nil {
 			t.Errorf("%s refused: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"http://10.0.0.1:80", "http://example.com", "ftp://127.0.0.1", "127.0.0.1:80"} {
-		if _, err := loopbackBase(bad); err == nil {
+		if _, err := LoopbackBase(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}

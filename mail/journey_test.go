@@ -1,0 +1,236 @@
+package mail_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"mime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/catalog"
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/i18n"
+	"github.com/tiski/tiski/mail"
+	"github.com/tiski/tiski/mail/smtptest"
+	"github.com/tiski/tiski/outbox"
+	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/units"
+)
+
+// TestARequestsLifeMailsTheRightPeopleInTheirLanguage files an order that
+// needs approval and works it to resolution, with an internal comment on
+// the way, against a real SMTP server that refuses the first delivery. The
+// Finnish requester gets four mails in Finnish (receipt, approved, the
+// provider's public comment, resolved), the manager the approval and the
+// agent the assignment, in English; nobody on the consumer side reads the
+// internal comment; after the forced retry every message arrived once; one
+// request is one thread with a reply address that routes to it.
+func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		w := newMailWorld(t, d)
+		var r *requests.Request
+		steps := []struct {
+			name string
+			fn   func(tx bun.Tx) error
+		}{
+			{"submit", func(tx bun.Tx) (err error) {
+				r, err = requests.Submit(ctx, tx, w.viewer(w.member), w.org, requests.Order{ServiceID: w.service, ConsumerUnitID: w.mkt, Title: "Kannettava"}, at)
+				return err
+			}},
+			{"approve", w.act(ctx, &r, w.manager, "approve", 0, at)},
+			{"assign", w.act(ctx, &r, w.itmgr, "assign", w.agent, at)},
+			{"start", w.act(ctx, &r, w.agent, "start", 0, at)},
+			{"internal comment", func(tx bun.Tx) error {
+				_, err := requests.AddComment(ctx, tx, w.viewer(w.agent), r.ID, "secret: the old one was dropped", true, at)
+				return err
+			}},
+			{"public comment", func(tx bun.Tx) error {
+				_, err := requests.AddComment(ctx, tx, w.viewer(w.agent), r.ID, "It ships on Monday.", false, at)
+				return err
+			}},
+			{"resolve", w.act(ctx, &r, w.agent, "resolve", 0, at)},
+		}
+		for _, s := range steps {
+			if err := d.InTx(ctx, s.fn); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+		}
+
+		server := smtptest.Start(t)
+		server.FailNext(1)
+		host, port, _ := strings.Cut(server.Addr, ":")
+		cfg, _, err := mail.ParseConfig("smtp://"+host+":"+port, "Tiski <tiski@example.org>", "https://tiski.example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, err := i18n.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := mail.ReplyKey(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := at
+		worker := &outbox.Worker{DB: d, Now: func() time.Time { return now }, Backoff: time.Minute,
+			Channels: map[string]outbox.Deliverer{outbox.ChannelEmail: &mail.Sender{DB: d, Config: cfg, Catalog: cat, ReplyKey: key}}}
+		for range 3 {
+			if _, err := worker.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(time.Hour) // past the refused message's retry
+		}
+		got := server.Messages()
+		byTo := map[string][]smtptest.Message{}
+		ids := map[string]int{}
+		for _, m := range got {
+			byTo[m.To[0]] = append(byTo[m.To[0]], m)
+			ids[m.Header.Get("Message-ID")]++
+		}
+		if len(got) != 6 || len(ids) != 6 {
+			t.Fatalf("%d messages with %d Message-IDs arrived, want 6 once each: %v", len(got), len(ids), ids)
+		}
+		pending, _ := outbox.List(ctx, d, outbox.Pending, 0, 10)
+		if len(pending) != 0 {
+			t.Fatalf("%d messages still pending", len(pending))
+		}
+		wantSubjects := map[string][]string{
+			"member@example.org":  {"Pyyntö vastaanotettu", "Pyyntö hyväksytty", "Uusi kommentti palvelun tarjoajalta", "Pyyntö ratkaistu"},
+			"manager@example.org": {"Waiting for your approval"},
+			"agent@example.org":   {"Assigned to you"},
+		}
+		dec := new(mimeDecoder)
+		for to, subjects := range wantSubjects {
+			mails := byTo[to]
+			if len(mails) != len(subjects) {
+				t.Fatalf("%s got %d mails, want %d", to, len(mails), len(subjects))
+			}
+			for _, m := range mails {
+				subject := dec.decode(t, m.Header.Get("Subject"))
+				if !strings.HasPrefix(subject, "[REQ-") || !containsAny(subject, subjects) {
+					t.Errorf("%s: subject %q, want one of %v", to, subject, subjects)
+				}
+				if strings.Contains(m.Text, "secret") || strings.Contains(m.HTML, "secret") {
+					t.Errorf("%s read the internal comment: %q", to, m.Text)
+				}
+				if m.Header.Get("In-Reply-To") != "<tiski.request."+itoa(r.ID)+"@example.org>" || m.Header.Get("References") == "" {
+					t.Errorf("%s: threading %q / %q", to, m.Header.Get("In-Reply-To"), m.Header.Get("References"))
+				}
+				replyTo, err := m.Header.AddressList("Reply-To")
+				if err != nil || len(replyTo) != 1 {
+					t.Fatalf("%s: reply-to %v", to, err)
+				}
+				if id, ok := mail.ParseReplyAddress(replyTo[0].Address, key); !ok || id != r.ID {
+					t.Errorf("%s: reply-to %s routes to %d", to, replyTo[0].Address, id)
+				}
+			}
+		}
+		commented := 0
+		for _, m := range byTo["member@example.org"] {
+			if strings.Contains(m.Text, "> It ships on Monday.") && strings.Contains(m.HTML, "It ships on Monday.") {
+				commented++
+			}
+		}
+		if commented != 1 {
+			t.Errorf("%d of the requester's mails quote the provider's comment, want 1", commented)
+		}
+	})
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+type mailWorld struct {
+	d                             *db.DB
+	org                           units.Organisation
+	authz                         *policies.Authorizer
+	mkt, service                  int64
+	member, manager, agent, itmgr int64
+}
+
+func newMailWorld(t *testing.T, d *db.DB) *mailWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &mailWorld{d: d, org: units.Organisation{Currency: "EUR", TimeZone: "UTC", Location: time.UTC}}
+	err := d.InTx(ctx, func(tx bun.Tx) error {
+		if _, err := units.EnsureOrganisation(ctx, tx, "EUR", "UTC"); err != nil {
+			return err
+		}
+		it, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "IT", Name: "IT"})
+		if err != nil {
+			return err
+		}
+		mkt, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "MKT", Name: "Marketing"})
+		if err != nil {
+			return err
+		}
+		w.mkt = mkt.ID
+		for _, p := range []struct {
+			id           *int64
+			name, locale string
+			unit         int64
+			role         string
+		}{{&w.member, "member", "fi", mkt.ID, "member"}, {&w.manager, "manager", "en", mkt.ID, "manager"},
+			{&w.agent, "agent", "en", it.ID, "agent"}, {&w.itmgr, "itmgr", "en", it.ID, "manager"}} {
+			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: p.name + "@example.org", Name: p.name, Locale: p.locale})
+			if err != nil {
+				return err
+			}
+			*p.id = u.ID
+			if _, err := units.GrantUnitRole(ctx, tx, 0, p.unit, u.ID, p.role); err != nil {
+				return err
+			}
+		}
+		svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: it.ID, Code: "LAPTOP", Name: "Laptop",
+			PricingModel: "fixed", ApprovalPolicy: "always", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 480},
+			nil, catalog.Rate{PriceMinor: 120000, Currency: "EUR", EffectiveFrom: "2020-01-01"})
+		w.service = svc.ID
+		return err
+	})
+	if err != nil {
+		t.Fatalf("mail world: %v", err)
+	}
+	if w.authz, err = policies.New(ctx, d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *mailWorld) viewer(id int64) requests.Viewer {
+	return requests.Viewer{UserID: id, Authz: w.authz}
+}
+
+func (w *mailWorld) act(ctx context.Context, r **requests.Request, who int64, name string, assignee int64, at time.Time) func(tx bun.Tx) error {
+	return func(tx bun.Tx) (err error) {
+		*r, err = requests.Act(ctx, tx, w.viewer(who), w.org, (*r).ID, requests.Action{Name: name, Version: (*r).Version, AssigneeID: assignee}, at)
+		return err
+	}
+}
+
+type mimeDecoder struct{}
+
+func (mimeDecoder) decode(t *testing.T, s string) string {
+	t.Helper()
+	out, err := new(mime.WordDecoder).DecodeHeader(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
