@@ -124,6 +124,9 @@ func load(ctx context.Context, d *db.DB, params auth.HashParams, now time.Time) 
 	if err := loadCatalog(ctx, d, org, now); err != nil {
 		return err
 	}
+	if err := loadKnowledge(ctx, d, now); err != nil {
+		return err
+	}
 	if err := loadRequests(ctx, d, org, now); err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ var everyAction = []string{
 	"dispute:resolve",
 	"export:read",
 	"grant:manage", "grant_proposal:read",
+	"knowledge:write",
 	"member:manage", "member:read",
 	"period:manage", "period:read",
 	"queue:read",
@@ -60,13 +61,13 @@ var mayDo = map[string][]string{
 	// quarantined e-mail
 	"agent": {"catalog:read", "queue:read", "request:read_queue", "request:assign",
 		"request:work", "request:comment", "request:comment_internal", "request:log_time",
-		"request:create_for_other", "mail:triage"},
+		"request:create_for_other", "mail:triage", "knowledge:write"},
 	// approves the unit's requests, sees all of them, charges and statements,
 	// disputes charges, manages the unit's services, rates and members
 	"manager": {"catalog:read", "request:create", "request:read_unit", "request:approve",
 		"request:cancel", "request:assign", "request:comment", "charge:read", "charge:dispute", "statement:read",
 		"budget:read", "service:manage", "calendar:manage", "member:read", "member:manage",
-		"report:read", "audit:read_unit"},
+		"report:read", "audit:read_unit", "knowledge:write"},
 	// reviews all charges, resolves disputes, posts adjustments, manages
 	// budgets, closes periods, exports, lists the money-role proposals it
 	// confirms or declines

@@ -70,11 +70,12 @@ type consumerQualityJSON struct {
 }
 
 type qualityJSON struct {
-	From      string                `json:"from"`
-	To        string                `json:"to"`
-	Providers []providerQualityJSON `json:"providers"`
-	Services  []serviceQualityJSON  `json:"services"`
-	Consumers []consumerQualityJSON `json:"consumers"`
+	From      string                 `json:"from"`
+	To        string                 `json:"to"`
+	Providers []providerQualityJSON  `json:"providers"`
+	Services  []serviceQualityJSON   `json:"services"`
+	Consumers []consumerQualityJSON  `json:"consumers"`
+	Knowledge []serviceKnowledgeJSON `json:"knowledge"`
 }
 
 type spendRowJSON struct {
@@ -192,6 +193,11 @@ func (s *Handlers) getQualityReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	kn, err := reports.KnowledgeFigures(ctx, s.DB, scope, rng, time.Now())
+	if err != nil {
+		return err
+	}
+	j.Knowledge = toKnowledgeJSON(kn)
 	return c.JSON(http.StatusOK, j)
 }
 

@@ -100,6 +100,16 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.GET("/requests/:id/feedback", s.getFeedback)
 	a.POST("/requests/:id/feedback", s.giveFeedback)
 
+	a.GET("/articles", s.listArticles)
+	a.POST("/articles", s.createArticle)
+	a.GET("/articles/search", s.searchArticles)
+	a.GET("/articles/:id", s.getArticle)
+	a.PATCH("/articles/:id", s.reviseArticle)
+	a.DELETE("/articles/:id", s.deleteArticle)
+	a.POST("/articles/:id/actions", s.actOnArticle)
+	a.GET("/articles/:id/revisions", s.listArticleRevisions)
+	a.POST("/articles/:id/votes", s.voteOnArticle)
+
 	a.GET("/charges", s.listCharges)
 	a.GET("/charges/:id", s.getCharge)
 	a.POST("/charges/:id/disputes", s.raiseDispute)

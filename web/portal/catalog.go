@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/catalog"
+	"github.com/tiski/tiski/knowledge"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
@@ -36,6 +37,8 @@ type servicePage struct {
 	Service serviceCard
 	Units   []units.Unit // units the user may order for
 	Budgets []orderBudget
+	// Articles are the service's knowledge, shown before the order form.
+	Articles []articleLink
 }
 
 func (s *Pages) serviceCards(c echo.Context, list []catalog.Service) ([]serviceCard, error) {
@@ -141,7 +144,11 @@ func (s *Pages) showService(c echo.Context, status int, errs map[string]string, 
 	if err != nil {
 		return err
 	}
-	v := s.newView(c, svc.Name, servicePage{Service: cards[0], Units: ordering, Budgets: budgets})
+	articles, err := s.serviceArticles(c, svc.ID, knowledge.FromCatalog)
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, svc.Name, servicePage{Service: cards[0], Units: ordering, Budgets: budgets, Articles: articles})
 	if errs != nil {
 		v.Errors = errs
 	}

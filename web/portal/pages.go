@@ -158,7 +158,7 @@ func (s *Pages) navFor(c echo.Context) []navItem {
 		units, org := s.Authz.UnitsWhere(uid, obj, act)
 		return org || len(units) > 0
 	}
-	items := []navItem{{Href: "/", Key: "nav.home"}, {Href: "/catalog", Key: "nav.catalog"}, {Href: "/requests", Key: "nav.requests"}}
+	items := []navItem{{Href: "/", Key: "nav.home"}, {Href: "/catalog", Key: "nav.catalog"}, {Href: "/knowledge", Key: "nav.knowledge"}, {Href: "/requests", Key: "nav.requests"}}
 	if somewhere("request", "read_queue") {
 		items = append(items, navItem{Href: "/queue", Key: "nav.queue"})
 	}

@@ -53,6 +53,8 @@ type reportsData struct {
 	QualityCSV string
 	SpendCSV   string
 	Units      []units.Unit // units the filters offer
+	// Knowledge is how each service's articles served readers.
+	Knowledge []reports.ServiceKnowledge
 }
 
 // reportUnits lists the units the filters offer: every active unit, as
@@ -137,6 +139,9 @@ func (s *Pages) reportsPage(c echo.Context) error {
 		if form.Get(k) != "" {
 			query.Set(k, form.Get(k))
 		}
+	}
+	if data.Knowledge, err = reports.KnowledgeFigures(ctx, s.DB, scope, rng, time.Now()); err != nil {
+		return err
 	}
 	data.Units = filterUnits
 	data.QualityCSV = "/api/v1/reports/quality.csv?" + query.Encode()

@@ -124,17 +124,20 @@ func (s *Pages) approvalsPage(c echo.Context) error {
 // requestPage shows one request: facts, actions the user may take, the
 // conversation and the timeline.
 type requestDetail struct {
-	Row      requestRow
-	Actions  []string
-	Comments []requests.Comment
-	Events   []requests.Event
-	Names    map[int64]string
-	Internal bool
-	CanRate  bool
-	Feedback *requests.Feedback
-	Stale    bool
-	Work     requestWork
-	Overrun  *overrunBox // nil unless the fulfilment costs more than the estimate's tolerance
+	// Knowledge is the provider side's related articles and the ones it
+	// may link in a public comment; nil for anyone else.
+	Knowledge *requestKnowledge
+	Row       requestRow
+	Actions   []string
+	Comments  []requests.Comment
+	Events    []requests.Event
+	Names     map[int64]string
+	Internal  bool
+	CanRate   bool
+	Feedback  *requests.Feedback
+	Stale     bool
+	Work      requestWork
+	Overrun   *overrunBox // nil unless the fulfilment costs more than the estimate's tolerance
 }
 
 func (s *Pages) requestPage(c echo.Context) error {
@@ -175,6 +178,9 @@ func (s *Pages) showRequest(c echo.Context, status int, stale bool, errs map[str
 	d.Feedback = fb
 	d.CanRate = fb == nil && r.RequesterID == v.UserID && (r.Status == requests.Resolved || r.Status == requests.Closed)
 	if d.Work, err = s.requestWork(c, v, r); err != nil {
+		return err
+	}
+	if d.Knowledge, err = s.requestKnowledge(c, r); err != nil {
 		return err
 	}
 	people := []int64{r.RequesterID}

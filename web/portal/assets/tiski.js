@@ -64,7 +64,47 @@
       after.textContent = fmt.format((Number(after.getAttribute("data-used-minor")) + estimate) / 100);
     });
   }
+  // Knowledge suggestions: as the order's title is typed, articles of the
+  // service that match it are listed under it; without the script the box
+  // is a link to the knowledge search.
+  var suggestTimer = null;
+  function suggest(input) {
+    var box = document.querySelector('[data-suggest-for="' + input.id + '"]');
+    if (!box) { return; }
+    var list = box.querySelector("ul");
+    clearTimeout(suggestTimer);
+    if (input.value.trim().length < 3) { list.hidden = true; return; }
+    suggestTimer = setTimeout(function () {
+      fetch(box.getAttribute("data-suggest-url") + "&q=" + encodeURIComponent(input.value), { credentials: "same-origin" })
+        .then(function (res) { return res.ok ? res.json() : []; })
+        .then(function (items) {
+          list.textContent = "";
+          items.forEach(function (item) {
+            var li = document.createElement("li"), a = document.createElement("a");
+            a.href = item.href; a.textContent = item.title; a.target = "_blank"; a.rel = "noopener";
+            li.appendChild(a); list.appendChild(li);
+          });
+          list.hidden = items.length === 0;
+        })
+        .catch(function () { list.hidden = true; });
+    }, 250);
+  }
+
   document.addEventListener("input", function (event) {
     if (event.target.hasAttribute && event.target.hasAttribute("data-estimate")) { updateEstimate(event.target); }
+    if (event.target.id && document.querySelector('[data-suggest-for="' + event.target.id + '"]')) { suggest(event.target); }
+  });
+
+  // Inserting an article link into a comment: the select names the link
+  // as Markdown, added where the cursor is.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.hasAttribute || !select.hasAttribute("data-insert-into") || !select.value) { return; }
+    var area = document.getElementById(select.getAttribute("data-insert-into"));
+    var link = "[" + select.options[select.selectedIndex].text + "](" + select.value + ")";
+    var at = area.selectionStart || area.value.length;
+    area.value = area.value.slice(0, at) + link + area.value.slice(at);
+    select.value = "";
+    area.focus();
   });
 })();

@@ -1,0 +1,261 @@
+package knowledge_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/fault"
+	"github.com/tiski/tiski/knowledge"
+	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/web/webtest"
+)
+
+// world is the order desk with an authorizer to build viewers from.
+type world struct {
+	*webtest.OrderDesk
+	authz *policies.Authorizer
+}
+
+func newWorld(t *testing.T, d *db.DB) *world {
+	t.Helper()
+	k := webtest.NewOrderDesk(t, d)
+	authz, err := policies.New(context.Background(), d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{OrderDesk: k, authz: authz}
+}
+
+func (w *world) as(name string) knowledge.Viewer {
+	return knowledge.Viewer{UserID: w.Users[name], Authz: w.authz}
+}
+
+func (w *world) svc(code string) int64 {
+	id, _ := strconv.ParseInt(w.Svc[code], 10, 64)
+	return id
+}
+
+func texts(title, body string) map[string]knowledge.TextInput {
+	return map[string]knowledge.TextInput{
+		"en": {Title: title, Body: body},
+		"fi": {Title: title + " (fi)", Body: body + " suomeksi"},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (w *world) write(t *testing.T, by string, audience string, title, body string, services ...int64) *knowledge.Article {
+	t.Helper()
+	var a *knowledge.Article
+	ctx := context.Background()
+	err := w.DB.InTx(ctx, func(tx bun.Tx) (err error) {
+		a, err = knowledge.Create(ctx, tx, w.as(by), w.Units["IT"], knowledge.Content{Audience: &audience, ServiceIDs: &services, Texts: texts(title, body)}, time.Now())
+		if err != nil {
+			return err
+		}
+		a, err = knowledge.Act(ctx, tx, w.as(by), a.ID, a.Version, "publish", time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("write %q: %v", title, err)
+	}
+	return a
+}
+
+// TestArticlesAreWrittenPublishedAndRevisedByTheProviderSide walks one
+// article through its life and checks each refusal writes nothing.
+func TestArticlesAreWrittenPublishedAndRevisedByTheProviderSide(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		ctx := context.Background()
+		a := w.write(t, "itagent", knowledge.Everyone, "Requesting a laptop", "Pick a **model** and order.", w.svc("ALWAYS"))
+		if a.Status != knowledge.Published || a.Version != 2 || len(a.Texts) != 2 || a.In("fi").Title != "Requesting a laptop (fi)" ||
+			a.In("en").BodyHTML != "<p>Pick a <strong>model</strong> and order.</p>\n" {
+			t.Fatalf("published article: %+v", a)
+		}
+		got, err := knowledge.Get(ctx, d, w.as("mktmember"), a.ID)
+		if err != nil || got.In("sv").Title != "Requesting a laptop" {
+			t.Fatalf("member reads the published article: %v %+v", err, got)
+		}
+
+		t.Run("a stale revision is a conflict and changes nothing", func(t *testing.T) {
+			before := w.Count("article_revisions")
+			err := d.InTx(ctx, func(tx bun.Tx) error {
+				_, err := knowledge.Revise(ctx, tx, w.as("itmgr"), a.ID, 1, knowledge.Content{Texts: texts("Changed", "Changed")}, "", time.Now())
+				return err
+			})
+			if !fault.Is(err, fault.KindConflict) || w.Count("article_revisions") != before {
+				t.Fatalf("stale revision: %v, revisions %d → %d", err, before, w.Count("article_revisions"))
+			}
+		})
+		t.Run("a current revision by a manager of the unit is kept with its author", func(t *testing.T) {
+			var r *knowledge.Article
+			err := d.InTx(ctx, func(tx bun.Tx) (err error) {
+				r, err = knowledge.Revise(ctx, tx, w.as("itmgr"), a.ID, a.Version,
+					knowledge.Content{Texts: map[string]knowledge.TextInput{"fi": {Title: "Kannettavan tilaus", Body: "Valitse malli."}}}, "Finnish title", time.Now())
+				return err
+			})
+			if err != nil || r.Version != 3 || r.In("fi").Title != "Kannettavan tilaus" || r.In("en").Title != "Requesting a laptop" {
+				t.Fatalf("revise: %v %+v", err, r)
+			}
+			revs, err := knowledge.Revisions(ctx, d, w.as("itagent"), a.ID, 0, 10)
+			if err != nil || len(revs) != 3 || revs[2].AuthorID != w.Users["itmgr"] || revs[2].Note != "Finnish title" || revs[0].AuthorID != w.Users["itagent"] {
+				t.Fatalf("revisions: %v %+v", err, revs)
+			}
+			var events int64
+			events, err = d.NewSelect().TableExpr("audit_events").Where("object_type = 'article' AND object_id = ?", strconv.FormatInt(a.ID, 10)).Count(ctx)
+			if err != nil || events != 3 {
+				t.Fatalf("audit events: %d %v", events, err)
+			}
+		})
+
+		cases := []struct {
+			name string
+			by   string
+			unit string
+			c    knowledge.Content
+			kind fault.Kind
+		}{
+			{"a script in the body", "itagent", "IT", knowledge.Content{Texts: texts("T", "Hi <script>alert(1)</script>")}, fault.KindInvalid},
+			{"an event handler", "itagent", "IT", knowledge.Content{Texts: texts("T", `<img src=x onerror="alert(1)">`)}, fault.KindInvalid},
+			{"a javascript: link", "itagent", "IT", knowledge.Content{Texts: texts("T", "[x](javascript:alert(1))")}, fault.KindInvalid},
+			{"another unit's service", "itagent", "IT", knowledge.Content{ServiceIDs: &[]int64{w.svc("DESIGN")}, Texts: texts("T", "B")}, fault.KindInvalid},
+			{"no text", "itagent", "IT", knowledge.Content{}, fault.KindInvalid},
+			{"an unknown language", "itagent", "IT", knowledge.Content{Texts: map[string]knowledge.TextInput{"xx": {Title: "T", Body: "B"}}}, fault.KindInvalid},
+			{"an empty title", "itagent", "IT", knowledge.Content{Texts: texts(" ", "B")}, fault.KindInvalid},
+			{"an unknown audience", "itagent", "IT", knowledge.Content{Audience: ptr("friends"), Texts: texts("T", "B")}, fault.KindInvalid},
+			{"a member", "mktmember", "IT", knowledge.Content{Texts: texts("T", "B")}, fault.KindForbidden},
+			{"another unit's manager", "mktmgr", "IT", knowledge.Content{Texts: texts("T", "B")}, fault.KindForbidden},
+			{"admin", "admin", "IT", knowledge.Content{Texts: texts("T", "B")}, fault.KindForbidden},
+		}
+		for _, c := range cases {
+			t.Run("refused: "+c.name, func(t *testing.T) {
+				before := w.Count("articles") + w.Count("article_texts") + w.Count("audit_events")
+				err := d.InTx(ctx, func(tx bun.Tx) error {
+					_, err := knowledge.Create(ctx, tx, w.as(c.by), w.Units[c.unit], c.c, time.Now())
+					return err
+				})
+				if !fault.Is(err, c.kind) || w.Count("articles")+w.Count("article_texts")+w.Count("audit_events") != before {
+					t.Fatalf("got %v", err)
+				}
+			})
+		}
+	})
+}
+
+// TestInternalArticlesNeverReachAMember checks get, list and search.
+func TestInternalArticlesNeverReachAMember(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		ctx := context.Background()
+		public := w.write(t, "itagent", knowledge.Everyone, "VPN set-up", "Install the VPN client.", w.svc("NEVER"))
+		internal := w.write(t, "itagent", knowledge.Provider, "VPN server restart", "Restart the VPN concentrator.", w.svc("NEVER"))
+		var draft *knowledge.Article
+		err := d.InTx(ctx, func(tx bun.Tx) (err error) {
+			draft, err = knowledge.Create(ctx, tx, w.as("itagent"), w.Units["IT"], knowledge.Content{Texts: texts("VPN draft", "Not yet.")}, time.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []int64{internal.ID, draft.ID} {
+			if _, err := knowledge.Get(ctx, d, w.as("mktmember"), id); !fault.Is(err, fault.KindNotFound) {
+				t.Errorf("member gets article %d: %v", id, err)
+			}
+		}
+		ids := func(hits []knowledge.Hit) []int64 {
+			var out []int64
+			for _, h := range hits {
+				out = append(out, h.ID)
+			}
+			return out
+		}
+		member, err := knowledge.Search(ctx, d, w.as("mktmember"), "vpn", 0, 10)
+		if err != nil || len(member) != 1 || member[0].ID != public.ID {
+			t.Errorf("member's search: %v %v", err, ids(member))
+		}
+		agent, err := knowledge.Search(ctx, d, w.as("itagent"), "VPN", 0, 10)
+		if err != nil || len(agent) != 2 {
+			t.Errorf("agent's search finds the public and the internal one, not the draft: %v %v", err, ids(agent))
+		}
+		list, err := knowledge.List(ctx, d, w.as("mktmember"), knowledge.Filter{Limit: 10})
+		if err != nil || len(list) != 1 || list[0].ID != public.ID {
+			t.Errorf("member's list: %v %d", err, len(list))
+		}
+		list, err = knowledge.List(ctx, d, w.as("itmgr"), knowledge.Filter{Limit: 10})
+		if err != nil || len(list) != 3 {
+			t.Errorf("manager's list: %v %d", err, len(list))
+		}
+	})
+}
+
+// TestSearchFindsPrefixesInEitherLanguageBestFirst checks the text search:
+// half-typed words, Finnish text, a service filter, and query syntax
+// treated as words.
+func TestSearchFindsPrefixesInEitherLanguageBestFirst(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		ctx := context.Background()
+		laptop := w.write(t, "itagent", knowledge.Everyone, "Laptop request", "How to request a laptop.", w.svc("ALWAYS"))
+		other := w.write(t, "itagent", knowledge.Everyone, "Monitors", "A laptop can take two monitors.", w.svc("NEVER"))
+		for _, c := range []struct {
+			q       string
+			service int64
+			want    []int64
+		}{
+			{"lapt", 0, []int64{laptop.ID, other.ID}},
+			{"request lap", 0, []int64{laptop.ID}},
+			{"laptop request", 0, []int64{laptop.ID}},
+			{"suomeksi monitors", 0, []int64{other.ID}},
+			{"laptop", w.svc("NEVER"), []int64{other.ID}},
+			{`"lapt*" -(: |`, 0, []int64{laptop.ID, other.ID}},
+			{"---", 0, nil},
+			{"printer", 0, nil},
+		} {
+			hits, err := knowledge.Search(ctx, d, w.as("mktmember"), c.q, c.service, 10)
+			var got []int64
+			for _, h := range hits {
+				got = append(got, h.ID)
+			}
+			if err != nil || len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
+				t.Errorf("search %q: %v %v, want %v", c.q, err, got, c.want)
+			}
+		}
+	})
+}
+
+// TestAReaderVotesOnceAndMayChangeTheirMind checks helpful votes.
+func TestAReaderVotesOnceAndMayChangeTheirMind(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		ctx := context.Background()
+		a := w.write(t, "itagent", knowledge.Everyone, "Meeting rooms", "Book in the calendar.")
+		vote := func(who string, helpful bool) (knowledge.Tally, error) {
+			var tl knowledge.Tally
+			err := d.InTx(ctx, func(tx bun.Tx) (err error) {
+				tl, err = knowledge.Vote(ctx, tx, w.as(who), a.ID, helpful, time.Now())
+				return err
+			})
+			return tl, err
+		}
+		if _, err := vote("mktmember", false); err != nil {
+			t.Fatal(err)
+		}
+		tl, err := vote("mktmember", true)
+		if err != nil || tl != (knowledge.Tally{Helpful: 1}) {
+			t.Fatalf("changed vote: %v %+v", err, tl)
+		}
+		tl, err = vote("itsdmember", false)
+		if err != nil || tl != (knowledge.Tally{Helpful: 1, NotHelpful: 1}) {
+			t.Fatalf("second reader: %v %+v", err, tl)
+		}
+	})
+}
