@@ -92,15 +92,7 @@ func (s *Handlers) verifyTwoFactor(c echo.Context) error {
 // newRecoveryCodes handles POST /me/two-factor/recovery-codes: new codes
 // replace the old, for a session that has given its second factor.
 func (s *Handlers) newRecoveryCodes(c echo.Context) error {
-	p, ctx := httpx.CurrentPrincipal(c), c.Request().Context()
-	if p.SecondFactorOwed {
-		return httpx.ErrSecondFactor
-	}
-	var codes []string
-	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		codes, err = auth.RegenerateRecoveryCodes(ctx, tx, p.ID(), p.ID())
-		return err
-	})
+	codes, err := s.NewRecoveryCodes(c)
 	if err != nil {
 		return err
 	}

@@ -113,15 +113,10 @@ func (s *Pages) verifyTwoFactorForm(c echo.Context) error {
 
 // recoveryCodesForm replaces the recovery codes and shows the new ones.
 func (s *Pages) recoveryCodesForm(c echo.Context) error {
-	p, ctx := httpx.CurrentPrincipal(c), c.Request().Context()
-	if p.SecondFactorOwed {
-		return httpx.ErrSecondFactor
-	}
-	var codes []string
-	err := s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		codes, err = auth.RegenerateRecoveryCodes(ctx, tx, p.ID(), p.ID())
+	codes, err := s.NewRecoveryCodes(c)
+	if fault.Is(err, fault.KindForbidden) {
 		return err
-	})
+	}
 	if err != nil {
 		return s.twoFactorRefused(c, err)
 	}
