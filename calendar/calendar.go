@@ -75,7 +75,7 @@ func loadLocation(name string) (*time.Location, error) {
 	if name == "" || name == "Local" {
 		return nil, fault.Invalid("time_zone", "time zone must be an IANA name such as Europe/Helsinki")
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := Zone(name)
 	if err != nil {
 		return nil, fault.Invalid("time_zone", "unknown time zone %q", name)
 	}

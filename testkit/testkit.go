@@ -27,6 +27,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/tiski/tiski/calendar"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
@@ -301,7 +302,7 @@ func Time(year int, month time.Month, day, hour, minute int) time.Time {
 }
 
 func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
+	loc, err := calendar.Zone(name)
 	if err != nil {
 		panic("testkit: " + err.Error())
 	}

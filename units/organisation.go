@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/tiski/tiski/calendar"
 	"github.com/uptrace/bun"
 )
 
@@ -83,10 +84,10 @@ func LoadOrganisation(ctx context.Context, idb bun.IDB) (*Organisation, error) {
 	return org, nil
 }
 
-// zone resolves a time zone name; the one place the organisation's zone is
-// parsed.
+// zone resolves the organisation's time zone name (calendar.Zone resolves
+// each name once per process).
 func zone(name string) (*time.Location, error) {
-	loc, err := time.LoadLocation(name)
+	loc, err := calendar.Zone(name)
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q: %w", name, err)
 	}

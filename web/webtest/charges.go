@@ -11,11 +11,12 @@ import (
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
 // ChargeZone is the charge desk organisation's time zone.
-const ChargeZone = "Europe/Helsinki"
+const ChargeZone = testkit.TimeZone
 
 // ChargeDesk is the order desk plus HR, a unit that neither orders from nor
 // provides to anyone in these tests, with its manager hrmgr. IT's manager
@@ -161,14 +162,9 @@ func (k *ChargeDesk) Balance(unit string) int64 {
 	return sum
 }
 
-// helsinki is the fixture organisations' zone, resolved once for the kit.
-var helsinki = func() *time.Location {
-	loc, err := time.LoadLocation(ChargeZone)
-	if err != nil {
-		panic(err) // the zone database ships with Go's time/tzdata or the system
-	}
-	return loc
-}()
+// helsinki is the fixture organisations' zone: the standard test
+// organisation's, resolved once.
+var helsinki = testkit.Helsinki
 
 // ChargeLocation is ChargeZone as a location.
 func ChargeLocation(t *testing.T) *time.Location { return helsinki }
