@@ -56,6 +56,16 @@ func ScopeOf(authz Rules, userID int64) Scope {
 	return s
 }
 
+// ReaderScope is the part of the trail userID reads; a user who reads none
+// of it is refused, on every surface alike.
+func ReaderScope(authz Rules, userID int64) (Scope, error) {
+	s := ScopeOf(authz, userID)
+	if s.None() {
+		return s, fault.Forbidden("the audit trail is for auditors, finance and unit managers")
+	}
+	return s, nil
+}
+
 // Filter narrows the trail. Zero fields do not filter.
 type Filter struct {
 	ObjectType string
