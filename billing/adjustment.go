@@ -234,9 +234,15 @@ func checkAdjustment(ctx context.Context, idb bun.IDB, a *Adjustment, loc *time.
 // postAdjustment writes the adjustment's entry, into its month or the
 // earliest open one after it, and links it.
 func postAdjustment(ctx context.Context, tx bun.Tx, actorID int64, a *Adjustment, now time.Time) error {
+	// An adjustment names no service: the organisation's default accounts,
+	// the debited unit's expense and the credited unit's recovery.
+	expense, recovery, err := glAccounts(ctx, tx, DefaultGLService)
+	if err != nil {
+		return err
+	}
 	entry, _, err := Post(ctx, tx, Entry{Key: fmt.Sprintf("adjustment:%d", a.ID), Month: a.Month, Date: entryDate(a.Month, now),
 		Kind: "adjustment", Memo: fmt.Sprintf("adjustment %d: %s", a.ID, a.Reason), Currency: a.Currency, CreatedBy: actorID,
-		Lines: []Line{{UnitID: a.DebitUnitID, AmountMinor: a.AmountMinor}, {UnitID: a.CreditUnitID, AmountMinor: -a.AmountMinor}}}, now)
+		Lines: chargeLines(a.DebitUnitID, a.CreditUnitID, a.AmountMinor, expense, recovery)}, now)
 	if err != nil {
 		return err
 	}

@@ -33,10 +33,17 @@ func entryContents(ctx context.Context, idb bun.IDB, from, to int64) (map[int64]
 		AccountID   int64  `json:"account_id"`
 		AmountMinor int64  `json:"amount_minor"`
 		Currency    string `json:"currency"`
+		// omitted when empty, so the entries posted before GL mappings
+		// keep the hash they were chained with
+		GLAccount string `json:"gl_account,omitempty"`
 	}
 	legsOf := make(map[int64][]leg, len(jes))
 	for _, p := range legs {
-		legsOf[p.EntryID] = append(legsOf[p.EntryID], leg{p.ID, p.AccountID, p.AmountMinor, p.Currency})
+		var gl string
+		if p.GLAccount != nil {
+			gl = *p.GLAccount
+		}
+		legsOf[p.EntryID] = append(legsOf[p.EntryID], leg{p.ID, p.AccountID, p.AmountMinor, p.Currency, gl})
 	}
 	contents := make(map[int64][]byte, len(jes))
 	for _, je := range jes {

@@ -112,6 +112,10 @@ func ChargeFulfilment(ctx context.Context, tx bun.Tx, f Fulfilment, loc *time.Lo
 	}
 	month := MonthOf(f.ResolvedAt, loc)
 	date := f.ResolvedAt.In(loc).Format(catalog.DateLayout)
+	expense, recovery, err := glAccounts(ctx, tx, f.ServiceID)
+	if err != nil {
+		return nil, err
+	}
 	var charges []Charge
 	for _, l := range lines {
 		if l.amount == 0 {
@@ -123,7 +127,7 @@ func ChargeFulfilment(ctx context.Context, tx bun.Tx, f Fulfilment, loc *time.Lo
 		}
 		entry, created, err := Post(ctx, tx, Entry{Key: l.key, Month: month, Date: date, Kind: "charge", Memo: memo,
 			Currency: f.Currency, CreatedBy: f.ActorID,
-			Lines: []Line{{UnitID: f.ConsumerUnitID, AmountMinor: l.amount}, {UnitID: f.ProviderUnitID, AmountMinor: -l.amount}}}, f.ResolvedAt)
+			Lines: chargeLines(f.ConsumerUnitID, f.ProviderUnitID, l.amount, expense, recovery)}, f.ResolvedAt)
 		if err != nil {
 			return nil, err
 		}

@@ -177,9 +177,13 @@ func SettleDispute(ctx context.Context, tx bun.Tx, v Viewer, s Settlement, loc *
 		return nil, fault.Conflict("dispute_settled", "dispute %d is already %s", d.ID, fault.Term{Group: "dispute.status", Name: string(before.Status)})
 	}
 	if d.Status == DisputeAccepted {
+		expense, recovery, err := creditGLAccounts(ctx, tx, c)
+		if err != nil {
+			return nil, err
+		}
 		e := Entry{Key: fmt.Sprintf("dispute:%d", d.ID), Month: c.Period, Date: now.In(loc).Format("2006-01-02"),
 			Kind: "dispute_credit", Memo: fmt.Sprintf("credit on charge %d: %s", c.ID, note), Currency: c.Currency, CreatedBy: actorID,
-			Lines: []Line{{UnitID: c.ConsumerUnitID, AmountMinor: -creditMinor}, {UnitID: c.ProviderUnitID, AmountMinor: creditMinor}}}
+			Lines: chargeLines(c.ConsumerUnitID, c.ProviderUnitID, -creditMinor, expense, recovery)}
 		if creditMinor == c.AmountMinor && c.EntryID != nil {
 			e.Reverses = *c.EntryID
 		}

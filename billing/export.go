@@ -16,7 +16,11 @@ var StatementColumns = []string{"charge_id", "period", "late_from", "request_num
 	"dispute_status", "credit", "net"}
 
 // JournalColumns are the columns of the GL journal file.
-var JournalColumns = []string{"date", "entry_id", "account", "debit", "credit", "currency", "memo"}
+// Each row traces its posting to its entry, the entry's source and the
+// request, and books it to a cost center (the unit's code) and a GL account.
+var JournalColumns = []string{"date", "entry_id", "period", "late_from", "source_kind", "source_id", "charge_id",
+	"request_number", "service_code", "reverses_entry_id", "credits_entry_id", "cost_center", "gl_account",
+	"debit", "credit", "currency", "memo"}
 
 // Row is the line as a row of StatementColumns.
 func (l *StatementLine) Row() []export.Cell {
@@ -99,18 +103,33 @@ func WriteJournal(ctx context.Context, idb bun.IDB, w export.Writer, month strin
 		if err != nil {
 			return err
 		}
-		debit, credit := export.TextCell(""), export.TextCell("")
-		if l.DebitMinor != 0 {
-			debit = export.AmountCell(money.Money{Minor: l.DebitMinor, Currency: l.Currency})
-		} else {
-			credit = export.AmountCell(money.Money{Minor: l.CreditMinor, Currency: l.Currency})
-		}
-		if err := w.Write([]export.Cell{export.TextCell(l.Date), export.IntCell(l.EntryID), export.TextCell(l.Account),
-			debit, credit, export.TextCell(l.Currency), export.TextCell(l.Memo)}); err != nil {
+		if err := w.Write(l.Row()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Row is the line as a row of JournalColumns.
+func (l *JournalLine) Row() []export.Cell {
+	debit, credit := export.TextCell(""), export.TextCell("")
+	if l.DebitMinor != 0 {
+		debit = export.AmountCell(money.Money{Minor: l.DebitMinor, Currency: l.Currency})
+	} else {
+		credit = export.AmountCell(money.Money{Minor: l.CreditMinor, Currency: l.Currency})
+	}
+	return []export.Cell{export.TextCell(l.Date), export.IntCell(l.EntryID), export.TextCell(l.Period),
+		export.TextCell(orEmpty(l.LateFrom)), export.TextCell(l.SourceKind), idCell(l.SourceID), idCell(l.ChargeID),
+		export.TextCell(l.RequestNumber()), export.TextCell(l.ServiceCode), idCell(l.ReversesEntryID), idCell(l.CreditsEntryID),
+		export.TextCell(l.CostCenter), export.TextCell(l.GLAccount), debit, credit, export.TextCell(l.Currency), export.TextCell(l.Memo)}
+}
+
+// idCell is an id's number cell, or an empty cell.
+func idCell(id *int64) export.Cell {
+	if id == nil {
+		return export.TextCell("")
+	}
+	return export.IntCell(*id)
 }
 
 func orEmpty(s *string) string {

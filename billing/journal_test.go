@@ -56,7 +56,8 @@ func TestJournalIsBalancedWithoutShowbackAndNotesLateEntries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("journal CSV does not parse: %v", err)
 		}
-		if strings.Join(records[0], ",") != "date,entry_id,account,debit,credit,currency,memo" {
+		if strings.Join(records[0], ",") != "date,entry_id,period,late_from,source_kind,source_id,charge_id,request_number,"+
+			"service_code,reverses_entry_id,credits_entry_id,cost_center,gl_account,debit,credit,currency,memo" {
 			t.Fatalf("header = %q", records[0])
 		}
 		col := columnIndex(billing.JournalColumns)
@@ -78,7 +79,7 @@ func TestJournalIsBalancedWithoutShowbackAndNotesLateEntries(t *testing.T) {
 			if (debit == 0) == (credit == 0) || debit < 0 || credit < 0 {
 				t.Errorf("row %q is not one positive debit or credit", rec)
 			}
-			if rec[col["account"]] == "LEGAL" {
+			if rec[col["cost_center"]] == "LEGAL" {
 				t.Errorf("a showback unit is in the GL: %q", rec)
 			}
 			if rec[col["currency"]] != "EUR" || !strings.HasPrefix(rec[col["date"]], "2026-11-") {
@@ -120,13 +121,13 @@ func TestJournalIsBalancedWithoutShowbackAndNotesLateEntries(t *testing.T) {
 			}
 		}
 		credit := rowsOf[*m.creditDispute.EntryID]
-		if len(credit) != 2 || credit[0][col["account"]] != "MKT" || credit[0][col["credit"]] != "333.33" ||
-			credit[1][col["account"]] != "IT" || credit[1][col["debit"]] != "333.33" ||
+		if len(credit) != 2 || credit[0][col["cost_center"]] != "MKT" || credit[0][col["credit"]] != "333.33" ||
+			credit[1][col["cost_center"]] != "IT" || credit[1][col["debit"]] != "333.33" ||
 			credit[0][col["date"]] != "2026-11-30" || !strings.HasSuffix(credit[0][col["memo"]], "(dated 2026-12-03)") {
 			t.Errorf("dispute credit rows %q", credit)
 		}
 		charge := rowsOf[*m.injected.EntryID]
-		if charge[0][col["account"]] != "MKT" || charge[0][col["debit"]] != "999.99" || charge[1][col["credit"]] != "999.99" ||
+		if charge[0][col["cost_center"]] != "MKT" || charge[0][col["debit"]] != "999.99" || charge[1][col["credit"]] != "999.99" ||
 			!strings.Contains(charge[0][col["memo"]], hyperlink) || charge[0][col["date"]] != "2026-11-10" {
 			t.Errorf("charge rows %q", charge)
 		}

@@ -33,17 +33,19 @@ type JournalEntry struct {
 type Posting struct {
 	bun.BaseModel `bun:"table:postings"`
 
-	ID          int64  `bun:"id,pk,autoincrement"`
-	EntryID     int64  `bun:"entry_id"`
-	AccountID   int64  `bun:"account_id"`
-	AmountMinor int64  `bun:"amount_minor"`
-	Currency    string `bun:"currency"`
+	ID          int64   `bun:"id,pk,autoincrement"`
+	EntryID     int64   `bun:"entry_id"`
+	AccountID   int64   `bun:"account_id"`
+	AmountMinor int64   `bun:"amount_minor"`
+	Currency    string  `bun:"currency"`
+	GLAccount   *string `bun:"gl_account"` // the GL account in force when it posted; nil before GL mappings
 }
 
 // Line is a leg to post: an amount for a unit's account.
 type Line struct {
 	UnitID      int64
 	AmountMinor int64
+	GLAccount   string // the GL account it books to; empty for none
 }
 
 // Entry is what Post writes.
@@ -138,6 +140,9 @@ func Post(ctx context.Context, tx bun.Tx, e Entry, now time.Time) (*JournalEntry
 			return nil, false, err
 		}
 		p := &Posting{EntryID: je.ID, AccountID: account, AmountMinor: l.AmountMinor, Currency: e.Currency}
+		if l.GLAccount != "" {
+			p.GLAccount = &l.GLAccount
+		}
 		if _, err := tx.NewInsert().Model(p).Exec(ctx); err != nil {
 			return nil, false, fmt.Errorf("post %s: %w", e.Key, err)
 		}

@@ -105,7 +105,7 @@ func Reconcile(ctx context.Context, idb bun.IDB, unitID int64, month, currency s
 		if err != nil {
 			return r, err
 		}
-		if l.Account == u.Code {
+		if l.CostCenter == u.Code {
 			r.GLMinor += l.DebitMinor - l.CreditMinor
 		}
 	}

@@ -118,8 +118,12 @@ func chargeSubscription(ctx context.Context, tx bun.Tx, s Subscription, month, d
 		return false, err
 	}
 	memo := fmt.Sprintf("subscription %d (REQ-%06d) %s, %d/%d days", s.ID, s.RequestID, month, active, days)
+	expense, recovery, err := glAccounts(ctx, tx, s.ServiceID)
+	if err != nil {
+		return false, err
+	}
 	entry, created, err := Post(ctx, tx, Entry{Key: key, Month: month, Date: date, Kind: "subscription", Memo: memo, Currency: s.Currency,
-		Lines: []Line{{UnitID: s.ConsumerUnitID, AmountMinor: amount}, {UnitID: s.ProviderUnitID, AmountMinor: -amount}}}, now)
+		Lines: chargeLines(s.ConsumerUnitID, s.ProviderUnitID, amount, expense, recovery)}, now)
 	if err != nil || !created {
 		return false, err
 	}

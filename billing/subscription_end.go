@@ -258,10 +258,14 @@ func creditUnusedDays(ctx context.Context, tx bun.Tx, actorID int64, s *Subscrip
 			return err
 		}
 		key := fmt.Sprintf("%s%d:%s", endCreditPrefix, s.ID, month)
+		expense, recovery, err := creditGLAccounts(ctx, tx, &c)
+		if err != nil {
+			return err
+		}
 		memo := fmt.Sprintf("subscription %d (%s) ended %s: %s unused days credited", s.ID, s.RequestNumber(), *s.EndDate, month)
 		entry, _, err := Post(ctx, tx, Entry{Key: key, Month: month, Date: now.In(loc).Format("2006-01-02"), Kind: "subscription_end",
 			Memo: memo, Currency: c.Currency, CreatedBy: actorID,
-			Lines: []Line{{UnitID: c.ConsumerUnitID, AmountMinor: -credit}, {UnitID: c.ProviderUnitID, AmountMinor: credit}}}, now)
+			Lines: chargeLines(c.ConsumerUnitID, c.ProviderUnitID, -credit, expense, recovery)}, now)
 		if err != nil {
 			return err
 		}

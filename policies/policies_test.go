@@ -30,6 +30,7 @@ var everyAction = []string{
 	"charge:dispute", "charge:read",
 	"dispute:resolve",
 	"export:read",
+	"gl_account:manage", "gl_account:read",
 	"grant:manage", "grant_proposal:read",
 	"knowledge:write",
 	"member:manage", "member:read",
@@ -74,10 +75,11 @@ var mayDo = map[string][]string{
 	"finance": {"catalog:read", "request:read_all", "charge:read", "statement:read",
 		"dispute:resolve", "adjustment:create", "adjustment:approve", "budget:read",
 		"budget:manage", "period:read", "period:manage", "export:read", "report:read",
-		"audit:read", "grant_proposal:read"},
+		"audit:read", "grant_proposal:read", "gl_account:read", "gl_account:manage"},
 	// reads everything financial and every audit trail; changes nothing
 	"auditor": {"catalog:read", "request:read_all", "charge:read", "statement:read",
-		"budget:read", "period:read", "export:read", "report:read", "audit:read", "audit:read_all"},
+		"budget:read", "period:read", "export:read", "report:read", "audit:read", "audit:read_all",
+		"gl_account:read"},
 	// units, users, role grants (and the money-role proposals made), settings,
 	// the outbox's failed messages, e-mail in from relays (and the mail that
 	// reached no unit); NOT finance
@@ -90,7 +92,7 @@ var mayDo = map[string][]string{
 // duties), listed on their own so the intent survives edits to mayDo.
 var financeOnly = []string{"charge:read", "charge:dispute", "statement:read", "dispute:resolve",
 	"adjustment:create", "adjustment:approve", "budget:read", "budget:manage", "period:read",
-	"period:manage", "export:read", "audit:read", "audit:read_all", "audit:read_unit"}
+	"period:manage", "export:read", "audit:read", "audit:read_all", "audit:read_unit", "gl_account:read", "gl_account:manage"}
 
 // tree is the fixture organisation:
 //

@@ -134,6 +134,8 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.GET("/reports/spend.csv", s.getSpendReport)
 	a.GET("/audit", s.listAudit)
 	a.GET("/audit.csv", s.exportAudit)
+	a.GET("/gl-mappings", s.listGLMappings)
+	a.PUT("/gl-mappings/:service", s.putGLMapping)
 
 	a.GET("/notifications", s.listNotifications)
 	a.GET("/notifications/unread-count", s.unreadNotifications)

@@ -284,30 +284,6 @@ func flushTo(bw *bufio.Writer, w io.Writer) error {
 	return nil
 }
 
-// exportJournal handles GET /exports/journal/{month}.csv: the month's GL
-// journal for finance and auditors.
-func (s *Handlers) exportJournal(c echo.Context) error {
-	month, ok := strings.CutSuffix(c.Param("month"), ".csv")
-	if !ok {
-		return fault.NotFound("export")
-	}
-	if err := billing.CheckMonth(month); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	dialect, err := httpx.CSVDialect(c)
-	if err != nil {
-		return err
-	}
-	return s.download(c, csvContentType, "journal-"+month+".csv", func(w io.Writer) error {
-		cw := export.NewCSVIn(w, dialect)
-		if err := billing.WriteJournal(ctx, s.DB, cw, month); err != nil {
-			return err
-		}
-		return cw.Close()
-	})
-}
-
 // splitFormat splits "2026-11.csv" into the month and the file format;
 // a bare month is JSON. ok is false for a format we do not write.
 func splitFormat(param string) (month, format string, ok bool) {

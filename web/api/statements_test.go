@@ -136,6 +136,8 @@ func TestStatementAccess(t *testing.T) {
 			{"/api/v1/units/" + it + "/statements/2026-11", map[string]int{"itmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
 			{"/api/v1/units/" + mkt + "/recovery/2026-11", map[string]int{"mktmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
 			{"/api/v1/exports/journal/2026-11.csv", map[string]int{"finance": 200, "auditor": 200}, 403},
+			{"/api/v1/exports/journal/2026-11.xlsx", map[string]int{"finance": 200, "auditor": 200}, 403},
+			{"/api/v1/exports/journal/2026-11", map[string]int{"finance": 200, "auditor": 200}, 403},
 		}
 		for _, tc := range cases {
 			for as := range k.as {
@@ -157,8 +159,8 @@ func TestStatementAccess(t *testing.T) {
 			"/api/v1/units/" + mkt + "/statements/2026-11.":    404,
 			"/api/v1/units/999999/statements/2026-11":          404,
 			"/api/v1/units/abc/statements/2026-11":             404,
-			"/api/v1/exports/journal/2026-11":                  404,
-			"/api/v1/exports/journal/2026-11.xlsx":             404,
+			"/api/v1/exports/journal/2026-11.pdf":              404,
+			"/api/v1/exports/journal/2026-13":                  422,
 			"/api/v1/exports/journal/2026-13.csv":              422,
 		} {
 			res := k.get("finance", path)
