@@ -162,6 +162,7 @@ func (w *world) run(steps int) {
 		w.check()
 	}
 	w.checkStatementsReconcile()
+	w.checkTrialBalances()
 }
 
 // checkStatementsReconcile checks, for every unit and every month with a

@@ -187,3 +187,90 @@ func (s *Handlers) putGLMapping(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, toGLMappingJSON(m))
 }
+
+type balanceJSON struct {
+	Opening money.Money `json:"opening"`
+	Debit   money.Money `json:"debit"`
+	Credit  money.Money `json:"credit"`
+	Closing money.Money `json:"closing"`
+}
+
+type trialBalanceRowJSON struct {
+	UnitID   *string     `json:"unit_id"`
+	UnitCode string      `json:"unit_code"`
+	UnitName string      `json:"unit_name"`
+	Currency string      `json:"currency"`
+	Books    balanceJSON `json:"books"`
+	Showback balanceJSON `json:"showback"`
+}
+
+func toTrialBalanceRowJSON(r *billing.TrialBalanceRow) trialBalanceRowJSON {
+	b := func(x billing.Balance) balanceJSON {
+		m := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: r.Currency} }
+		return balanceJSON{Opening: m(x.OpeningMinor), Debit: m(x.DebitMinor), Credit: m(x.CreditMinor), Closing: m(x.ClosingMinor())}
+	}
+	j := trialBalanceRowJSON{UnitCode: r.UnitCode, UnitName: r.UnitName, Currency: r.Currency, Books: b(r.Books), Showback: b(r.Showback)}
+	if r.UnitID != 0 {
+		id := r.UnitID
+		j.UnitID = optionalID(&id)
+	}
+	return j
+}
+
+// getTrialBalance handles GET /trial-balance/{month}[.csv|.xlsx]: each
+// unit's opening balance, debits, credits and closing balance for the
+// month, showback apart, and totals that sum to zero; for finance and
+// auditors.
+func (s *Handlers) getTrialBalance(c echo.Context) error {
+	if err := s.BillingViewer(c).MayReadTrialBalance(); err != nil {
+		return err
+	}
+	month, format, ok := splitFormat(c.Param("month"))
+	if !ok {
+		return fault.NotFound("trial balance")
+	}
+	ctx := c.Request().Context()
+	tb, err := billing.GetTrialBalance(ctx, s.DB, month)
+	if err != nil {
+		return err
+	}
+	filename := "trial-balance-" + month + "." + format
+	switch format {
+	case "csv":
+		dialect, err := httpx.CSVDialect(c)
+		if err != nil {
+			return err
+		}
+		return s.download(c, csvContentType, filename, func(w io.Writer) error {
+			cw := export.NewCSVIn(w, dialect)
+			if err := billing.WriteTrialBalance(cw, tb); err != nil {
+				return err
+			}
+			return cw.Close()
+		})
+	case "xlsx":
+		return s.download(c, xlsxContentType, filename, func(w io.Writer) error {
+			xw, err := export.NewXLSX(w, "Trial balance")
+			if err != nil {
+				return err
+			}
+			if err := billing.WriteTrialBalance(xw, tb); err != nil {
+				_ = xw.Discard()
+				return err
+			}
+			return xw.Close()
+		})
+	}
+	out := struct {
+		Month  string                `json:"month"`
+		Rows   []trialBalanceRowJSON `json:"rows"`
+		Totals []trialBalanceRowJSON `json:"totals"`
+	}{Month: month, Rows: []trialBalanceRowJSON{}, Totals: []trialBalanceRowJSON{}}
+	for i := range tb.Rows {
+		out.Rows = append(out.Rows, toTrialBalanceRowJSON(&tb.Rows[i]))
+	}
+	for i := range tb.Totals {
+		out.Totals = append(out.Totals, toTrialBalanceRowJSON(&tb.Totals[i]))
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -279,3 +279,63 @@ func TestGLMappingsAccessAndBadInput(t *testing.T) {
 		}
 	})
 }
+
+// The trial balance is the finance desk's: JSON, CSV and XLSX agree, the
+// totals sum to zero, and nobody else sees it.
+func TestTrialBalanceAPI(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newStatementDesk(t, d)
+		for _, p := range append([]string{"mktmgr"}, statementPersonaNames()...) {
+			want := http.StatusNotFound
+			if p == "finance" || p == "auditor" {
+				want = http.StatusOK
+			}
+			for _, path := range []string{"/api/v1/trial-balance/2026-11", "/api/v1/trial-balance/2026-11.csv", "/api/v1/trial-balance/2026-11.xlsx"} {
+				if res := k.get(p, path); res.Status != want {
+					t.Errorf("%s GET %s = %d, want %d", p, path, res.Status, want)
+				}
+			}
+		}
+		for path, want := range map[string]int{"/api/v1/trial-balance/2026-13": 422, "/api/v1/trial-balance/2026-11.pdf": 404} {
+			if res := k.get("finance", path); res.Status != want {
+				t.Errorf("GET %s = %d, want %d", path, res.Status, want)
+			}
+		}
+		res := k.get("auditor", "/api/v1/trial-balance/2026-11")
+		rows, _ := res.JSON["rows"].([]any)
+		totals, _ := res.JSON["totals"].([]any)
+		if len(rows) != 2 || len(totals) != 1 {
+			t.Fatalf("trial balance %s", res.Body)
+		}
+		byCode := map[string]map[string]any{}
+		for _, r := range rows {
+			row := r.(map[string]any)
+			byCode[row["unit_code"].(string)] = row["books"].(map[string]any)
+		}
+		// MKT: two charges of 2400.00, 1200.00 credited back.
+		if mkt := byCode["MKT"]; amountOf(mkt["opening"]) != 0 || amountOf(mkt["debit"]) != 480000 || amountOf(mkt["credit"]) != 120000 ||
+			amountOf(mkt["closing"]) != 360000 {
+			t.Errorf("MKT = %v", mkt)
+		}
+		if it := byCode["IT"]; amountOf(it["closing"]) != -360000 {
+			t.Errorf("IT = %v", it)
+		}
+		total := totals[0].(map[string]any)["books"].(map[string]any)
+		if amountOf(total["closing"]) != 0 || amountOf(total["debit"]) != amountOf(total["credit"]) || amountOf(total["debit"]) != 600000 {
+			t.Errorf("total = %v", total)
+		}
+		csvRes := k.get("finance", "/api/v1/trial-balance/2026-11.csv")
+		records, err := csv.NewReader(bytes.NewReader(csvRes.Body)).ReadAll()
+		if err != nil || len(records) != 4 || records[3][0] != "total" || records[1][0] != "IT" || records[1][6] != "-3600.00" {
+			t.Errorf("trial balance CSV %q (%v)", records, err)
+		}
+		xlsxRes := k.get("finance", "/api/v1/trial-balance/2026-11.xlsx")
+		f, err := excelize.OpenReader(bytes.NewReader(xlsxRes.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sheet, err := f.GetRows("Trial balance"); err != nil || len(sheet) != 4 || sheet[2][0] != "MKT" {
+			t.Errorf("trial balance XLSX %q (%v)", sheet, err)
+		}
+	})
+}

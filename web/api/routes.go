@@ -136,6 +136,7 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.GET("/audit.csv", s.exportAudit)
 	a.GET("/gl-mappings", s.listGLMappings)
 	a.PUT("/gl-mappings/:service", s.putGLMapping)
+	a.GET("/trial-balance/:month", s.getTrialBalance)
 
 	a.GET("/notifications", s.listNotifications)
 	a.GET("/notifications/unread-count", s.unreadNotifications)
