@@ -150,7 +150,9 @@ var TrialBalanceColumns = []string{"unit_code", "unit_name", "currency", "openin
 // Row is the row as a row of TrialBalanceColumns; a total's unit code is
 // "total".
 func (r *TrialBalanceRow) Row() []export.Cell {
-	m := func(minor int64) export.Cell { return export.AmountCell(money.Money{Minor: minor, Currency: r.Currency}) }
+	m := func(minor int64) export.Cell {
+		return export.AmountCell(money.Money{Minor: minor, Currency: r.Currency})
+	}
 	code := r.UnitCode
 	if r.UnitID == 0 {
 		code = "total"
