@@ -12,7 +12,7 @@ import (
 
 // StatementColumns are the columns of a statement or recovery file.
 var StatementColumns = []string{"charge_id", "period", "late_from", "request_number", "title", "service_code", "service_name",
-	"consumer_unit", "provider_unit", "quantity", "unit_price", "amount", "currency", "status", "showback",
+	"consumer_unit", "provider_unit", "quantity", "minutes", "unit_price", "amount", "currency", "status", "showback",
 	"dispute_status", "credit", "net"}
 
 // JournalColumns are the columns of the GL journal file.
@@ -33,7 +33,7 @@ func (l *StatementLine) Row() []export.Cell {
 	}
 	return []export.Cell{export.IntCell(l.ChargeID), export.TextCell(l.Period), export.TextCell(orEmpty(l.LateFrom)),
 		export.TextCell(l.RequestNumber()), export.TextCell(l.Title), export.TextCell(l.ServiceCode), export.TextCell(l.ServiceName),
-		export.TextCell(l.ConsumerUnitCode), export.TextCell(l.ProviderUnitCode), export.NumberCell(l.Quantity),
+		export.TextCell(l.ConsumerUnitCode), export.TextCell(l.ProviderUnitCode), export.NumberCell(l.Quantity), idCell(l.Minutes),
 		m(l.UnitPriceMinor), m(l.AmountMinor), export.TextCell(l.Currency), export.TextCell(l.Status),
 		export.TextCell(strconv.FormatBool(l.Showback)), export.TextCell(disputeStatus), m(l.CreditMinor), m(l.NetMinor())}
 }

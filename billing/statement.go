@@ -43,6 +43,7 @@ type StatementLine struct {
 	Period           string
 	LateFrom         *string
 	Quantity         string
+	Minutes          *int64 // an hourly line's billed minutes (see billedMinutes); nil for another kind
 	UnitPriceMinor   int64
 	AmountMinor      int64
 	Currency         string
@@ -77,7 +78,7 @@ func StatementLines(ctx context.Context, idb bun.IDB, side Side, unitID int64, m
 	query := `SELECT c.id, c.request_id, COALESCE(r.title, c.description), c.service_id, s.code, s.name,
 		c.consumer_unit_id, cu.code, c.provider_unit_id, pu.code, c.period, c.late_from,
 		c.quantity, c.unit_price_minor, c.amount_minor, c.currency, c.status, c.showback,
-		d.status, ` + acceptedCredit + `, c.entry_id, d.id, d.entry_id
+		d.status, ` + acceptedCredit + `, c.entry_id, d.id, d.entry_id, c.source_key
 		FROM charges c
 		JOIN services s ON s.id = c.service_id
 		JOIN units cu ON cu.id = c.consumer_unit_id
@@ -98,10 +99,11 @@ func StatementLines(ctx context.Context, idb bun.IDB, side Side, unitID int64, m
 			var requestID sql.NullInt64
 			var lateFrom, disputeStatus sql.NullString
 			var entryID, disputeID, disputeEntryID sql.NullInt64
+			var sourceKey string
 			if err := rows.Scan(&l.ChargeID, &requestID, &l.Title, &l.ServiceID, &l.ServiceCode, &l.ServiceName,
 				&l.ConsumerUnitID, &l.ConsumerUnitCode, &l.ProviderUnitID, &l.ProviderUnitCode, &l.Period, &lateFrom,
 				&l.Quantity, &l.UnitPriceMinor, &l.AmountMinor, &l.Currency, &l.Status, &l.Showback,
-				&disputeStatus, &l.CreditMinor, &entryID, &disputeID, &disputeEntryID); err != nil {
+				&disputeStatus, &l.CreditMinor, &entryID, &disputeID, &disputeEntryID, &sourceKey); err != nil {
 				yield(StatementLine{}, fmt.Errorf("statement of unit %d for %s: %w", unitID, month, err))
 				return
 			}
@@ -115,6 +117,7 @@ func StatementLines(ctx context.Context, idb bun.IDB, side Side, unitID int64, m
 				l.DisputeStatus = &disputeStatus.String
 			}
 			l.EntryID, l.DisputeID, l.DisputeEntryID = nullID(entryID), nullID(disputeID), nullID(disputeEntryID)
+			l.Minutes = billedMinutes(sourceKey, l.Quantity)
 			if !yield(l, nil) {
 				return
 			}

@@ -25,6 +25,8 @@ type chargeJSON struct {
 	Period         string       `json:"period"`
 	LateFrom       *string      `json:"late_from"`
 	Quantity       string       `json:"quantity"`
+	Minutes        *int64       `json:"minutes"`
+	Time           *string      `json:"time"`
 	UnitPrice      money.Money  `json:"unit_price"`
 	Amount         money.Money  `json:"amount"`
 	Status         string       `json:"status"`
@@ -63,7 +65,11 @@ func optionalID(id *int64) *string {
 }
 
 func toChargeJSON(c *billing.Charge) chargeJSON {
-	return chargeJSON{ID: httpx.FormatID(c.ID), RequestID: optionalID(c.RequestID), ConsumerUnitID: httpx.FormatID(c.ConsumerUnitID),
+	var clock *string
+	if t := c.Time(); t != "" {
+		clock = &t
+	}
+	return chargeJSON{Minutes: c.BilledMinutes(), Time: clock, ID: httpx.FormatID(c.ID), RequestID: optionalID(c.RequestID), ConsumerUnitID: httpx.FormatID(c.ConsumerUnitID),
 		ProviderUnitID: httpx.FormatID(c.ProviderUnitID), ServiceID: httpx.FormatID(c.ServiceID), RateID: optionalID(c.RateID),
 		Period: c.Period, LateFrom: c.LateFrom, Quantity: c.Quantity,
 		UnitPrice: money.Money{Minor: c.UnitPriceMinor, Currency: c.Currency},

@@ -41,6 +41,8 @@ type statementLineJSON struct {
 	ProviderUnitID   string                `json:"provider_unit_id"`
 	ProviderUnitCode string                `json:"provider_unit_code"`
 	Quantity         string                `json:"quantity"`
+	Minutes          *int64                `json:"minutes"`
+	Time             *string               `json:"time"`
 	UnitPrice        money.Money           `json:"unit_price"`
 	Amount           money.Money           `json:"amount"`
 	Net              money.Money           `json:"net"`
@@ -74,7 +76,10 @@ func toStatementLineJSON(l *billing.StatementLine) statementLineJSON {
 		ConsumerUnitID: httpx.FormatID(l.ConsumerUnitID), ConsumerUnitCode: l.ConsumerUnitCode,
 		ProviderUnitID: httpx.FormatID(l.ProviderUnitID), ProviderUnitCode: l.ProviderUnitCode, Quantity: l.Quantity,
 		UnitPrice: m(l.UnitPriceMinor), Amount: m(l.AmountMinor), Net: m(l.NetMinor()), Status: l.Status,
-		Showback: l.Showback, LateFrom: l.LateFrom}
+		Showback: l.Showback, LateFrom: l.LateFrom, Minutes: l.Minutes}
+	if t := l.Time(); t != "" {
+		j.Time = &t
+	}
 	if l.DisputeStatus != nil {
 		j.Dispute = &statementDisputeJSON{ID: optionalID(l.DisputeID), Status: *l.DisputeStatus, Credit: m(l.CreditMinor),
 			EntryID: optionalID(l.DisputeEntryID)}
