@@ -1,13 +1,19 @@
 package portal_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/uptrace/bun"
+
+	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/web/webtest"
 )
 
 func TestPortalTrialBalance(t *testing.T) {
@@ -66,5 +72,47 @@ func TestPortalGLAccounts(t *testing.T) {
 		if n := k.Count("gl_mappings"); n != 2 {
 			t.Fatalf("%d mappings, want the default and the dock's", n)
 		}
+	})
+}
+
+// A unit's statement page shows its lines with links to the request and
+// the charge and the entry ids, the month's credits and adjustments with
+// their reasons, and the net.
+func TestPortalStatementShowsMovementsAndLinks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newMoneyDesk(t, d)
+		dispute := k.raiseByAPI("one dock was scratched")
+		if res := k.As["finance"].Call("POST", "/api/v1/disputes/"+dispute+"/actions",
+			map[string]any{"action": "accept", "credit_minor": 23456, "note": "scratch credited"}); res.Status != http.StatusOK {
+			t.Fatalf("settle: %d %s", res.Status, res.Body)
+		}
+		if err := d.InTx(context.Background(), func(tx bun.Tx) error {
+			_, err := billing.CreateAdjustment(context.Background(), tx, billing.Operator(k.Users["finance"]), billing.Adjustment{
+				DebitUnitID: k.Units["MKT"], CreditUnitID: k.Units["IT"], AmountMinor: 2500, Currency: "EUR", Month: k.month,
+				Reason: "cable recharge <i>"}, 1<<40, webtest.ChargeLocation(t), time.Now().UTC())
+			return err
+		}); err != nil {
+			t.Fatalf("adjustment: %v", err)
+		}
+		path := "/units/" + webtest.ID(k.Units["MKT"]) + "/statements/" + k.month
+		p := k.SignIn("mktmgr").Get(path)
+		mustStatus(t, "MKT's statement as its manager", p, http.StatusOK)
+		for _, want := range []string{`href="/requests/` + k.mktReq + `"`, `href="/charges/` + k.mktCharge + `"`, `id="line-entry-` + k.mktCharge + `"`,
+			"one dock was scratched — scratch credited", "cable recharge &lt;i&gt;", "−€234.56", "€25.00", "€1,025.00"} {
+			if !strings.Contains(p.Body, want) {
+				t.Errorf("MKT's statement lacks %q", want)
+			}
+		}
+		if strings.Contains(p.Body, `id="statement-journal"`) {
+			t.Error("a manager is offered the GL journal")
+		}
+		if p := k.SignIn("finance").Get(path); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="statement-journal"`) {
+			t.Errorf("finance's statement = %d, or no journal link", p.Status)
+		}
+		if p := k.SignIn("mktmgr").Get("/charges?period=" + k.month); !strings.Contains(p.Body, `href="`+path+`"`) {
+			t.Error("the charges page does not link the statement")
+		}
+		mustStatus(t, "MKT's statement as HR's manager", k.SignIn("hrmgr").Get(path), http.StatusNotFound)
+		mustStatus(t, "a bad month", k.SignIn("finance").Get("/units/"+webtest.ID(k.Units["MKT"])+"/statements/2026-13"), http.StatusUnprocessableEntity)
 	})
 }

@@ -92,6 +92,7 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.GET("/finance/periods", s.periodsPage)
 	r.POST("/finance/periods/:month", s.periodForm)
 	r.GET("/finance/trial-balance", s.trialBalancePage)
+	r.GET("/units/:id/statements/:month", s.statementPage)
 	r.GET("/finance/gl-accounts", s.glPage)
 	r.POST("/finance/gl-accounts", s.glForm)
 	r.GET("/finance/disputes", s.disputesPage)
