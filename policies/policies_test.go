@@ -47,6 +47,7 @@ var everyAction = []string{
 	"statement:read",
 	"unit:manage",
 	"user:manage", "user:read",
+	"webhook:manage",
 }
 
 // mayDo states, role by role, what the product's roles may do
@@ -67,7 +68,7 @@ var mayDo = map[string][]string{
 	"manager": {"catalog:read", "request:create", "request:read_unit", "request:approve",
 		"request:cancel", "request:assign", "request:comment", "charge:read", "charge:dispute", "statement:read",
 		"budget:read", "service:manage", "calendar:manage", "member:read", "member:manage",
-		"report:read", "audit:read_unit", "knowledge:write"},
+		"report:read", "audit:read_unit", "knowledge:write", "webhook:manage"},
 	// reviews all charges, resolves disputes, posts adjustments, manages
 	// budgets, closes periods, exports, lists the money-role proposals it
 	// confirms or declines
@@ -83,7 +84,7 @@ var mayDo = map[string][]string{
 	// reached no unit); NOT finance
 	"admin": {"catalog:read", "request:read_all", "unit:manage", "user:read", "user:manage",
 		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage", "outbox:manage",
-		"mail:ingest"},
+		"mail:ingest", "webhook:manage"},
 }
 
 // financeOnly are the money actions admin must never have (segregation of
