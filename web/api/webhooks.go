@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/webhooks"
 	"github.com/tiski/tiski/web/httpx"
+	"github.com/tiski/tiski/webhooks"
 )
 
 type webhookJSON struct {
