@@ -80,7 +80,7 @@ func GetAs(ctx context.Context, idb bun.IDB, k Keeper, id int64) (*Subscription,
 	if err != nil {
 		return nil, err
 	}
-	if !k.Keeps(sub.unit()) {
+	if !k.Keeps(sub.Scope()) {
 		return nil, fault.NotFound("webhook subscription")
 	}
 	return sub, nil
@@ -106,8 +106,8 @@ func DeliveriesAs(ctx context.Context, idb bun.IDB, k Keeper, id, beforeID int64
 	return sub, rows, err
 }
 
-// unit is the subscription's unit id, 0 for the organisation.
-func (s *Subscription) unit() int64 {
+// Scope is the subscription's unit id, 0 for the organisation.
+func (s *Subscription) Scope() int64 {
 	if s.UnitID == nil {
 		return 0
 	}
