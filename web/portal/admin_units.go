@@ -55,7 +55,7 @@ type adminUnitData struct {
 	Parents        []units.Unit
 	Modes          adminUnitModes
 	ConfirmArchive bool
-	GrantsManager  bool // the user may grant and revoke the manager role
+	GrantsManager  bool            // the user may grant and revoke the manager role
 	Inbound        *inboundSection // the inbound e-mail address, for its keepers
 }
 
