@@ -55,8 +55,9 @@ type adminUnitData struct {
 	Parents        []units.Unit
 	Modes          adminUnitModes
 	ConfirmArchive bool
-	GrantsManager  bool            // the user may grant and revoke the manager role
-	Inbound        *inboundSection // the inbound e-mail address, for its keepers
+	GrantsManager  bool // the user may grant and revoke the manager role
+
+	Inbound *inboundSection // the inbound e-mail address, for its keepers (nil for others)
 }
 
 // adminAllUnits lists every unit the caller may know of, archived ones only for
