@@ -64,7 +64,7 @@ var mayDo = map[string][]string{
 		"request:work", "request:comment", "request:comment_internal", "request:log_time",
 		"request:create_for_other", "mail:triage", "knowledge:write"},
 	// approves the unit's requests, sees all of them, charges and statements,
-	// disputes charges, manages the unit's services, rates and members
+	// disputes charges, manages the unit's services, rates, members and webhooks
 	"manager": {"catalog:read", "request:create", "request:read_unit", "request:approve",
 		"request:cancel", "request:assign", "request:comment", "charge:read", "charge:dispute", "statement:read",
 		"budget:read", "service:manage", "calendar:manage", "member:read", "member:manage",
@@ -81,7 +81,7 @@ var mayDo = map[string][]string{
 		"budget:read", "period:read", "export:read", "report:read", "audit:read", "audit:read_all"},
 	// units, users, role grants (and the money-role proposals made), settings,
 	// the outbox's failed messages, e-mail in from relays (and the mail that
-	// reached no unit); NOT finance
+	// reached no unit), the organisation's webhooks; NOT finance
 	"admin": {"catalog:read", "request:read_all", "unit:manage", "user:read", "user:manage",
 		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage", "outbox:manage",
 		"mail:ingest", "webhook:manage"},
