@@ -69,7 +69,7 @@ func Accept(ctx context.Context, d Deps, raw io.Reader, now time.Time) (*Message
 	}
 	base := &Message{MessageKey: key, ReceivedAt: now, SizeBytes: int64(len(buf)), Raw: buf, Outcome: OutcomeQuarantined}
 	if oversized {
-		base.Raw = buf[:headKeep]
+		base.Raw = buf[:min(len(buf), headKeep)] // a limit below headKeep keeps what was read
 		if h, err := readHeader(buf); err == nil {
 			base.Sender, _ = words.DecodeHeader(h.Get("From"))
 			base.Subject, _ = words.DecodeHeader(h.Get("Subject"))

@@ -18,12 +18,19 @@ import (
 	"github.com/tiski/tiski/requests"
 )
 
+// KeepsAddress reports whether actorID reads and sets unitID's inbound
+// address: the unit's managers (service:manage, who run its services) and
+// admins (mail:ingest, who run e-mail in).
+func KeepsAddress(authz *policies.Authorizer, actorID, unitID int64) bool {
+	return authz.Can(actorID, unitID, "service", "manage") || authz.Can(actorID, 0, "mail", "ingest")
+}
+
 // SetAddress gives a provider unit its inbound address and default
-// service, replacing the one it had; the unit's managers (service:manage)
-// set it. Audited.
+// service, replacing the one it had; its keepers (KeepsAddress) set it.
+// Audited.
 func SetAddress(ctx context.Context, tx bun.Tx, authz *policies.Authorizer, actorID, unitID int64, address string, serviceID int64, now time.Time) (*Address, error) {
-	if !authz.Can(actorID, unitID, "service", "manage") {
-		return nil, fault.Forbidden("only the unit's managers set its inbound address")
+	if !KeepsAddress(authz, actorID, unitID) {
+		return nil, fault.Forbidden("only the unit's managers and admins set its inbound address")
 	}
 	parsed, err := mail.ParseAddress(strings.TrimSpace(address))
 	if err != nil || parsed.Name != "" || strings.Contains(parsed.Address, "+") {
@@ -53,6 +60,15 @@ func SetAddress(ctx context.Context, tx bun.Tx, authz *policies.Authorizer, acto
 	}
 	return a, audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "inbound_address", ObjectID: strconv.FormatInt(unitID, 10),
 		Action: "set", Before: before, After: a})
+}
+
+// AddressOf returns a unit's inbound address for one of its keepers
+// (KeepsAddress), nil when it has none; anyone else is forbidden.
+func AddressOf(ctx context.Context, idb bun.IDB, authz *policies.Authorizer, actorID, unitID int64) (*Address, error) {
+	if !KeepsAddress(authz, actorID, unitID) {
+		return nil, fault.Forbidden("only the unit's managers and admins set its inbound address")
+	}
+	return GetAddress(ctx, idb, unitID)
 }
 
 // GetAddress returns a unit's inbound address, or nil when it has none.

@@ -48,6 +48,7 @@ var everyAction = []string{
 	"statement:read",
 	"unit:manage",
 	"user:manage", "user:read",
+	"webhook:manage",
 }
 
 // mayDo states, role by role, what the product's roles may do
@@ -64,11 +65,11 @@ var mayDo = map[string][]string{
 		"request:work", "request:comment", "request:comment_internal", "request:log_time",
 		"request:create_for_other", "mail:triage", "knowledge:write"},
 	// approves the unit's requests, sees all of them, charges and statements,
-	// disputes charges, manages the unit's services, rates and members
+	// disputes charges, manages the unit's services, rates, members and webhooks
 	"manager": {"catalog:read", "request:create", "request:read_unit", "request:approve",
 		"request:cancel", "request:assign", "request:comment", "charge:read", "charge:dispute", "statement:read",
 		"budget:read", "service:manage", "calendar:manage", "member:read", "member:manage",
-		"report:read", "audit:read_unit", "knowledge:write"},
+		"report:read", "audit:read_unit", "knowledge:write", "webhook:manage"},
 	// reviews all charges, resolves disputes, posts adjustments, manages
 	// budgets, closes periods, exports, lists the money-role proposals it
 	// confirms or declines
@@ -82,10 +83,10 @@ var mayDo = map[string][]string{
 		"gl_account:read"},
 	// units, users, role grants (and the money-role proposals made), settings,
 	// the outbox's failed messages, e-mail in from relays (and the mail that
-	// reached no unit); NOT finance
+	// reached no unit), the organisation's webhooks; NOT finance
 	"admin": {"catalog:read", "request:read_all", "unit:manage", "user:read", "user:manage",
 		"grant:manage", "grant_proposal:read", "member:read", "member:manage", "setting:manage", "outbox:manage",
-		"mail:ingest"},
+		"mail:ingest", "webhook:manage"},
 }
 
 // financeOnly are the money actions admin must never have (segregation of

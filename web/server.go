@@ -100,10 +100,20 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 		return c.Request().Method == http.MethodPost &&
 			(c.Path() == api.Base+"/requests/:id/attachments" || c.Path() == "/requests/:id/attachments")
 	}
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit, Skipper: isUpload}))
+	// Raw e-mail from relays gets the message limit of mailin (twice it, so
+	// an oversized message is still quarantined with its header).
+	isInboundMail := func(c echo.Context) bool {
+		return c.Request().Method == http.MethodPost && c.Path() == httpx.InboundMailPath
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
+		Skipper: func(c echo.Context) bool { return isUpload(c) || isInboundMail(c) }}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   strconv.FormatInt(s.Cfg.AttachmentLimit+httpx.MultipartOverhead, 10),
 		Skipper: func(c echo.Context) bool { return !isUpload(c) },
+	}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   strconv.FormatInt(s.Cfg.MailBodyLimit(), 10),
+		Skipper: func(c echo.Context) bool { return !isInboundMail(c) },
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
 		Timeout: cfg.RequestTimeout,

@@ -48,6 +48,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
 	}
+	// Subscriptions are checked against the same ranges the deliverer dials.
+	allow, err := webhooks.ParseAllow(os.Getenv("TISKI_WEBHOOK_ALLOW"))
+	if err != nil {
+		return err
+	}
+	cfg.WebhookAllow = allow
 	open := openDatabase
 	if *loadDemo {
 		open = openDemoDatabase

@@ -146,6 +146,18 @@ func (s *Handlers) Routes(e *echo.Echo) {
 	a.PUT("/notifications/preferences", s.putNotificationPreferences)
 	a.GET("/outbox", s.listOutbox, s.Need("outbox", "manage"))
 	a.POST("/outbox/:id/resend", s.resendOutbox, s.Need("outbox", "manage"))
+
+	a.GET("/webhooks", s.listWebhooks)
+	a.POST("/webhooks", s.createWebhook)
+	a.GET("/webhooks/:id", s.getWebhook)
+	a.DELETE("/webhooks/:id", s.deleteWebhook)
+	a.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
+	a.POST("/mail/inbound", s.inboundMail, s.Need("mail", "ingest"))
+	a.GET("/mail/quarantine", s.listQuarantine)
+	a.POST("/mail/quarantine/:id/file", s.fileQuarantined)
+	a.POST("/mail/quarantine/:id/discard", s.discardQuarantined)
+	a.GET("/units/:id/inbound-address", s.getInboundAddress)
+	a.PUT("/units/:id/inbound-address", s.putInboundAddress)
 }
 
 // authed registers routes that need a signed-in caller. It adds the

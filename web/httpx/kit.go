@@ -8,6 +8,7 @@ package httpx
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/tiski/tiski/auth"
@@ -34,6 +35,13 @@ type Config struct {
 	// AdjustmentApprovalLimitMinor is the largest manual adjustment, in minor
 	// units, that posts without a second finance user's approval.
 	AdjustmentApprovalLimitMinor int64
+	// WebhookAllow are the ranges webhooks may reach although they are
+	// loopback, private, link-local or metadata addresses (TISKI_WEBHOOK_ALLOW).
+	WebhookAllow []netip.Prefix
+	// InboundMailLimit is the largest e-mail taken in, in bytes (0: mailin's
+	// default); POST /api/v1/mail/inbound takes bodies up to twice it, so a
+	// larger message still reaches the quarantine with its header.
+	InboundMailLimit int64
 }
 
 // DefaultAttachmentLimit is the largest file one upload may carry.

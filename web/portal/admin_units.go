@@ -56,6 +56,8 @@ type adminUnitData struct {
 	Modes          adminUnitModes
 	ConfirmArchive bool
 	GrantsManager  bool // the user may grant and revoke the manager role
+
+	Inbound *inboundSection // the inbound e-mail address, for its keepers (nil for others)
 }
 
 // adminAllUnits lists every unit the caller may know of, archived ones only for
@@ -248,6 +250,9 @@ func (s *Pages) showAdminUnit(c echo.Context, status int, errs map[string]string
 		}
 	}
 	data.GrantsManager = a.Grants
+	if data.Inbound, err = s.inboundSectionFor(c, u.ID); err != nil {
+		return err
+	}
 	for _, r := range units.UnitRoles {
 		if r != "manager" || a.Grants {
 			data.Roles = append(data.Roles, r)

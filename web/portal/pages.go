@@ -182,6 +182,12 @@ func (s *Pages) navFor(c echo.Context) []navItem {
 	if !audit.ScopeOf(s.Authz, uid).None() {
 		items = append(items, navItem{Href: "/audit", Key: "nav.audit"})
 	}
+	if s.triagesAny(c) {
+		items = append(items, navItem{Href: "/mail/quarantine", Key: "nav.quarantine"})
+	}
+	if s.WebhookKeeper(c).Anywhere() {
+		items = append(items, navItem{Href: "/webhooks", Key: "nav.webhooks"})
+	}
 	if somewhere("unit", "manage") || somewhere("user", "manage") || somewhere("service", "manage") {
 		items = append(items, navItem{Href: "/admin/units", Key: "nav.admin", Section: "/admin/"})
 	}

@@ -135,6 +135,16 @@ func (s *Pages) Routes(e *echo.Echo) {
 	r.GET("/admin/outbox", s.adminOutboxPage)
 	r.POST("/admin/outbox/:id/resend", s.adminResendForm)
 
+	// Webhooks, the e-mail quarantine and a unit's inbound address.
+	r.GET("/webhooks", s.webhooksPage)
+	r.POST("/webhooks", s.createWebhookForm)
+	r.GET("/webhooks/:id", s.webhookPage)
+	r.POST("/webhooks/:id/delete", s.deleteWebhookForm)
+	r.GET("/mail/quarantine", s.quarantinePage)
+	r.POST("/mail/quarantine/:id/file", s.fileQuarantinedForm)
+	r.POST("/mail/quarantine/:id/discard", s.discardQuarantinedForm)
+	r.POST("/admin/units/:id/inbound-address", s.inboundAddressForm)
+
 	// Every other path is the portal's: its 404 page (405 for a method a
 	// page does not take), in the language of the user if signed in.
 	e.RouteNotFound("/*", httpx.NoRoute, s.errorPages, s.Recognize)
