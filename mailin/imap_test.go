@@ -152,7 +152,6 @@ func TestIMAPServerDownThenUp(t *testing.T) {
 		p := readIMAP(t, k, deps, peer, clk, "one")
 		raw := msg("From: member@example.org\nTo: it-desk@example.org\nSubject: VPN drops\nMessage-ID: <down1@example.org>\n", "Every hour.\r\n")
 		peer.deliver(t, raw)
-		addr := peer.Addr
 		peer.down()
 
 		if n := pollDue(t, p); n != 0 {
@@ -166,7 +165,7 @@ func TestIMAPServerDownThenUp(t *testing.T) {
 		if s := boxes[0].Status(); !strings.Contains(s, "FAILING (1 in a row") || strings.Contains(s, "secret") {
 			t.Fatalf("status %q", s)
 		}
-		peer.up(t, addr)
+		peer.up()
 		clk.Add(30 * time.Second)
 		if n := pollDue(t, p); n != 0 {
 			t.Fatalf("read %d before the backoff passed", n)
@@ -235,6 +234,47 @@ func TestIMAPTwoPollersOneRequest(t *testing.T) {
 			t.Fatalf("%d requests, want 3", n)
 		}
 		if total, seen := peer.flags(t); total != 3 || seen != 3 {
+			t.Fatalf("%d messages, %d seen", total, seen)
+		}
+	})
+}
+
+// TestIMAPFiftyMegabyteAttachment: a 50 MB message waits in the mailbox.
+// The poller fetches only the first MaxBytes+1 of it (the server sends
+// little more than 10 MB), quarantines it as oversized, flags it and files
+// nothing.
+func TestIMAPFiftyMegabyteAttachment(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k, deps := setup(t, d)
+		deps.MaxBytes = 0 // the default, 10 MB
+		peer := startIMAP(t)
+		clk := &clock{at: now}
+		p := readIMAP(t, k, deps, peer, clk, "one")
+		line := strings.Repeat("QUFB", 19) + "\r\n"
+		body := strings.Repeat(line, (50<<20)/len(line))
+		peer.deliver(t, msg("From: member@example.org\nTo: it-desk@example.org\nSubject: The whole disk\nMessage-ID: <huge@example.org>\nContent-Type: multipart/mixed; boundary=b\n",
+			"--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=disk.img\r\nContent-Transfer-Encoding: base64\r\n\r\n"+body+"--b--\r\n"))
+		body = ""
+		before := peer.gate.sent.Load()
+		if n := pollDue(t, p); n != 1 {
+			t.Fatalf("took %d, want 1", n)
+		}
+		sent := peer.gate.sent.Load() - before
+		if sent > mailin.DefaultMaxBytes+64<<10 {
+			t.Fatalf("the server sent %d bytes for a message of 50 MB", sent)
+		}
+		t.Logf("the server sent %d bytes for a message of 50 MB", sent)
+		var m mailin.Message
+		if err := d.NewSelect().Model(&m).Where("message_key = ?", "mid:huge@example.org").Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if m.Outcome != mailin.OutcomeQuarantined || m.Reason != mailin.ReasonOversized || m.RequestID != nil || m.Subject != "The whole disk" {
+			t.Fatalf("message %+v", m)
+		}
+		if n := count(t, d, "requests", ""); n != 0 {
+			t.Fatalf("%d requests", n)
+		}
+		if total, seen := peer.flags(t); total != 1 || seen != 1 {
 			t.Fatalf("%d messages, %d seen", total, seen)
 		}
 	})

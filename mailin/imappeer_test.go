@@ -6,6 +6,7 @@ import (
 	"log"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -16,16 +17,17 @@ import (
 
 // imapPeer is a real IMAP server in the test's process (go-imap's server
 // over its in-memory backend) holding the mailbox desk/secret. It can be
-// stopped and started again on the same address with its messages kept,
-// and it calls beforeStore as each STORE command arrives, before applying
-// it, so a test can see what Tiski had committed when it flagged a message.
+// taken down (every connection, open or new, is closed at once, while the
+// test keeps the port) and brought up again with its messages kept, and it
+// calls beforeStore as each STORE command arrives, before applying it, so a
+// test can see what Tiski had committed when it flagged a message.
 type imapPeer struct {
 	mem  *imapmemserver.Server
 	user *imapmemserver.User
 	Addr string
+	gate *gate
 
 	mu          sync.Mutex
-	srv         *imapserver.Server
 	beforeStore func()
 }
 
@@ -36,18 +38,11 @@ func startIMAP(t *testing.T) *imapPeer {
 		t.Fatal(err)
 	}
 	p.mem.AddUser(p.user)
-	p.up(t, "127.0.0.1:0")
-	t.Cleanup(p.down)
-	return p
-}
-
-// up serves on addr (the old address after down).
-func (p *imapPeer) up(t *testing.T, addr string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.gate, p.Addr = &gate{Listener: ln}, ln.Addr().String()
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return &watchedSession{Session: p.mem.NewSession(), peer: p}, nil, nil
@@ -56,20 +51,61 @@ func (p *imapPeer) up(t *testing.T, addr string) {
 		InsecureAuth: true,
 		Logger:       log.New(io.Discard, "", 0),
 	})
-	go func() { _ = srv.Serve(ln) }()
-	p.mu.Lock()
-	p.srv, p.Addr = srv, ln.Addr().String()
-	p.mu.Unlock()
+	go func() { _ = srv.Serve(p.gate) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return p
 }
 
-// down stops the server: its listener and every connection close.
-func (p *imapPeer) down() {
-	p.mu.Lock()
-	srv := p.srv
-	p.srv = nil
-	p.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
+func (p *imapPeer) up()   { p.gate.set(false) }
+func (p *imapPeer) down() { p.gate.set(true) }
+
+// gate is a listener that, while down, closes each connection it accepts
+// and those it handed out.
+type gate struct {
+	net.Listener
+	sent  atomic.Int64 // bytes the server wrote
+	mu    sync.Mutex
+	shut  bool
+	conns []net.Conn
+}
+
+func (g *gate) Accept() (net.Conn, error) {
+	for {
+		c, err := g.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		g.mu.Lock()
+		if !g.shut {
+			g.conns = append(g.conns, c)
+			g.mu.Unlock()
+			return counted{Conn: c, n: &g.sent}, nil
+		}
+		g.mu.Unlock()
+		_ = c.Close()
+	}
+}
+
+type counted struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c counted) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (g *gate) set(shut bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.shut = shut
+	if shut {
+		for _, c := range g.conns {
+			_ = c.Close()
+		}
+		g.conns = nil
 	}
 }
 

@@ -24,9 +24,11 @@ const (
 	ReasonNotAParty     Reason = "not_a_party"    // a reply by someone who may not comment on the request
 	ReasonEmpty         Reason = "empty"          // nothing left to file once quotes are cut
 	ReasonRefused       Reason = "refused"        // the request or comment was refused (detail says why)
+	ReasonAttachment    Reason = "attachment"     // an attachment failed the upload checks (type, name, empty)
+	ReasonArchiveBomb   Reason = "archive_bomb"   // a ZIP attachment expands beyond the limit (a zip bomb)
 )
 
 // Reasons lists every reason, for the API's description and the portal.
 var Reasons = []Reason{ReasonUnknownSender, ReasonNoUnit, ReasonSeveralUnits, ReasonNoAddress, ReasonOversized,
 	ReasonMalformed, ReasonAutoReply, ReasonBounce, ReasonHostileHeader, ReasonSpoofedSender, ReasonHTMLScript,
-	ReasonNotAParty, ReasonEmpty, ReasonRefused}
+	ReasonNotAParty, ReasonEmpty, ReasonRefused, ReasonAttachment, ReasonArchiveBomb}
