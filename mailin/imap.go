@@ -25,7 +25,7 @@ var errLeaseLost = errors.New("the mailbox's lease was lost to another poller")
 func (p *Poller) read(ctx context.Context, mb *Mailbox) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.lease())
 	defer cancel()
-	c, err := dialMailbox(mb)
+	c, err := dialMailbox(mb, p.TLS)
 	if err != nil {
 		return 0, err
 	}
@@ -97,9 +97,13 @@ func (p *Poller) take(ctx context.Context, c *imapclient.Client, uid imap.UID) (
 	return accepted, nil
 }
 
-func dialMailbox(mb *Mailbox) (*imapclient.Client, error) {
-	opts := &imapclient.Options{TLSConfig: &tls.Config{ServerName: mb.Host, MinVersion: tls.VersionTLS12},
-		Dialer: &net.Dialer{Timeout: dialTimeout}}
+func dialMailbox(mb *Mailbox, base *tls.Config) (*imapclient.Client, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	cfg.ServerName = mb.Host
+	opts := &imapclient.Options{TLSConfig: cfg, Dialer: &net.Dialer{Timeout: dialTimeout}}
 	var (
 		c   *imapclient.Client
 		err error

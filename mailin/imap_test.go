@@ -39,11 +39,13 @@ func readIMAP(t *testing.T, k *testkit.Kit, deps mailin.Deps, peer *imapPeer, cl
 	host, port, _ := net.SplitHostPort(peer.Addr)
 	n, _ := strconv.Atoi(port)
 	k.Do(t, func(ctx context.Context, tx bun.Tx) error {
-		_, err := mailin.SetMailbox(ctx, tx, 0, k.Units.IT, mailin.Mailbox{Host: host, Port: n, TLSMode: mailin.TLSNone,
+		_, err := mailin.SetMailbox(ctx, tx, 0, k.Units.IT, mailin.Mailbox{Host: host, Port: n, TLSMode: peer.Mode,
 			Username: "desk", Password: "secret", Folder: "INBOX", PollSeconds: 60}, clk.Now())
 		return err
 	})
-	return poller(deps, clk, owner)
+	p := poller(deps, clk, owner)
+	p.TLS = peer.ClientTLS
+	return p
 }
 
 func poller(deps mailin.Deps, clk *clock, owner string) *mailin.Poller {
@@ -276,6 +278,40 @@ func TestIMAPFiftyMegabyteAttachment(t *testing.T) {
 		}
 		if total, seen := peer.flags(t); total != 1 || seen != 1 {
 			t.Fatalf("%d messages, %d seen", total, seen)
+		}
+	})
+}
+
+// TestIMAPOverTLS reads a mailbox over implicit TLS (imaps) and over
+// STARTTLS, where the server refuses a login before TLS; a client that
+// does not trust the server's certificate reads nothing and says why.
+func TestIMAPOverTLS(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k, deps := setup(t, d)
+		for i, mode := range []string{mailin.TLSImplicit, mailin.TLSStart} {
+			peer := startIMAPWith(t, mode)
+			clk := &clock{at: now.Add(time.Duration(i) * time.Hour)}
+			p := readIMAP(t, k, deps, peer, clk, mode)
+			peer.deliver(t, msg(fmt.Sprintf("From: member@example.org\nTo: it-desk@example.org\nSubject: Over %s\nMessage-ID: <tls%d@example.org>\n", mode, i), "Secure.\r\n"))
+			p.TLS = nil // the system's roots do not know the test's certificate
+			if n := pollDue(t, p); n != 0 {
+				t.Fatalf("%s: took %d trusting no certificate", mode, n)
+			}
+			boxes, err := mailin.Mailboxes(context.Background(), d)
+			if err != nil || !strings.Contains(boxes[0].LastError, "certificate") {
+				t.Fatalf("%s: mailbox %+v, %v", mode, boxes, err)
+			}
+			p.TLS = peer.ClientTLS
+			clk.Add(time.Hour)
+			if n := pollDue(t, p); n != 1 {
+				t.Fatalf("%s: took %d, want 1", mode, n)
+			}
+			if total, seen := peer.flags(t); total != 1 || seen != 1 {
+				t.Fatalf("%s: %d messages, %d seen", mode, total, seen)
+			}
+		}
+		if n := count(t, d, "requests", ""); n != 2 {
+			t.Fatalf("%d requests, want 2", n)
 		}
 	})
 }

@@ -2,17 +2,27 @@ package mailin_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"github.com/tiski/tiski/mailin"
 )
 
 // imapPeer is a real IMAP server in the test's process (go-imap's server
@@ -22,18 +32,25 @@ import (
 // calls beforeStore as each STORE command arrives, before applying it, so a
 // test can see what Tiski had committed when it flagged a message.
 type imapPeer struct {
-	mem  *imapmemserver.Server
-	user *imapmemserver.User
-	Addr string
-	gate *gate
+	mem       *imapmemserver.Server
+	user      *imapmemserver.User
+	Addr      string
+	Mode      string      // mailin.TLSNone, TLSImplicit or TLSStart
+	ClientTLS *tls.Config // trusts the server's certificate
+	gate      *gate
 
 	mu          sync.Mutex
 	beforeStore func()
 }
 
-func startIMAP(t *testing.T) *imapPeer {
+func startIMAP(t *testing.T) *imapPeer { return startIMAPWith(t, mailin.TLSNone) }
+
+// startIMAPWith serves in a TLS mode: implicit TLS or STARTTLS (then
+// logging in without it is refused) with a certificate for 127.0.0.1 that
+// ClientTLS trusts, or plain text.
+func startIMAPWith(t *testing.T, mode string) *imapPeer {
 	t.Helper()
-	p := &imapPeer{mem: imapmemserver.New(), user: imapmemserver.NewUser("desk", "secret")}
+	p := &imapPeer{mem: imapmemserver.New(), user: imapmemserver.NewUser("desk", "secret"), Mode: mode}
 	if err := p.user.Create("INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +59,27 @@ func startIMAP(t *testing.T) *imapPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.gate, p.Addr = &gate{Listener: ln}, ln.Addr().String()
-	srv := imapserver.New(&imapserver.Options{
+	p.Addr = ln.Addr().String()
+	var serverTLS *tls.Config
+	if mode != mailin.TLSNone {
+		serverTLS, p.ClientTLS = certificate(t)
+	}
+	if mode == mailin.TLSImplicit {
+		ln = tls.NewListener(ln, serverTLS)
+	}
+	p.gate = &gate{Listener: ln}
+	opts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return &watchedSession{Session: p.mem.NewSession(), peer: p}, nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
-		InsecureAuth: true,
+		InsecureAuth: mode == mailin.TLSNone,
 		Logger:       log.New(io.Discard, "", 0),
-	})
+	}
+	if mode == mailin.TLSStart {
+		opts.TLSConfig = serverTLS
+	}
+	srv := imapserver.New(opts)
 	go func() { _ = srv.Serve(p.gate) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return p
@@ -63,7 +92,7 @@ func (p *imapPeer) down() { p.gate.set(true) }
 // and those it handed out.
 type gate struct {
 	net.Listener
-	sent  atomic.Int64 // bytes the server wrote
+	sent  atomic.Int64 // bytes the server wrote, without TLS
 	mu    sync.Mutex
 	shut  bool
 	conns []net.Conn
@@ -79,6 +108,9 @@ func (g *gate) Accept() (net.Conn, error) {
 		if !g.shut {
 			g.conns = append(g.conns, c)
 			g.mu.Unlock()
+			if _, ok := c.(*tls.Conn); ok {
+				return c, nil // the server must see the TLS it requires for a login
+			}
 			return counted{Conn: c, n: &g.sent}, nil
 		}
 		g.mu.Unlock()
@@ -127,7 +159,19 @@ func (p *imapPeer) deliver(t *testing.T, raw string) {
 // how many of them are \Seen.
 func (p *imapPeer) flags(t *testing.T) (total, seen int) {
 	t.Helper()
-	c, err := imapclient.DialInsecure(p.Addr, nil)
+	var (
+		c   *imapclient.Client
+		err error
+	)
+	opts := &imapclient.Options{TLSConfig: p.ClientTLS}
+	switch p.Mode {
+	case mailin.TLSImplicit:
+		c, err = imapclient.DialTLS(p.Addr, opts)
+	case mailin.TLSStart:
+		c, err = imapclient.DialStartTLS(p.Addr, opts)
+	default:
+		c, err = imapclient.DialInsecure(p.Addr, opts)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,4 +216,29 @@ func (s *watchedSession) Store(w *imapserver.FetchWriter, numSet imap.NumSet, fl
 		f()
 	}
 	return s.Session.Store(w, numSet, flags, options)
+}
+
+// certificate makes a self-signed certificate for 127.0.0.1: the server's
+// TLS settings and a client's that trust it alone.
+func certificate(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imap.test"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
+		&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }

@@ -3,6 +3,7 @@ package mailin
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,9 @@ type Poller struct {
 	Owner string        // names this poller in the lease; "" picks host, pid and a random part
 	Tick  time.Duration // how often due mailboxes are looked for; 0: 5 s
 	Lease time.Duration // how long a claimed mailbox stays this poller's; 0: 5 min
+	// TLS is the base of the TLS settings (the server name is the
+	// mailbox's host); nil: the system's roots, TLS 1.2 or newer.
+	TLS *tls.Config
 	// Now is the clock (tests move it); nil: time.Now.
 	Now func() time.Time
 }
