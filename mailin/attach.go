@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -87,4 +89,50 @@ func checkArchive(f file, limit int64) *reject {
 		}
 	}
 	return nil
+}
+
+// fileAttachments stores, when an agent files a quarantined message, those
+// of its attachments that pass the checks, and says which did not and why.
+// A message kept only in part (oversized) brings none.
+func fileAttachments(ctx context.Context, tx bun.Tx, d Deps, v requests.Viewer, requestID int64, m *Message, now time.Time) (string, error) {
+	if m.Reason == ReasonOversized || len(m.Raw) == 0 {
+		return "", nil
+	}
+	files, r := filesOf(m.Raw)
+	var skipped []string
+	if r != nil {
+		skipped = append(skipped, r.detail)
+	}
+	for _, f := range files {
+		if r := checkArchive(f, d.archiveLimit()); r != nil {
+			skipped = append(skipped, r.detail)
+			continue
+		}
+		_, err := requests.Attach(ctx, tx, v, requestID, requests.Upload{Filename: f.Name, Content: f.Content}, now)
+		if flt, ok := fault.As(err); ok {
+			skipped = append(skipped, clip(cleanText(f.Name), 200)+": "+flt.Message)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	if len(skipped) == 0 {
+		return "", nil
+	}
+	return clip("attachments not filed: "+strings.Join(skipped, "; "), 1000), nil
+}
+
+// filesOf reads the attachments of a stored message, whatever its header.
+func filesOf(raw []byte) ([]file, *reject) {
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return nil, refuse(ReasonMalformed, "the message cannot be parsed: %v", err)
+	}
+	l := &letter{}
+	mt, params := contentType(msg.Header)
+	if r := l.readBody(mt, params, msg.Header.Get("Content-Transfer-Encoding"), msg.Body, 0); r != nil {
+		return nil, r
+	}
+	return l.Attachments, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/mailin"
@@ -120,6 +122,39 @@ func TestAttachmentsGoThroughTheUploadChecks(t *testing.T) {
 		ok := accept(t, deps, withFile("fine", "Draft contract", "", "draft.docx", "application/octet-stream", docx(64<<10)))
 		if ok.Outcome != mailin.OutcomeRequest {
 			t.Fatalf("small document: %s %s (%s)", ok.Outcome, ok.Reason, ok.Detail)
+		}
+	})
+}
+
+// TestFilingBringsTheAttachments: an agent files a stranger's message with
+// a PDF and a program; the PDF is stored on the request as the agent's
+// upload, the program is not, and the filing's audit record names it.
+func TestFilingBringsTheAttachments(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k, deps := setup(t, d)
+		ctx := context.Background()
+		exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00"), make([]byte, 120)...)
+		raw := msg("From: Member at home <member@home.test>\nTo: it-desk@example.org\nSubject: Scan and tool\nMessage-ID: <fa1@x>\nContent-Type: multipart/mixed; boundary=zz\n",
+			"--zz\r\nContent-Type: text/plain\r\n\r\nFrom home.\r\n"+
+				"--zz\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=scan.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"+base64.StdEncoding.EncodeToString(pdf)+"\r\n"+
+				"--zz\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=tool.exe\r\nContent-Transfer-Encoding: base64\r\n\r\n"+base64.StdEncoding.EncodeToString(exe)+"\r\n--zz--\r\n")
+		q := accept(t, deps, raw)
+		if q.Reason != mailin.ReasonUnknownSender {
+			t.Fatalf("%+v", q)
+		}
+		var r *requests.Request
+		k.Do(t, func(ctx context.Context, tx bun.Tx) (err error) {
+			r, err = mailin.File(ctx, tx, deps, k.People.Agent, q.ID, mailin.Filing{RequesterID: k.People.Member}, now)
+			return err
+		})
+		files, err := requests.Attachments(ctx, d, requests.Viewer{UserID: k.People.Member, Authz: k.Authz}, r.ID, 0, 10)
+		if err != nil || len(files) != 1 || files[0].Filename != "scan.pdf" || files[0].UploaderID != k.People.Agent {
+			t.Fatalf("attachments %+v, %v", files, err)
+		}
+		var after string
+		if err := d.NewSelect().Table("audit_events").Column("after_json").Where("object_type = 'inbound_message' AND action = 'filed'").Scan(ctx, &after); err != nil ||
+			!strings.Contains(after, "attachments not filed: tool.exe") {
+			t.Fatalf("audit %s, %v", after, err)
 		}
 	})
 }
