@@ -1,6 +1,7 @@
-// Package mailin takes e-mail in: a raw RFC 5322 message from a relay (or,
-// later, an IMAP reader) becomes a request, a public comment on a request,
-// or an entry in the quarantine with its reason. Nothing that arrives is
+// Package mailin takes e-mail in: a raw RFC 5322 message from a relay or
+// from an IMAP mailbox (Poller) becomes a request, a public comment on a
+// request, or an entry in the quarantine with its reason; its attachments
+// go through the upload checks onto the request. Nothing that arrives is
 // dropped and nothing is answered from here: a message that cannot be taken
 // waits for a provider agent to file it for a named person or discard it.
 package mailin
