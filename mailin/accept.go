@@ -327,7 +327,7 @@ func untagged(addr string) string {
 // quarantine stores the message with its reason; a concurrent delivery of
 // the same message that stored it first is returned as a duplicate.
 func quarantine(ctx context.Context, d Deps, m *Message, r *reject) (*Message, error) {
-	m.Outcome, m.Reason, m.Detail = OutcomeQuarantined, r.reason, clip(r.detail, 1000)
+	m.Outcome, m.Reason, m.Detail = OutcomeQuarantined, r.reason, clip(cleanText(r.detail), 1000)
 	m.Sender, m.Subject = clip(cleanText(m.Sender), 300), clip(cleanText(strings.ReplaceAll(m.Subject, "\n", " ")), 300)
 	err := d.DB.InTx(ctx, func(tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)

@@ -1,10 +1,12 @@
 package mailin
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -17,6 +19,21 @@ const dialTimeout = 30 * time.Second
 
 // errLeaseLost stops a read whose lease another poller took meanwhile.
 var errLeaseLost = errors.New("the mailbox's lease was lost to another poller")
+
+// errEmpty is a message the server sent no bytes of. It is left unread
+// rather than taken: every such message would look the same to Accept (no
+// Message-ID, the hash of nothing) and all but the first would pass for
+// duplicates.
+var errEmpty = errors.New("the server sent the message empty")
+
+// LeftUnread is a read that took what it could but left messages the
+// server sent empty in the mailbox, unflagged, for a person to look at. It
+// is kept as the mailbox's last error without counting as a failure.
+type LeftUnread struct{ UIDs []imap.UID }
+
+func (e *LeftUnread) Error() string {
+	return fmt.Sprintf("left %d message(s) unread that the server sent empty (UID %v)", len(e.UIDs), e.UIDs)
+}
 
 // read takes the unread messages of one mailbox: each is fetched (at most
 // MaxBytes+1 bytes of it, with BODY.PEEK so fetching flags nothing),
@@ -45,11 +62,16 @@ func (p *Poller) read(ctx context.Context, mb *Mailbox) (int, error) {
 		return 0, fmt.Errorf("search unread messages: %w", err)
 	}
 	taken := 0
+	var unread []imap.UID
 	for _, uid := range found.AllUIDs() {
 		if err := ctx.Err(); err != nil {
 			return taken, err
 		}
 		got, err := p.take(ctx, c, uid)
+		if errors.Is(err, errEmpty) {
+			unread = append(unread, uid)
+			continue
+		}
 		if err != nil {
 			return taken, err
 		}
@@ -66,6 +88,9 @@ func (p *Poller) read(ctx context.Context, mb *Mailbox) (int, error) {
 		}
 	}
 	_ = c.Logout().Wait()
+	if len(unread) > 0 {
+		return taken, &LeftUnread{UIDs: unread}
+	}
 	return taken, nil
 }
 
@@ -86,7 +111,13 @@ func (p *Poller) take(ctx context.Context, c *imapclient.Client, uid imap.UID) (
 		if !ok || body.Literal == nil || accepted {
 			continue
 		}
-		if _, err := Accept(ctx, p.Deps, body.Literal, p.now()); err != nil {
+		raw := bufio.NewReader(body.Literal)
+		if _, err := raw.Peek(1); errors.Is(err, io.EOF) {
+			return false, errEmpty
+		} else if err != nil {
+			return false, fmt.Errorf("fetch message %d: %w", uid, err)
+		}
+		if _, err := Accept(ctx, p.Deps, raw, p.now()); err != nil {
 			return false, fmt.Errorf("take message %d: %w", uid, err)
 		}
 		accepted = true

@@ -315,3 +315,40 @@ func TestIMAPOverTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestIMAPHostileBytesDoNotBlockTheMailbox: a message that holds a NUL
+// byte (which an IMAP literal cannot carry: this server sends it empty) is
+// left unread and named on the mailbox, without counting as a failure or
+// holding up the message behind it; a second such message is left too,
+// not taken for a duplicate of the first. The same bytes handed to Accept
+// directly are quarantined as malformed, the detail cleaned so the
+// database takes it.
+func TestIMAPHostileBytesDoNotBlockTheMailbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k, deps := setup(t, d)
+		peer := startIMAP(t)
+		clk := &clock{at: now}
+		p := readIMAP(t, k, deps, peer, clk, "one")
+		nul := "From: member@example.org\r\nTo: it-desk@example.org\r\nMessage-ID: <nul@x>\r\nBad\x00line \xff\xfe\r\n\r\nbody\r\n"
+		peer.deliver(t, nul)
+		peer.deliver(t, strings.Replace(nul, "nul@x", "nul2@x", 1))
+		peer.deliver(t, msg("From: member@example.org\nTo: it-desk@example.org\nSubject: After it\nMessage-ID: <after@x>\n", "Fine.\r\n"))
+		if n := pollDue(t, p); n != 1 {
+			t.Fatalf("took %d, want 1", n)
+		}
+		boxes, err := mailin.Mailboxes(context.Background(), d)
+		if err != nil || boxes[0].Failures != 0 || !strings.Contains(boxes[0].LastError, "left 2 message(s) unread") ||
+			!strings.Contains(boxes[0].Status(), "NOTE: left 2") {
+			t.Fatalf("mailbox %+v, %v", boxes, err)
+		}
+		if total, seen := peer.flags(t); total != 3 || seen != 1 {
+			t.Fatalf("%d messages, %d seen", total, seen)
+		}
+		if n := count(t, d, "requests", ""); n != 1 {
+			t.Fatalf("%d requests", n)
+		}
+		if m := accept(t, deps, nul); m.Reason != mailin.ReasonMalformed || strings.ContainsRune(m.Detail, 0) {
+			t.Fatalf("accepted directly: %s %q", m.Reason, m.Detail)
+		}
+	})
+}

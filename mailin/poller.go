@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -118,7 +119,10 @@ func (p *Poller) PollDue(ctx context.Context) (int, error) {
 		if err := p.release(ctx, mb, n, readErr); err != nil {
 			return total, err
 		}
-		if readErr != nil {
+		var unread *LeftUnread
+		if errors.As(readErr, &unread) {
+			p.log().Warn("read an inbound mailbox", "address_id", mb.AddressID, "mailbox", mb.Folder, "taken", n, "left_unread", unread.Error())
+		} else if readErr != nil {
 			p.log().Warn("read an inbound mailbox", "address_id", mb.AddressID, "server", mb.Server(), "mailbox", mb.Folder,
 				"failures", mb.Failures+1, "err", readErr)
 		} else if n > 0 {
@@ -162,9 +166,14 @@ func (p *Poller) release(ctx context.Context, mb *Mailbox, taken int, readErr er
 	now := p.now()
 	q := p.Deps.DB.NewUpdate().Model((*Mailbox)(nil)).Set("lease_owner = ''").Set("lease_until = NULL").
 		Set("last_poll_at = ?", now).Set("taken = taken + ?", taken).Where("id = ? AND lease_owner = ?", mb.ID, p.owner())
-	if readErr == nil {
+	var unread *LeftUnread
+	switch {
+	case readErr == nil:
 		q = q.Set("last_ok_at = ?", now).Set("last_error = ''").Set("failures = 0").Set("next_poll_at = ?", now.Add(mb.Poll()))
-	} else {
+	case errors.As(readErr, &unread):
+		q = q.Set("last_ok_at = ?", now).Set("last_error = ?", clip(unread.Error(), 1000)).Set("failures = 0").
+			Set("next_poll_at = ?", now.Add(mb.Poll()))
+	default:
 		q = q.Set("last_error = ?", clip(cleanText(readErr.Error()), 1000)).Set("failures = failures + 1").
 			Set("next_poll_at = ?", now.Add(Backoff(mb.Poll(), mb.Failures+1)))
 	}
@@ -193,6 +202,9 @@ func (m *Mailbox) Status() string {
 		fmt.Fprintf(&b, "  last read %s", m.LastOKAt.UTC().Format(time.RFC3339))
 	} else {
 		b.WriteString("  never read")
+	}
+	if m.Failures == 0 && m.LastError != "" {
+		fmt.Fprintf(&b, "  NOTE: %s", m.LastError)
 	}
 	if m.Failures > 0 {
 		fmt.Fprintf(&b, "  FAILING (%d in a row, next try %s): %s", m.Failures, m.NextPollAt.UTC().Format(time.RFC3339), m.LastError)
