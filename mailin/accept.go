@@ -39,6 +39,8 @@ type Deps struct {
 	Authz    *policies.Authorizer
 	Org      units.Organisation
 	MaxBytes int64 // 0: DefaultMaxBytes
+	// ArchiveLimit is how far a ZIP attachment may expand; 0: DefaultArchiveLimit.
+	ArchiveLimit int64
 }
 
 func (d Deps) maxBytes() int64 {
@@ -152,7 +154,7 @@ func take(ctx context.Context, d Deps, m *Message, l *letter, now time.Time) (*M
 			return err
 		}
 		if requestID != 0 {
-			return comment(ctx, tx, v, m, l, requestID, now)
+			return comment(ctx, tx, d, v, m, l, requestID, now)
 		}
 		if addr == nil {
 			return refuse(ReasonNoAddress, "no inbound address among the recipients")
@@ -165,10 +167,13 @@ func take(ctx context.Context, d Deps, m *Message, l *letter, now time.Time) (*M
 		if title == "" {
 			return refuse(ReasonEmpty, "the message has no subject and no text")
 		}
-		description = clip(description+attachmentNote(l.Attachments), maxBodyText)
+		description = clip(description, maxBodyText)
 		r, err := requests.Submit(ctx, tx, v, d.Org, requests.Order{ServiceID: addr.DefaultServiceID,
 			ConsumerUnitID: unitID, Title: title, Description: description, Channel: "email"}, now)
 		if err != nil {
+			return err
+		}
+		if err := attach(ctx, tx, d, v, r.ID, l.Attachments, now); err != nil {
 			return err
 		}
 		m.Outcome, m.Reason, m.RequestID = OutcomeRequest, "", &r.ID
@@ -183,7 +188,7 @@ func take(ctx context.Context, d Deps, m *Message, l *letter, now time.Time) (*M
 }
 
 // comment posts a reply as a public comment by its sender.
-func comment(ctx context.Context, tx bun.Tx, v requests.Viewer, m *Message, l *letter, requestID int64, now time.Time) error {
+func comment(ctx context.Context, tx bun.Tx, d Deps, v requests.Viewer, m *Message, l *letter, requestID int64, now time.Time) error {
 	r, err := requests.Get(ctx, tx, v, requestID)
 	if err != nil {
 		if fault.Is(err, fault.KindNotFound) {
@@ -199,8 +204,11 @@ func comment(ctx context.Context, tx bun.Tx, v requests.Viewer, m *Message, l *l
 	if body == "" {
 		return refuse(ReasonEmpty, "the reply to %s has no text above the quoted history", r.Number())
 	}
-	c, err := requests.AddComment(ctx, tx, v, r.ID, body+attachmentNote(l.Attachments), false, now)
+	c, err := requests.AddComment(ctx, tx, v, r.ID, body+attachedNote(l.Attachments), false, now)
 	if err != nil {
+		return err
+	}
+	if err := attach(ctx, tx, d, v, r.ID, l.Attachments, now); err != nil {
 		return err
 	}
 	m.Outcome, m.RequestID, m.CommentID = OutcomeComment, &r.ID, &c.ID
@@ -277,13 +285,17 @@ func titleOf(l *letter) string {
 	return clip(strings.Join(strings.Fields(title), " "), 200)
 }
 
-// attachmentNote says which attachments were not imported, so nothing
-// that came with the message goes unmentioned.
-func attachmentNote(names []string) string {
-	if len(names) == 0 {
+// attachedNote names, under a reply, the files it brought, which are
+// stored on the request.
+func attachedNote(files []file) string {
+	if len(files) == 0 {
 		return ""
 	}
-	return "\n\n(attachments not imported: " + strings.Join(names, ", ") + ")"
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	return "\n\n(attached: " + strings.Join(names, ", ") + ")"
 }
 
 func clip(s string, runes int) string {
@@ -315,7 +327,7 @@ func untagged(addr string) string {
 // quarantine stores the message with its reason; a concurrent delivery of
 // the same message that stored it first is returned as a duplicate.
 func quarantine(ctx context.Context, d Deps, m *Message, r *reject) (*Message, error) {
-	m.Outcome, m.Reason, m.Detail = OutcomeQuarantined, r.reason, clip(r.detail, 1000)
+	m.Outcome, m.Reason, m.Detail = OutcomeQuarantined, r.reason, clip(cleanText(r.detail), 1000)
 	m.Sender, m.Subject = clip(cleanText(m.Sender), 300), clip(cleanText(strings.ReplaceAll(m.Subject, "\n", " ")), 300)
 	err := d.DB.InTx(ctx, func(tx bun.Tx) error {
 		_, err := tx.NewInsert().Model(m).Returning("id").Exec(ctx)

@@ -36,7 +36,13 @@ type letter struct {
 	Recipients  []string // To, Cc, Delivered-To and X-Original-To, lower case
 	Text        string   // the text part, or the HTML part reduced to text
 	HTML        string   // the raw HTML part, to look for script
-	Attachments []string // file names of the parts not read
+	Attachments []file   // the parts that are not the text or the HTML, decoded
+}
+
+// file is one attachment as it came, before the upload checks.
+type file struct {
+	Name    string
+	Content []byte
 }
 
 // reject is a reason a message cannot be taken as it is.
@@ -210,20 +216,31 @@ func (l *letter) walk(mt string, params map[string]string, encoding, disposition
 	if decoded, err := words.DecodeHeader(name); err == nil && !hostile(decoded) {
 		name = decoded
 	}
-	l.Attachments = append(l.Attachments, name)
+	content, err := io.ReadAll(io.LimitReader(transferDecoder(encoding, body), AttachmentLimit+1))
+	if err != nil {
+		return refuse(ReasonMalformed, "the attachment %s cannot be decoded: %v", clip(cleanText(name), 200), err)
+	}
+	if int64(len(content)) > AttachmentLimit {
+		return refuse(ReasonOversized, "the attachment %s is larger than %d bytes", clip(cleanText(name), 200), AttachmentLimit)
+	}
+	l.Attachments = append(l.Attachments, file{Name: name, Content: content})
 	return nil
+}
+
+func transferDecoder(encoding string, body io.Reader) io.Reader {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "quoted-printable":
+		return quotedprintable.NewReader(body)
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, body)
+	}
+	return body
 }
 
 // decode reads a text part in its transfer encoding and charset (UTF-8,
 // US-ASCII or ISO-8859-1; anything else is read as UTF-8) into valid UTF-8.
 func decode(encoding, charset string, body io.Reader) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(encoding)) {
-	case "quoted-printable":
-		body = quotedprintable.NewReader(body)
-	case "base64":
-		body = base64.NewDecoder(base64.StdEncoding, body)
-	}
-	b, err := io.ReadAll(body)
+	b, err := io.ReadAll(transferDecoder(encoding, body))
 	if err != nil {
 		return "", err
 	}

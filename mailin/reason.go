@@ -1,6 +1,7 @@
-// Package mailin takes e-mail in: a raw RFC 5322 message from a relay (or,
-// later, an IMAP reader) becomes a request, a public comment on a request,
-// or an entry in the quarantine with its reason. Nothing that arrives is
+// Package mailin takes e-mail in: a raw RFC 5322 message from a relay or
+// from an IMAP mailbox (Poller) becomes a request, a public comment on a
+// request, or an entry in the quarantine with its reason; its attachments
+// go through the upload checks onto the request. Nothing that arrives is
 // dropped and nothing is answered from here: a message that cannot be taken
 // waits for a provider agent to file it for a named person or discard it.
 package mailin
@@ -24,9 +25,11 @@ const (
 	ReasonNotAParty     Reason = "not_a_party"    // a reply by someone who may not comment on the request
 	ReasonEmpty         Reason = "empty"          // nothing left to file once quotes are cut
 	ReasonRefused       Reason = "refused"        // the request or comment was refused (detail says why)
+	ReasonAttachment    Reason = "attachment"     // an attachment failed the upload checks (type, name, empty)
+	ReasonArchiveBomb   Reason = "archive_bomb"   // a ZIP attachment expands beyond the limit (a zip bomb)
 )
 
 // Reasons lists every reason, for the API's description and the portal.
 var Reasons = []Reason{ReasonUnknownSender, ReasonNoUnit, ReasonSeveralUnits, ReasonNoAddress, ReasonOversized,
 	ReasonMalformed, ReasonAutoReply, ReasonBounce, ReasonHostileHeader, ReasonSpoofedSender, ReasonHTMLScript,
-	ReasonNotAParty, ReasonEmpty, ReasonRefused}
+	ReasonNotAParty, ReasonEmpty, ReasonRefused, ReasonAttachment, ReasonArchiveBomb}

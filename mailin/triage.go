@@ -132,7 +132,10 @@ type Filing struct {
 }
 
 // File turns a quarantined message into a request the agent logs for the
-// named person (channel email), and marks it filed. Audited.
+// named person (channel email), and marks it filed. The message's
+// attachments that pass the upload checks are stored on the request as the
+// agent's uploads; those that do not are named in the audit record of the
+// filing. Audited.
 func File(ctx context.Context, tx bun.Tx, d Deps, agentID, messageID int64, f Filing, now time.Time) (*requests.Request, error) {
 	m, err := decidable(ctx, tx, d.Authz, agentID, messageID)
 	if err != nil {
@@ -170,7 +173,11 @@ func File(ctx context.Context, tx bun.Tx, d Deps, agentID, messageID int64, f Fi
 	if err != nil {
 		return nil, err
 	}
-	return r, decide(ctx, tx, agentID, m, OutcomeFiled, &r.ID, "", now)
+	note, err := fileAttachments(ctx, tx, d, requests.Viewer{UserID: agentID, Authz: d.Authz}, r.ID, m, now)
+	if err != nil {
+		return nil, err
+	}
+	return r, decide(ctx, tx, agentID, m, OutcomeFiled, &r.ID, note, now)
 }
 
 // Discard closes a quarantined message without a request; the note says

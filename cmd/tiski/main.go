@@ -34,6 +34,9 @@ Usage:
   tiski subscription list --unit CODE              list a unit's subscriptions and their next charge
   tiski subscription end ID --date YYYY-MM-DD      end a subscription (its last day; nothing charged after)
   tiski period close YYYY-MM                       close an accounting month
+  tiski mail imap --unit CODE --url imaps://USER@HOST/INBOX [--poll 1m] [--password-stdin]
+                                                   read a unit's inbound mail from an IMAP mailbox
+  tiski mail status                                each IMAP mailbox's last read and error
   tiski verify                                     check every ledger invariant
   tiski version                                    print the version
 
@@ -94,6 +97,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`"tiski period" needs the subcommand close`)
 		}
 		return cmdPeriodClose(ctx, rest[1:], stdout, stderr)
+	case "mail":
+		return cmdMail(ctx, rest, stdin, stdout, stderr)
 	case "verify":
 		return cmdVerify(ctx, rest, stdout, stderr)
 	case "version", "--version":

@@ -45,6 +45,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--help"}, {"migrate", "--help"}, {"demo", "--help"}, {"user", "add", "--help"},
 		{"token", "create", "--help"}, {"token", "list", "--help"}, {"token", "revoke", "--help"}, {"billing", "run", "--help"}, {"period", "close", "--help"}, {"verify", "--help"},
+		{"mail", "imap", "--help"}, {"mail", "status", "--help"},
 	} {
 		out, err := runCmd(t, "", args...)
 		if err == nil || !strings.Contains(err.Error(), "help requested") || !strings.Contains(out, "Usage: tiski") || !strings.Contains(out, "-db") {

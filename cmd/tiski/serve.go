@@ -20,6 +20,7 @@ import (
 	"github.com/tiski/tiski/demo"
 	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/mail"
+	"github.com/tiski/tiski/mailin"
 	"github.com/tiski/tiski/outbox"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
@@ -29,11 +30,16 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--metrics-addr 127.0.0.1:9090] [--db URL] [--demo] [--trusted-proxies CIDRS]", stderr)
+	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--metrics-addr 127.0.0.1:9090] [--db URL] [--demo] [--trusted-proxies CIDRS] [--imap-tick 5s]", stderr)
 	addr := fs.String("addr", envOr("TISKI_ADDR", ":8080"), "listen address (or TISKI_ADDR)")
 	metricsAddr := fs.String("metrics-addr", envOr("TISKI_METRICS_ADDR", "127.0.0.1:9090"),
 		"listen address of /metrics (Prometheus), loopback by default; empty turns it off (or TISKI_METRICS_ADDR)")
 	loadDemo := fs.Bool("demo", false, "load the demo organisation into an empty database first and print its logins")
+	imapTick, err := time.ParseDuration(envOr("TISKI_IMAP_TICK", "5s"))
+	if err != nil {
+		return fmt.Errorf("TISKI_IMAP_TICK: %w", err)
+	}
+	fs.DurationVar(&imapTick, "imap-tick", imapTick, "how often due IMAP mailboxes (tiski mail imap) are looked for; 0 turns reading them off (or TISKI_IMAP_TICK)")
 	proxies := fs.String("trusted-proxies", os.Getenv("TISKI_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (or TISKI_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
@@ -106,9 +112,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer close(delivered)
 		worker.Run(jobsCtx)
 	}()
-	// The database closes (deferred above) only after scheduled work and
-	// the outbox worker stop; a delivery cut short is claimed again later.
-	defer func() { stopJobs(); <-maintained; <-delivered }()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		if imapTick <= 0 {
+			log.Info("IMAP mailboxes are not read (--imap-tick 0)")
+			return
+		}
+		p := &mailin.Poller{Deps: mailin.Deps{DB: d, Authz: authz, Org: *org}, Log: log, Tick: imapTick}
+		p.Run(jobsCtx)
+	}()
+	// The database closes (deferred above) only after scheduled work, the
+	// outbox worker and the mailbox poller stop; a delivery cut short is
+	// claimed again later, a message read but not flagged is read again
+	// and found by its Message-ID.
+	defer func() { stopJobs(); <-maintained; <-delivered; <-read }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
