@@ -143,6 +143,32 @@ func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
 		if commented != 1 {
 			t.Errorf("%d of the requester's mails quote the provider's comment, want 1", commented)
 		}
+		// The resolution mail carries a one-click rating link that rates once.
+		var rateURL string
+		for _, m := range byTo["member@example.org"] {
+			if i := strings.Index(m.Text, "https://tiski.example.org"+requests.RatingPath); i >= 0 {
+				if rateURL != "" {
+					t.Fatal("two of the requester's mails carry a rating link")
+				}
+				rateURL = strings.Fields(m.Text[i:])[0]
+				if !strings.Contains(m.HTML, `href="`+rateURL+`"`) || !strings.Contains(m.Text, "Arvioi yhdellä napsautuksella") {
+					t.Errorf("the rating link is not in the HTML part or not in Finnish: %s", m.Text)
+				}
+			}
+		}
+		token := strings.TrimPrefix(rateURL, "https://tiski.example.org"+requests.RatingPath)
+		rate := func() error {
+			return d.InTx(ctx, func(tx bun.Tx) error {
+				_, err := requests.RateByLink(ctx, tx, w.authz, token, 5, "", at.Add(time.Hour))
+				return err
+			})
+		}
+		if err := rate(); err != nil {
+			t.Fatalf("rate by the mailed link %q: %v", rateURL, err)
+		}
+		if err := rate(); err == nil {
+			t.Fatal("the mailed link rated twice")
+		}
 	})
 }
 

@@ -167,7 +167,15 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 		return nil, err
 	}
 	if kind, ok := actionKinds[a.Name]; ok && (a.Name != "assign" || a.AssigneeID != 0) {
-		if err := tell(ctx, tx, kind, after, v.UserID, a.Note, now); err != nil {
+		var extra map[string]string
+		if a.Name == "resolve" { // the resolved notice carries a one-click rating link
+			link, err := issueRatingLink(ctx, tx, after, now)
+			if err != nil {
+				return nil, err
+			}
+			extra = map[string]string{"rating_link": strconv.FormatInt(link, 10)}
+		}
+		if err := tellWith(ctx, tx, kind, after, v.UserID, a.Note, now, "", extra); err != nil {
 			return nil, err
 		}
 	}
