@@ -32,6 +32,8 @@ const (
 	SLAAtRisk         Kind = "sla_at_risk"
 	SLABreached       Kind = "sla_breached"
 	RatingReminder    Kind = "rating_reminder"
+	QueueNew          Kind = "queue_new"
+	QueueDigest       Kind = "queue_digest"
 )
 
 // Audience is a group of people an event can reach, found from the event's
@@ -66,7 +68,13 @@ type Rule struct {
 	Receipt bool
 	// NotMaker keeps the maker of an adjustment out (maker-checker).
 	NotMaker bool
+	// Digest lets each recipient choose one daily digest (DigestKind)
+	// instead of an e-mail per event; the in-app notification stays.
+	Digest bool
 }
+
+// DigestKind is the kind of the daily digest of a kind whose rule has one.
+var DigestKind = map[Kind]Kind{QueueNew: QueueDigest}
 
 // Rules is who hears what, as data: Record enforces it, the preferences
 // page lists its kinds and docs/notifications.md describes it.
@@ -87,6 +95,8 @@ var Rules = []Rule{
 	{Kind: SLAAtRisk, Object: "request", To: []Audience{AssigneeElseProviderManagers}},
 	{Kind: SLABreached, Object: "request", To: []Audience{AssigneeElseProviderManagers}},
 	{Kind: RatingReminder, Object: "request", To: []Audience{Requester}},
+	{Kind: QueueNew, Object: "request", To: []Audience{ProviderAgents}, Digest: true},
+	{Kind: QueueDigest, Object: "queue", To: []Audience{Recipient}},
 }
 
 // Kinds lists every kind, in rule order.
@@ -136,6 +146,9 @@ func RulesMarkdown() string {
 		}
 		if r.Receipt {
 			text += " (also when they did it themself: it is their receipt)"
+		}
+		if r.Digest {
+			text += "; each chooses an e-mail for each or one daily digest (`" + string(DigestKind[r.Kind]) + "`)"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.Kind, r.Object, text)
 	}

@@ -65,3 +65,37 @@ func TestPortalRatingLinkRatesOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestPortalQueueDigestChoice: an agent chooses the daily digest for new
+// requests in the queue on the settings page; the API refuses a digest on
+// a kind that has none and changes nothing.
+func TestPortalQueueDigestChoice(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		k := webtest.NewOrderDesk(t, d)
+		b := k.SignIn("itagent")
+		if p := b.Get("/notifications/settings"); !strings.Contains(p.Body, `id="digest-queue_new"`) || strings.Contains(p.Body, `id="digest-queue_new" checked`) {
+			t.Fatalf("settings page lacks the digest choice: %s", p.Body)
+		}
+		if p := b.Post("/notifications/settings", url.Values{"email_queue_new": {"1"}, "digest_queue_new": {"1"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("settings = %d %s", p.Status, p.Body)
+		}
+		if p := b.Get("/notifications/settings"); !strings.Contains(p.Body, `id="digest-queue_new" checked`) {
+			t.Fatal("the digest choice is not shown as made")
+		}
+		res := k.As["itagent"].Call("PUT", "/api/v1/notifications/preferences", map[string]any{
+			"items": []map[string]any{{"kind": "queue_new", "email": true, "digest": false}, {"kind": "request_filed", "email": true, "digest": true}}})
+		if res.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("a digest on request_filed = %d %s", res.Status, res.Body)
+		}
+		prefs, err := notify.Preferences(ctx, d, k.Users["itagent"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range prefs {
+			if (p.Kind == notify.QueueNew) != (p.Digest != nil) || (p.Kind == notify.QueueNew && !*p.Digest) {
+				t.Fatalf("after the refused PUT: %s digest %v", p.Kind, p.Digest)
+			}
+		}
+	})
+}

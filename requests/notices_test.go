@@ -3,6 +3,7 @@ package requests_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,7 +206,8 @@ func TestSLAMarksTellTheAssigneeElseTheProviderManagers(t *testing.T) {
 		// The assignment was the first response; the resolution clock runs on.
 		mark(hki(2026, 12, 7, 12, 0))
 		mark(hki(2026, 12, 7, 12, 1))
-		if got := kindsHeard(t, d, k.People.Agent); len(got) != 3 || got[0] != notify.RequestAssigned || got[1] != notify.SLAAtRisk || got[2] != notify.SLABreached {
+		if got := kindsHeard(t, d, k.People.Agent); len(got) != 4 || got[0] != notify.QueueNew || got[1] != notify.RequestAssigned ||
+			got[2] != notify.SLAAtRisk || got[3] != notify.SLABreached {
 			t.Fatalf("the agent heard %v", got)
 		}
 		if got := kindsHeard(t, d, k.People.ITManager); len(got) != 1 {
@@ -215,6 +217,75 @@ func TestSLAMarksTellTheAssigneeElseTheProviderManagers(t *testing.T) {
 			if k == notify.SLAAtRisk || k == notify.SLABreached {
 				t.Fatalf("the requester heard of an SLA mark")
 			}
+		}
+	})
+}
+
+// TestQueueNoticesEachOrADailyDigest: a new request in the queue tells the
+// provider's agents; an agent who chose the daily digest gets the in-app
+// notices but no e-mail for each, and the next day one digest naming them,
+// recorded once however many sweepers run; a quiet day sends none.
+func TestQueueNoticesEachOrADailyDigest(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k := newDesk(t, d)
+		ctx := context.Background()
+		yes := true
+		if err := d.InTx(ctx, func(tx bun.Tx) error {
+			return notify.SetPreferences(ctx, tx, k.People.Agent, []notify.Preference{{Kind: notify.QueueNew, Email: true, Digest: &yes}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		loc := k.Org.Location
+		monday := time.Date(2026, 11, 23, 9, 0, 0, 0, loc)
+		a := k.submitAt(t, monday)
+		b := k.submitAt(t, monday.Add(3*time.Hour))
+		if got := kindsHeard(t, d, k.People.Agent); len(got) != 2 || got[0] != notify.QueueNew || got[1] != notify.QueueNew {
+			t.Fatalf("the agent heard %v", got)
+		}
+		agentMails := func(kind notify.Kind) int {
+			n, err := d.NewSelect().Table("outbox").Join("JOIN notification_events e ON e.id = outbox.event_id").
+				Where("outbox.recipient_id = ? AND e.kind = ?", k.People.Agent, kind).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(n)
+		}
+		if n := agentMails(notify.QueueNew); n != 0 {
+			t.Fatalf("%d queue e-mails to an agent who chose the digest", n)
+		}
+		sweep := func(now time.Time) {
+			if err := d.InTx(ctx, func(tx bun.Tx) error {
+				_, err := notify.SendDigests(ctx, tx, loc, now)
+				return err
+			}); err != nil && !db.IsRetryable(err) {
+				t.Errorf("sweep: %v", err)
+			}
+		}
+		sweep(monday.Add(10 * time.Hour)) // still Monday: nothing yet
+		if n := agentMails(notify.QueueDigest); n != 0 {
+			t.Fatalf("a digest before the day ended")
+		}
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() { defer wg.Done(); sweep(monday.Add(24 * time.Hour)) }()
+		}
+		wg.Wait()
+		sweep(monday.Add(30 * time.Hour))
+		sweep(monday.Add(48 * time.Hour)) // Tuesday was quiet
+		if n := agentMails(notify.QueueDigest); n != 1 {
+			t.Fatalf("%d digests, want 1", n)
+		}
+		list, err := notify.List(ctx, d, k.People.Agent, 0, 1, false)
+		if err != nil || len(list) != 1 || list[0].Event.Kind != notify.QueueDigest {
+			t.Fatalf("newest notice %+v, %v", list, err)
+		}
+		args := list[0].Event.Args()
+		if args["ref"] != "2026-11-23" || args["title"] != "2" || !strings.Contains(args["note"], a.Number()) || !strings.Contains(args["note"], b.Number()) {
+			t.Fatalf("digest words %v", args)
+		}
+		if list[0].Link() != "/queue" {
+			t.Fatalf("digest link %s", list[0].Link())
 		}
 	})
 }
