@@ -34,6 +34,9 @@ const (
 	RatingReminder    Kind = "rating_reminder"
 	QueueNew          Kind = "queue_new"
 	QueueDigest       Kind = "queue_digest"
+	BudgetReached     Kind = "budget_reached"
+	BudgetWarning     Kind = "budget_warning"
+	PeriodInReview    Kind = "period_in_review"
 )
 
 // Audience is a group of people an event can reach, found from the event's
@@ -97,6 +100,9 @@ var Rules = []Rule{
 	{Kind: RatingReminder, Object: "request", To: []Audience{Requester}},
 	{Kind: QueueNew, Object: "request", To: []Audience{ProviderAgents}, Digest: true},
 	{Kind: QueueDigest, Object: "queue", To: []Audience{Recipient}},
+	{Kind: BudgetReached, Object: "budget", To: []Audience{Finance}},
+	{Kind: BudgetWarning, Object: "budget", To: []Audience{ConsumerManagers}},
+	{Kind: PeriodInReview, Object: "statement", To: []Audience{ConsumerManagers}},
 }
 
 // Kinds lists every kind, in rule order.

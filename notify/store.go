@@ -47,6 +47,10 @@ func LinkOf(e StoredEvent) string {
 		return "/finance/adjustments"
 	case "queue":
 		return "/queue"
+	case "budget":
+		return "/budgets"
+	case "statement": // the consumer unit's charges of the month, with its statement
+		return fmt.Sprintf("/charges?period=%s&consumer_unit_id=%d#statements", e.Args()["ref"], e.ObjectID)
 	}
 	return "/notifications"
 }
