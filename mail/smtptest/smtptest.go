@@ -27,6 +27,7 @@ type Server struct {
 	mu       sync.Mutex
 	received []Message
 	failNext int
+	stall    time.Duration
 	arrived  chan struct{}
 }
 
@@ -63,6 +64,16 @@ func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = n
+}
+
+// Stall makes the server wait d before it answers each MAIL FROM: a slow
+// server, so that a test can kill the sender while a message is in
+// flight. A message whose sender is gone before the wait ends never
+// arrives.
+func (s *Server) Stall(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stall = d
 }
 
 // Messages returns what arrived so far.
@@ -102,6 +113,10 @@ type session struct {
 func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.s.mu.Lock()
+	stall := x.s.stall
+	x.s.mu.Unlock()
+	time.Sleep(stall)
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
 	if x.s.failNext > 0 {
