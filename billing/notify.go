@@ -74,6 +74,13 @@ func tellBudget(ctx context.Context, tx bun.Tx, unitID int64, month string, loc 
 	return nil
 }
 
+// TellBudget tells, as tellBudget does after a charge, what the use of
+// unitID's budget for month has reached by now: for budgets set after the
+// use they weigh (the demo sets its budgets after its history).
+func TellBudget(ctx context.Context, tx bun.Tx, unitID int64, month string, loc *time.Location, now time.Time) error {
+	return tellBudget(ctx, tx, unitID, month, loc, 0, now)
+}
+
 // tellWarnedBudget tells the consumer unit's managers that an order took
 // budget b to its warning line (warnBudget marked it).
 func tellWarnedBudget(ctx context.Context, tx bun.Tx, b *Budget, use Use, estimateMinor, actorID int64, now time.Time) error {

@@ -39,6 +39,7 @@ type Message struct {
 	Text   string // the decoded text/plain part
 	HTML   string // the decoded text/html part
 	Raw    []byte
+	At     time.Time // when the server took it
 }
 
 // Start runs a server until the test ends.
@@ -140,7 +141,7 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: err.Error()}
 	}
-	m.From, m.To = x.from, x.to
+	m.From, m.To, m.At = x.from, x.to, time.Now()
 	x.s.mu.Lock()
 	x.s.received = append(x.s.received, m)
 	x.s.mu.Unlock()
