@@ -272,6 +272,9 @@ func warnBudget(ctx context.Context, tx bun.Tx, actorID int64, b *Budget, use Us
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
+	if err := tellWarnedBudget(ctx, tx, b, use, estimateMinor, actorID, now); err != nil {
+		return err
+	}
 	return audit.Record(ctx, tx, audit.Change{ActorID: actorID, ObjectType: "budget", ObjectID: b.ObjectID(), Action: "warning",
 		After: map[string]any{"amount_minor": b.AmountMinor, "currency": b.Currency, "warn_pct": b.WarnPct,
 			"posted_minor": use.Posted, "committed_minor": use.Committed, "order_estimate_minor": estimateMinor}})

@@ -147,6 +147,9 @@ func ChargeFulfilment(ctx context.Context, tx bun.Tx, f Fulfilment, loc *time.Lo
 		}
 		charges = append(charges, c)
 	}
+	if err := tellCharged(ctx, tx, charges, loc, f.ActorID, f.ResolvedAt); err != nil {
+		return nil, err
+	}
 	return charges, nil
 }
 

@@ -342,6 +342,9 @@ func MovePeriod(ctx context.Context, tx bun.Tx, v Viewer, month, action string, 
 		Action: action, Before: before, After: after}); err != nil {
 		return nil, err
 	}
+	if err := tellReview(ctx, tx, &after, actorID, now); err != nil {
+		return nil, err
+	}
 	return &after, nil
 }
 

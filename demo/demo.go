@@ -85,7 +85,8 @@ var People = []Person{
 
 // Load adds whatever part of the demo organisation is missing: units and
 // people, the catalog, the request history (charged as it was resolved)
-// and then the books (billing runs, periods, disputes, budgets).
+// and then the books (billing runs, periods, disputes, budgets), and the
+// scheduled notices due by now.
 func Load(ctx context.Context, d *db.DB, params auth.HashParams) error {
 	return load(ctx, d, params, time.Now().UTC())
 }
@@ -130,7 +131,10 @@ func load(ctx context.Context, d *db.DB, params auth.HashParams, now time.Time) 
 	if err := loadRequests(ctx, d, org, now); err != nil {
 		return err
 	}
-	return loadBooks(ctx, d, org, now)
+	if err := loadBooks(ctx, d, org, now); err != nil {
+		return err
+	}
+	return loadNotices(ctx, d, org, now)
 }
 
 // ensureUnit creates the unit of seed unless it exists, with office hours

@@ -32,7 +32,8 @@ var htmlBody = htmltemplate.Must(htmltemplate.New("mail").Parse(`<!DOCTYPE html>
 <body style="font-family: sans-serif; line-height: 1.4">
 <p>{{.Headline}}</p>
 {{if .Note}}<blockquote style="border-left: 3px solid #ccc; margin: 0; padding-left: 1em; white-space: pre-wrap">{{.Note}}</blockquote>{{end}}
-<p><a href="{{.Link}}">{{.Open}}</a></p>
+{{if .RateURL}}<p>{{.Rate}} <a href="{{.RateURL}}">{{.RateURL}}</a></p>
+{{end}}<p><a href="{{.Link}}">{{.Open}}</a></p>
 <p style="color: #666; font-size: 0.9em">{{.Footer}} <a href="{{.Settings}}">{{.Settings}}</a></p>
 </body></html>
 `))
@@ -65,11 +66,15 @@ func Compose(cfg Config, cat *i18n.Catalog, key []byte, ev notify.StoredEvent, u
 		}
 		text.WriteString("\n")
 	}
+	if rate := args["rating_url"]; rate != "" {
+		fmt.Fprintf(&text, "%s\n%s\n\n", cat.T(lang, "mail.rate"), rate)
+	}
 	fmt.Fprintf(&text, "%s\n%s\n\n-- \n%s\n%s\n", cat.T(lang, "mail.open"), link, cat.T(lang, "mail.footer"), settings)
 	l.Text = text.String()
 	var html bytes.Buffer
 	err := htmlBody.Execute(&html, map[string]string{"Lang": lang, "Subject": l.Subject, "Headline": headline, "Note": args["note"],
-		"Link": link, "Open": cat.T(lang, "mail.open"), "Footer": cat.T(lang, "mail.footer"), "Settings": settings})
+		"Link": link, "Open": cat.T(lang, "mail.open"), "Footer": cat.T(lang, "mail.footer"), "Settings": settings,
+		"Rate": cat.T(lang, "mail.rate"), "RateURL": args["rating_url"]})
 	if err != nil {
 		return Letter{}, fmt.Errorf("render mail: %w", err)
 	}

@@ -29,7 +29,7 @@ import (
 // the way, against a real SMTP server that refuses the first delivery. The
 // Finnish requester gets four mails in Finnish (receipt, approved, the
 // provider's public comment, resolved), the manager the approval and the
-// agent the assignment, in English; nobody on the consumer side reads the
+// agent the new request in the queue and the assignment, in English; nobody on the consumer side reads the
 // internal comment; after the forced retry every message arrived once; one
 // request is one thread with a reply address that routes to it.
 func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
@@ -96,8 +96,8 @@ func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
 			byTo[m.To[0]] = append(byTo[m.To[0]], m)
 			ids[m.Header.Get("Message-ID")]++
 		}
-		if len(got) != 6 || len(ids) != 6 {
-			t.Fatalf("%d messages with %d Message-IDs arrived, want 6 once each: %v", len(got), len(ids), ids)
+		if len(got) != 7 || len(ids) != 7 {
+			t.Fatalf("%d messages with %d Message-IDs arrived, want 7 once each: %v", len(got), len(ids), ids)
 		}
 		pending, _ := outbox.List(ctx, d, outbox.Pending, 0, 10)
 		if len(pending) != 0 {
@@ -106,7 +106,7 @@ func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
 		wantSubjects := map[string][]string{
 			"member@example.org":  {"Pyyntö vastaanotettu", "Pyyntö hyväksytty", "Uusi kommentti palvelun tarjoajalta", "Pyyntö ratkaistu"},
 			"manager@example.org": {"Waiting for your approval"},
-			"agent@example.org":   {"Assigned to you"},
+			"agent@example.org":   {"New request in your queue", "Assigned to you"},
 		}
 		dec := new(mimeDecoder)
 		for to, subjects := range wantSubjects {
@@ -142,6 +142,32 @@ func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
 		}
 		if commented != 1 {
 			t.Errorf("%d of the requester's mails quote the provider's comment, want 1", commented)
+		}
+		// The resolution mail carries a one-click rating link that rates once.
+		var rateURL string
+		for _, m := range byTo["member@example.org"] {
+			if i := strings.Index(m.Text, "https://tiski.example.org"+requests.RatingPath); i >= 0 {
+				if rateURL != "" {
+					t.Fatal("two of the requester's mails carry a rating link")
+				}
+				rateURL = strings.Fields(m.Text[i:])[0]
+				if !strings.Contains(m.HTML, `href="`+rateURL+`"`) || !strings.Contains(m.Text, "Arvioi yhdellä napsautuksella") {
+					t.Errorf("the rating link is not in the HTML part or not in Finnish: %s", m.Text)
+				}
+			}
+		}
+		token := strings.TrimPrefix(rateURL, "https://tiski.example.org"+requests.RatingPath)
+		rate := func() error {
+			return d.InTx(ctx, func(tx bun.Tx) error {
+				_, err := requests.RateByLink(ctx, tx, w.authz, token, 5, "", at.Add(time.Hour))
+				return err
+			})
+		}
+		if err := rate(); err != nil {
+			t.Fatalf("rate by the mailed link %q: %v", rateURL, err)
+		}
+		if err := rate(); err == nil {
+			t.Fatal("the mailed link rated twice")
 		}
 	})
 }

@@ -2,8 +2,10 @@ package mail
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -13,6 +15,7 @@ import (
 	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/outbox"
+	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
 )
 
@@ -43,6 +46,9 @@ func (s *Sender) Deliver(ctx context.Context, m outbox.Message) error {
 	if user.Disabled {
 		return outbox.Permanent(fmt.Errorf("user %d is disabled", user.ID))
 	}
+	if err := s.addRatingURL(ctx, ev); err != nil {
+		return err
+	}
 	letter, err := Compose(s.Config, s.Catalog, s.ReplyKey, *ev, *user, m.DeliveryKey)
 	if err != nil {
 		return outbox.Permanent(err)
@@ -62,6 +68,28 @@ func (s *Sender) Deliver(ctx context.Context, m outbox.Message) error {
 		}
 		return err
 	}
+	return nil
+}
+
+// addRatingURL puts the one-click rating address into the words of an
+// event that carries a rating link: the token is signed from the link's
+// id, so every attempt writes the same one.
+func (s *Sender) addRatingURL(ctx context.Context, ev *notify.StoredEvent) error {
+	args := ev.Args()
+	id, err := strconv.ParseInt(args["rating_link"], 10, 64)
+	if err != nil || id <= 0 {
+		return nil
+	}
+	key, err := requests.RatingKey(ctx, s.DB)
+	if err != nil {
+		return err
+	}
+	args["rating_url"] = requests.RatingURL(s.Config.BaseURL, requests.RatingToken(key, id))
+	b, err := json.Marshal(args)
+	if err != nil {
+		return outbox.Permanent(err)
+	}
+	ev.ArgsJSON = string(b)
 	return nil
 }
 

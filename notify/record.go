@@ -2,7 +2,9 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,6 +29,10 @@ type Event struct {
 	// a comment) and "request_id" for the link of a dispute.
 	Args map[string]string
 	At   time.Time
+	// Key, when set, names what a scheduled notice is about (such as
+	// "sla_breached:resolution:12"): an event with a key already recorded
+	// is not recorded again, so sweepers running at once tell it once.
+	Key string
 }
 
 // Parties are the people and the unit an event concerns; the rules pick
@@ -41,6 +47,8 @@ type Parties struct {
 	// ProviderUnitID is the unit that serves the request or the charge, so
 	// that its webhooks hear of the event even when it is internal.
 	ProviderUnitID int64
+	// RecipientID is the one person a personal notice (a digest) is for.
+	RecipientID int64
 }
 
 // StoredEvent is an event as kept.
@@ -54,6 +62,7 @@ type StoredEvent struct {
 	ActorID    *int64    `bun:"actor_id"`
 	ArgsJSON   string    `bun:"args_json"`
 	At         time.Time `bun:"at"`
+	EventKey   *string   `bun:"event_key"`
 }
 
 // Args decodes the event's words.
@@ -87,8 +96,16 @@ func Record(ctx context.Context, tx bun.IDB, ev Event) ([]int64, error) {
 	if ev.ActorID != 0 {
 		stored.ActorID = &ev.ActorID
 	}
-	if _, err := tx.NewInsert().Model(stored).Returning("id").Exec(ctx); err != nil {
+	q := tx.NewInsert().Model(stored).Returning("id")
+	if ev.Key != "" {
+		stored.EventKey = &ev.Key
+		q = q.On("CONFLICT (event_key) DO NOTHING")
+	}
+	if _, err := q.Exec(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("notify: record %s event: %w", ev.Kind, err)
+	}
+	if stored.ID == 0 {
+		return nil, nil // recorded before, under the same key
 	}
 	if err := enqueueWebhooks(ctx, tx, stored, ev); err != nil {
 		return nil, err
@@ -133,6 +150,27 @@ func recipientsOf(ctx context.Context, idb bun.IDB, rule Rule, ev Event) ([]int6
 			ids = append(ids, p.AssigneeID)
 		case Raiser:
 			ids = append(ids, p.RaiserID)
+		case AssigneeElseProviderManagers:
+			if p.AssigneeID != 0 {
+				ids = append(ids, p.AssigneeID)
+				continue
+			}
+			managers, err := managersOf(ctx, idb, p.ProviderUnitID)
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, managers...)
+		case ProviderAgents:
+			var agents []int64
+			if p.ProviderUnitID != 0 {
+				if err := idb.NewSelect().Table("unit_roles").Column("user_id").
+					Where("role = 'agent' AND unit_id = ?", p.ProviderUnitID).Scan(ctx, &agents); err != nil {
+					return nil, fmt.Errorf("notify: agents of unit %d: %w", p.ProviderUnitID, err)
+				}
+			}
+			ids = append(ids, agents...)
+		case Recipient:
+			ids = append(ids, p.RecipientID)
 		case Approvers, ConsumerManagers:
 			managers, err := managersOf(ctx, idb, p.ConsumerUnitID)
 			if err != nil {

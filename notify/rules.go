@@ -29,6 +29,14 @@ const (
 	DisputeSettled    Kind = "dispute_settled"
 	OverrunWaiting    Kind = "overrun_waiting"
 	AdjustmentWaiting Kind = "adjustment_waiting"
+	SLAAtRisk         Kind = "sla_at_risk"
+	SLABreached       Kind = "sla_breached"
+	RatingReminder    Kind = "rating_reminder"
+	QueueNew          Kind = "queue_new"
+	QueueDigest       Kind = "queue_digest"
+	BudgetReached     Kind = "budget_reached"
+	BudgetWarning     Kind = "budget_warning"
+	PeriodInReview    Kind = "period_in_review"
 )
 
 // Audience is a group of people an event can reach, found from the event's
@@ -42,11 +50,16 @@ const (
 	ConsumerManagers Audience = "consumer_managers" // managers of the consumer unit and its ancestors
 	Finance          Audience = "finance"           // every finance user
 	Raiser           Audience = "raiser"            // whoever raised the dispute
+	// AssigneeElseProviderManagers is the assignee, or when nobody is
+	// assigned the managers of the provider unit and its ancestors.
+	AssigneeElseProviderManagers Audience = "assignee_else_provider_managers"
+	ProviderAgents               Audience = "provider_agents" // the agents of the provider unit
+	Recipient                    Audience = "recipient"       // the one person a personal notice is for
 )
 
 // providerSide lists the audiences that may hear of internal matters: an
 // internal event reaches only them, never the consumer side.
-var providerSide = map[Audience]bool{Assignee: true}
+var providerSide = map[Audience]bool{Assignee: true, AssigneeElseProviderManagers: true, ProviderAgents: true}
 
 // Rule says who hears of one kind of event.
 type Rule struct {
@@ -58,7 +71,13 @@ type Rule struct {
 	Receipt bool
 	// NotMaker keeps the maker of an adjustment out (maker-checker).
 	NotMaker bool
+	// Digest lets each recipient choose one daily digest (DigestKind)
+	// instead of an e-mail per event; the in-app notification stays.
+	Digest bool
 }
+
+// DigestKind is the kind of the daily digest of a kind whose rule has one.
+var DigestKind = map[Kind]Kind{QueueNew: QueueDigest}
 
 // Rules is who hears what, as data: Record enforces it, the preferences
 // page lists its kinds and docs/notifications.md describes it.
@@ -76,6 +95,14 @@ var Rules = []Rule{
 	{Kind: DisputeSettled, Object: "dispute", To: []Audience{Raiser, ConsumerManagers}},
 	{Kind: OverrunWaiting, Object: "request", To: []Audience{Approvers}},
 	{Kind: AdjustmentWaiting, Object: "adjustment", To: []Audience{Finance}, NotMaker: true},
+	{Kind: SLAAtRisk, Object: "request", To: []Audience{AssigneeElseProviderManagers}},
+	{Kind: SLABreached, Object: "request", To: []Audience{AssigneeElseProviderManagers}},
+	{Kind: RatingReminder, Object: "request", To: []Audience{Requester}},
+	{Kind: QueueNew, Object: "request", To: []Audience{ProviderAgents}, Digest: true},
+	{Kind: QueueDigest, Object: "queue", To: []Audience{Recipient}},
+	{Kind: BudgetReached, Object: "budget", To: []Audience{Finance}},
+	{Kind: BudgetWarning, Object: "budget", To: []Audience{ConsumerManagers}},
+	{Kind: PeriodInReview, Object: "statement", To: []Audience{ConsumerManagers}},
 }
 
 // Kinds lists every kind, in rule order.
@@ -99,12 +126,15 @@ func RuleFor(kind Kind) (Rule, bool) {
 
 // audienceNames say in words who each audience is, for the docs.
 var audienceNames = map[Audience]string{
-	Requester:        "the requester",
-	Assignee:         "the assignee",
-	Approvers:        "the managers of the consumer unit and its ancestors, never the requester or whoever filed it",
-	ConsumerManagers: "the managers of the consumer unit and its ancestors",
-	Finance:          "every finance user",
-	Raiser:           "whoever raised the dispute",
+	Requester:                    "the requester",
+	Assignee:                     "the assignee",
+	Approvers:                    "the managers of the consumer unit and its ancestors, never the requester or whoever filed it",
+	ConsumerManagers:             "the managers of the consumer unit and its ancestors",
+	Finance:                      "every finance user",
+	Raiser:                       "whoever raised the dispute",
+	AssigneeElseProviderManagers: "the assignee, or when nobody is assigned the managers of the provider unit and its ancestors",
+	ProviderAgents:               "the agents of the provider unit",
+	Recipient:                    "the person it is for",
 }
 
 // RulesMarkdown renders Rules for docs/notifications.md.
@@ -122,6 +152,9 @@ func RulesMarkdown() string {
 		}
 		if r.Receipt {
 			text += " (also when they did it themself: it is their receipt)"
+		}
+		if r.Digest {
+			text += "; each chooses an e-mail for each or one daily digest (`" + string(DigestKind[r.Kind]) + "`)"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.Kind, r.Object, text)
 	}

@@ -45,6 +45,12 @@ func LinkOf(e StoredEvent) string {
 		return "/finance/disputes"
 	case "adjustment":
 		return "/finance/adjustments"
+	case "queue":
+		return "/queue"
+	case "budget":
+		return "/budgets"
+	case "statement": // the consumer unit's charges of the month, with its statement
+		return fmt.Sprintf("/charges?period=%s&consumer_unit_id=%d#statements", e.Args()["ref"], e.ObjectID)
 	}
 	return "/notifications"
 }
@@ -122,6 +128,10 @@ func GetEvent(ctx context.Context, idb bun.IDB, id int64) (*StoredEvent, error) 
 type Preference struct {
 	Kind  Kind `json:"kind"`
 	Email bool `json:"email"`
+	// Digest, for a kind that has one, is the choice of one daily digest
+	// instead of an e-mail for each; nil for the other kinds, and on
+	// SetPreferences nil leaves the choice as it is.
+	Digest *bool `json:"digest,omitempty"`
 }
 
 type prefRow struct {
@@ -130,6 +140,7 @@ type prefRow struct {
 	UserID int64 `bun:"user_id,pk"`
 	Kind   Kind  `bun:"kind,pk"`
 	Email  bool  `bun:"email"`
+	Digest bool  `bun:"digest"`
 }
 
 // Preferences lists the user's e-mail choice for every kind, in rule order.
@@ -141,8 +152,12 @@ func Preferences(ctx context.Context, idb bun.IDB, userID int64) ([]Preference, 
 	out := make([]Preference, 0, len(Rules))
 	for _, k := range Kinds() {
 		p := Preference{Kind: k, Email: true}
+		digest := false
 		if i := slices.IndexFunc(rows, func(r prefRow) bool { return r.Kind == k }); i >= 0 {
-			p.Email = rows[i].Email
+			p.Email, digest = rows[i].Email, rows[i].Digest
+		}
+		if r, _ := RuleFor(k); r.Digest {
+			p.Digest = &digest
 		}
 		out = append(out, p)
 	}
@@ -153,24 +168,34 @@ func Preferences(ctx context.Context, idb bun.IDB, userID int64) ([]Preference, 
 // refused and changes nothing.
 func SetPreferences(ctx context.Context, tx bun.Tx, userID int64, prefs []Preference) error {
 	for _, p := range prefs {
-		if _, ok := RuleFor(p.Kind); !ok {
+		r, ok := RuleFor(p.Kind)
+		if !ok {
 			return fault.Invalid("kind", "unknown notification kind %q", string(p.Kind))
+		}
+		if p.Digest != nil && !r.Digest {
+			return fault.Invalid("digest", "notification kind %q has no daily digest", string(p.Kind))
 		}
 	}
 	for _, p := range prefs {
 		row := &prefRow{UserID: userID, Kind: p.Kind, Email: p.Email}
-		if _, err := tx.NewInsert().Model(row).On("CONFLICT (user_id, kind) DO UPDATE").Set("email = EXCLUDED.email").Exec(ctx); err != nil {
+		q := tx.NewInsert().Model(row).On("CONFLICT (user_id, kind) DO UPDATE").Set("email = EXCLUDED.email")
+		if p.Digest != nil {
+			row.Digest = *p.Digest
+			q = q.Set("digest = EXCLUDED.digest")
+		}
+		if _, err := q.Exec(ctx); err != nil {
 			return fmt.Errorf("set preference %s of user %d: %w", p.Kind, userID, err)
 		}
 	}
 	return nil
 }
 
-// emailOff returns which of the users turned e-mail off for kind.
+// emailOff returns which of the users get no e-mail of kind for each
+// event: they turned it off, or chose the daily digest instead.
 func emailOff(ctx context.Context, idb bun.IDB, userIDs []int64, kind Kind) (map[int64]bool, error) {
 	var off []int64
 	if err := idb.NewSelect().Model((*prefRow)(nil)).Column("user_id").
-		Where("user_id IN (?) AND kind = ? AND email = ?", bun.In(userIDs), kind, false).Scan(ctx, &off); err != nil {
+		Where("user_id IN (?) AND kind = ? AND (email = ? OR digest = ?)", bun.In(userIDs), kind, false, true).Scan(ctx, &off); err != nil {
 		return nil, fmt.Errorf("notify: e-mail preferences: %w", err)
 	}
 	m := make(map[int64]bool, len(off))

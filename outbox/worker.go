@@ -38,7 +38,7 @@ type Worker struct {
 	Lease       time.Duration // how long a claim holds a row (2 minutes; above any delivery timeout)
 	Backoff     time.Duration // the first retry's delay, doubled each attempt (30 s)
 	MaxBackoff  time.Duration // the longest delay (1 hour)
-	Poll        time.Duration // how often an idle worker looks (5 s)
+	Poll        time.Duration // how often an idle worker looks (1 s; at 5 s the delay from commit to delivery was 3.5 s at the median)
 	Batch       int           // messages per claim (20)
 	Now         func() time.Time
 }
@@ -57,7 +57,7 @@ func (w *Worker) defaults() {
 		w.MaxBackoff = time.Hour
 	}
 	if w.Poll == 0 {
-		w.Poll = 5 * time.Second
+		w.Poll = time.Second
 	}
 	if w.Batch == 0 {
 		w.Batch = 20

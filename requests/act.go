@@ -14,6 +14,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
+	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/units"
 )
 
@@ -167,7 +168,20 @@ func Act(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, id in
 		return nil, err
 	}
 	if kind, ok := actionKinds[a.Name]; ok && (a.Name != "assign" || a.AssigneeID != 0) {
-		if err := tell(ctx, tx, kind, after, v.UserID, a.Note, now); err != nil {
+		var extra map[string]string
+		if a.Name == "resolve" { // the resolved notice carries a one-click rating link
+			link, err := issueRatingLink(ctx, tx, after, now)
+			if err != nil {
+				return nil, err
+			}
+			extra = map[string]string{"rating_link": strconv.FormatInt(link, 10)}
+		}
+		if err := tellWith(ctx, tx, kind, after, v.UserID, a.Note, now, "", extra); err != nil {
+			return nil, err
+		}
+	}
+	if a.Name == "approve" { // now in the provider's queue
+		if err := tell(ctx, tx, notify.QueueNew, after, v.UserID, "", now); err != nil {
 			return nil, err
 		}
 	}

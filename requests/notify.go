@@ -25,6 +25,13 @@ var actionKinds = map[string]notify.Kind{
 // tell records, in tx, that kind happened to r, with note as its words
 // (a reason, a question, a comment's text).
 func tell(ctx context.Context, tx bun.Tx, kind notify.Kind, r *Request, actorID int64, note string, now time.Time) error {
+	return tellWith(ctx, tx, kind, r, actorID, note, now, "", nil)
+}
+
+// tellWith is tell with a key for a scheduled notice (told once per key)
+// and further words.
+func tellWith(ctx context.Context, tx bun.Tx, kind notify.Kind, r *Request, actorID int64, note string, now time.Time,
+	key string, extra map[string]string) error {
 	p := notify.Parties{RequesterID: r.RequesterID, FilerID: r.CreatedBy, ConsumerUnitID: r.ConsumerUnitID, ProviderUnitID: r.ProviderUnitID}
 	if r.AssigneeID != nil {
 		p.AssigneeID = *r.AssigneeID
@@ -33,7 +40,10 @@ func tell(ctx context.Context, tx bun.Tx, kind notify.Kind, r *Request, actorID 
 	if note != "" {
 		args["note"] = excerpt(note, 1000)
 	}
-	_, err := notify.Record(ctx, tx, notify.Event{Kind: kind, ObjectID: r.ID, ActorID: actorID, Parties: p, Args: args, At: now})
+	for k, v := range extra {
+		args[k] = v
+	}
+	_, err := notify.Record(ctx, tx, notify.Event{Kind: kind, ObjectID: r.ID, ActorID: actorID, Parties: p, Args: args, At: now, Key: key})
 	return err
 }
 

@@ -62,7 +62,7 @@ func TestARequestsLifeTellsTheRightPeople(t *testing.T) {
 		step("internal comment", comment(p.Agent, true))
 		w.want(t, "after approve, assign, start and an internal comment", map[int64][]notify.Kind{
 			p.Member: {notify.RequestFiled, notify.RequestApproved}, w.hqManager: {notify.ApprovalWaiting},
-			p.Manager: {notify.ApprovalWaiting}, p.Agent: {notify.RequestAssigned},
+			p.Manager: {notify.ApprovalWaiting}, p.Agent: {notify.QueueNew, notify.RequestAssigned},
 		})
 		step("public comment", comment(p.Agent, false))
 		step("wait", act(p.Agent, "wait", 0))
@@ -71,14 +71,14 @@ func TestARequestsLifeTellsTheRightPeople(t *testing.T) {
 		w.want(t, "at the end", map[int64][]notify.Kind{
 			p.Member:    {notify.RequestFiled, notify.RequestApproved, notify.ProviderCommented, notify.WaitingOnCustomer, notify.RequestResolved},
 			w.hqManager: {notify.ApprovalWaiting}, p.Manager: {notify.ApprovalWaiting},
-			p.Agent: {notify.RequestAssigned, notify.CustomerAnswered},
+			p.Agent: {notify.QueueNew, notify.RequestAssigned, notify.CustomerAnswered},
 		})
 		mails, err := d.NewSelect().Table("outbox").Count(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mails != 9 {
-			t.Fatalf("%d e-mails in the outbox, want one per notification (9)", mails)
+		if mails != 10 {
+			t.Fatalf("%d e-mails in the outbox, want one per notification (10)", mails)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/tiski/tiski/calendar"
+	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/units"
 )
 
@@ -182,10 +183,27 @@ func MarkSLA(ctx context.Context, tx bun.Tx, now time.Time) (int, error) {
 			if err := recordEvent(ctx, tx, Event{RequestID: id, At: now, Action: m.action, Note: m.clock}); err != nil {
 				return marked, err
 			}
+			if err := tellSLA(ctx, tx, m, id, now); err != nil {
+				return marked, err
+			}
 			marked++
 		}
 	}
 	return marked, nil
+}
+
+// tellSLA tells the assignee (else the provider unit's managers) of one
+// SLA mark, once per request and mark.
+func tellSLA(ctx context.Context, tx bun.Tx, m slaMark, id int64, now time.Time) error {
+	r, err := get(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	kind := notify.SLAAtRisk
+	if m.action == "sla_breached" {
+		kind = notify.SLABreached
+	}
+	return tellWith(ctx, tx, kind, r, 0, "", now, fmt.Sprintf("%s:%d", m.column, id), map[string]string{"clock": m.clock})
 }
 
 // usedMinutes is the business time the request's clock has run by now.

@@ -148,6 +148,9 @@ func Submit(ctx context.Context, tx bun.Tx, v Viewer, org units.Organisation, o 
 		if err := startClocks(ctx, tx, r, now); err != nil {
 			return nil, err
 		}
+		if err := tell(ctx, tx, notify.QueueNew, r, v.UserID, "", now); err != nil {
+			return nil, err
+		}
 		return get(ctx, tx, r.ID)
 	}
 	return r, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/mail"
 	"github.com/tiski/tiski/mailin"
+	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/outbox"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
@@ -165,8 +166,9 @@ func loadDemoIfEmpty(ctx context.Context, d *db.DB, stdout io.Writer) error {
 }
 
 // maintain runs the server's scheduled work until ctx ends: every minute it
-// closes requests resolved more than seven days ago and marks SLA clocks at
-// risk or breached; every hour it charges
+// closes requests resolved more than seven days ago, marks SLA clocks at
+// risk or breached (telling the assignee, else the provider's managers) and
+// sends the rating reminders and yesterday's daily digests due; every hour it charges
 // the month's subscriptions and purges expired sessions. Each step is safe
 // when several processes run it at once.
 func maintain(ctx context.Context, d *db.DB, org *units.Organisation, log *slog.Logger) {
@@ -194,6 +196,26 @@ func maintain(ctx context.Context, d *db.DB, org *units.Organisation, log *slog.
 		})
 		if err != nil && ctx.Err() == nil {
 			log.Warn("mark SLA clocks", "err", err)
+		}
+		err = d.InTx(ctx, func(tx bun.Tx) error {
+			n, err := requests.RemindRatings(ctx, tx, now)
+			if n > 0 {
+				log.Info("sent rating reminders", "count", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("rating reminders", "err", err)
+		}
+		err = d.InTx(ctx, func(tx bun.Tx) error {
+			n, err := notify.SendDigests(ctx, tx, org.Location, now)
+			if n > 0 {
+				log.Info("sent daily digests", "count", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("daily digests", "err", err)
 		}
 		if now.Sub(lastBilling) >= time.Hour {
 			month := billing.MonthOf(now, org.Location)

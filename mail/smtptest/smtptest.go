@@ -27,6 +27,7 @@ type Server struct {
 	mu       sync.Mutex
 	received []Message
 	failNext int
+	stall    time.Duration
 	arrived  chan struct{}
 }
 
@@ -38,6 +39,7 @@ type Message struct {
 	Text   string // the decoded text/plain part
 	HTML   string // the decoded text/html part
 	Raw    []byte
+	At     time.Time // when the server took it
 }
 
 // Start runs a server until the test ends.
@@ -63,6 +65,16 @@ func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = n
+}
+
+// Stall makes the server wait d before it answers each MAIL FROM: a slow
+// server, so that a test can kill the sender while a message is in
+// flight. A message whose sender is gone before the wait ends never
+// arrives.
+func (s *Server) Stall(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stall = d
 }
 
 // Messages returns what arrived so far.
@@ -103,6 +115,10 @@ func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	x.s.mu.Lock()
+	stall := x.s.stall
+	x.s.mu.Unlock()
+	time.Sleep(stall)
+	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
 	if x.s.failNext > 0 {
 		x.s.failNext--
@@ -125,7 +141,7 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: err.Error()}
 	}
-	m.From, m.To = x.from, x.to
+	m.From, m.To, m.At = x.from, x.to, time.Now()
 	x.s.mu.Lock()
 	x.s.received = append(x.s.received, m)
 	x.s.mu.Unlock()

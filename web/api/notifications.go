@@ -96,8 +96,9 @@ func (s *Handlers) getNotificationPreferences(c echo.Context) error {
 
 type preferencesBody struct {
 	Items []struct {
-		Kind  notify.Kind `json:"kind"`
-		Email *bool       `json:"email"`
+		Kind   notify.Kind `json:"kind"`
+		Email  *bool       `json:"email"`
+		Digest *bool       `json:"digest"`
 	} `json:"items"`
 }
 
@@ -113,7 +114,7 @@ func (s *Handlers) putNotificationPreferences(c echo.Context) error {
 		if it.Email == nil {
 			return fault.Invalid("email", "email must be true or false")
 		}
-		prefs = append(prefs, notify.Preference{Kind: it.Kind, Email: *it.Email})
+		prefs = append(prefs, notify.Preference{Kind: it.Kind, Email: *it.Email, Digest: it.Digest})
 	}
 	ctx := c.Request().Context()
 	userID := httpx.CurrentPrincipal(c).ID()

@@ -100,6 +100,8 @@ type preferenceRow struct {
 	Kind  notify.Kind
 	Label string
 	Email bool
+	// HasDigest says the kind offers a daily digest; Digest is the choice.
+	HasDigest, Digest bool
 }
 
 // notificationSettingsPage shows the user's e-mail choice per kind.
@@ -111,7 +113,7 @@ func (s *Pages) notificationSettingsPage(c echo.Context) error {
 	v := s.newView(c, "", nil)
 	rows := make([]preferenceRow, len(prefs))
 	for i, p := range prefs {
-		rows[i] = preferenceRow{Kind: p.Kind, Label: v.T.T("notify.kind." + string(p.Kind)), Email: p.Email}
+		rows[i] = preferenceRow{Kind: p.Kind, Label: v.T.T("notify.kind." + string(p.Kind)), Email: p.Email, HasDigest: p.Digest != nil, Digest: p.Digest != nil && *p.Digest}
 	}
 	v.Data, v.Title, v.Path = rows, v.T.T("notifications.settings.title"), "/notifications/settings"
 	return s.render(c, http.StatusOK, "notification_settings", v)
@@ -125,7 +127,12 @@ func (s *Pages) notificationSettingsForm(c echo.Context) error {
 	}
 	var prefs []notify.Preference
 	for _, k := range notify.Kinds() {
-		prefs = append(prefs, notify.Preference{Kind: k, Email: form.Get("email_"+string(k)) != ""})
+		p := notify.Preference{Kind: k, Email: form.Get("email_"+string(k)) != ""}
+		if r, _ := notify.RuleFor(k); r.Digest {
+			digest := form.Get("digest_"+string(k)) != ""
+			p.Digest = &digest
+		}
+		prefs = append(prefs, p)
 	}
 	ctx := c.Request().Context()
 	uid := httpx.CurrentPrincipal(c).ID()

@@ -12,6 +12,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -46,6 +47,8 @@ func (s *Pages) Routes(e *echo.Echo) {
 	open.POST("/login/code", s.loginCodeForm)
 	open.GET(auth.ResetPath+":token", s.resetPage)
 	open.POST(auth.ResetPath+":token", s.resetForm)
+	open.GET(requests.RatingPath+":token", s.ratingLinkPage)
+	open.POST(requests.RatingPath+":token", s.ratingLinkForm)
 
 	r := pageRoutes{e: e, m: []echo.MiddlewareFunc{s.errorPages, s.signedIn}}
 	r.POST("/logout", s.logoutForm)
