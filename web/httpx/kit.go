@@ -8,12 +8,14 @@ package httpx
 import (
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/sso"
 	"github.com/tiski/tiski/units"
 )
 
@@ -34,6 +36,13 @@ type Config struct {
 	// AdjustmentApprovalLimitMinor is the largest manual adjustment, in minor
 	// units, that posts without a second finance user's approval.
 	AdjustmentApprovalLimitMinor int64
+	// SSO is the organisation's OpenID Connect provider; off without an
+	// issuer.
+	SSO sso.Settings
+	// SSOClient reaches the provider (nil: a client with a 10 s timeout).
+	SSOClient *http.Client
+	// LocalLogin says who may still sign in with a password.
+	LocalLogin auth.LocalLogin
 }
 
 // DefaultAttachmentLimit is the largest file one upload may carry.
