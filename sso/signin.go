@@ -75,9 +75,9 @@ func (p *Provider) refuse(ctx context.Context, actorID int64, reason string, a a
 
 // claims are what Tiski reads of the ID token.
 type claims struct {
-	Email         string `json:"email"`
+	Email         string   `json:"email"`
 	EmailVerified flexBool `json:"email_verified"`
-	Name          string `json:"name"`
+	Name          string   `json:"name"`
 }
 
 // Complete finishes a sign-in from the provider's callback: the state must
