@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
@@ -110,6 +112,24 @@ func TestSSOSignInByEmailThenBySubject(t *testing.T) {
 		}
 		if n := r.count("audit_events", "action = 'sso_link'"); n != 1 {
 			t.Fatalf("link events = %d, want 1", n)
+		}
+		// Another subject with the linked user's verified e-mail is not let in
+		// as them, and a disabled user is not let in at all.
+		r.idp.Add(ssotest.Person{Subject: "sub-impostor", Email: "mktmember@example.org", EmailVerified: true, Name: "Impostor"})
+		b2, cb := r.callback("sub-impostor")
+		if p := b2.Get(cb.RequestURI()); p.Status != http.StatusConflict || r.refusals(sso.ReasonLinked) != 1 {
+			t.Fatalf("a second subject for a linked user = %d: %s", p.Status, p.Body)
+		}
+		disabled := true
+		if err := d.InTx(context.Background(), func(tx bun.Tx) error {
+			_, err := units.UpdateUser(context.Background(), tx, 0, r.f.Users["mktmember"], units.UserChange{Disabled: &disabled})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b3, cb := r.callback("sub-member")
+		if p := b3.Get(cb.RequestURI()); p.Status != http.StatusForbidden || r.refusals(sso.ReasonDisabled) != 1 {
+			t.Fatalf("a disabled user's callback = %d: %s", p.Status, p.Body)
 		}
 	})
 }
