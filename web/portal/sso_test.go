@@ -268,6 +268,13 @@ func TestSSOForgedCallbacksAreRefused(t *testing.T) {
 		q.Del("code")
 		q.Set("error", "access_denied")
 		refuse("provider error", b, cb.Path+"?"+q.Encode(), http.StatusUnauthorized, sso.ReasonProviderError, "ei kirjannut sinua sisään")
+
+		// The auditor reads the refusals in words.
+		trail := r.f.SignIn("auditor").Get("/audit?object_type=sso_sign_in")
+		if trail.Status != http.StatusOK || !(strings.Contains(trail.Body, "single sign-on") || strings.Contains(trail.Body, "kertakirjautuminen")) ||
+			!(strings.Contains(trail.Body, "has expired") || strings.Contains(trail.Body, "on vanhentunut")) {
+			t.Fatalf("the audit trail does not tell the SSO refusals: %d %s", trail.Status, trail.Body)
+		}
 	})
 }
 
