@@ -39,8 +39,14 @@ type SignIn struct {
 // new session, ending previousToken; a user who needs a second factor and
 // has one gets a challenge instead. The attempt is counted before the
 // password is checked (see admit), and the check runs in the bounded
-// hashing pool.
+// hashing pool. Everyone may sign in with a password (see LoginAs).
 func Login(ctx context.Context, d *db.DB, email, password string, client Client, previousToken string) (*SignIn, error) {
+	return LoginAs(ctx, d, LocalLoginAll, email, password, client, previousToken)
+}
+
+// LoginAs is Login where local says who may sign in with a password at
+// all; a right password of anyone else is refused (local_login_off).
+func LoginAs(ctx context.Context, d *db.DB, local LocalLogin, email, password string, client Client, previousToken string) (*SignIn, error) {
 	key := units.EmailKey(email)
 	a, err := admit(ctx, d, key, client.IP, time.Now().UTC())
 	if err != nil {
@@ -63,6 +69,9 @@ func Login(ctx context.Context, d *db.DB, email, password string, client Client,
 	}
 	if !ok || u == nil || u.Disabled {
 		return nil, errBadCredentials
+	}
+	if err := checkLocalLogin(ctx, d, local, u.ID); err != nil {
+		return nil, err
 	}
 	in := &SignIn{User: u}
 	err = d.InTx(ctx, func(tx bun.Tx) error {

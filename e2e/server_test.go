@@ -47,15 +47,27 @@ func buildTiski(t *testing.T) string {
 // serve.
 func startServer(t *testing.T, flags ...string) *server {
 	t.Helper()
-	dir := t.TempDir()
-	s := &server{t: t, bin: buildTiski(t), db: "sqlite:" + filepath.Join(dir, "tiski.db")}
-	s.run("", "migrate")
+	return startServerOn(t, freeAddr(t), flags...)
+}
+
+// freeAddr is a loopback address nobody listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServerOn is startServer on addr, for a journey whose settings name
+// the server's own address (such as the OpenID redirect URL).
+func startServerOn(t *testing.T, addr string, flags ...string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	s := &server{t: t, bin: buildTiski(t), db: "sqlite:" + filepath.Join(dir, "tiski.db")}
+	s.run("", "migrate")
 	s.base = "http://" + addr
 	logFile, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {

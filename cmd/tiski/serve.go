@@ -31,7 +31,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--metrics-addr 127.0.0.1:9090] [--db URL] [--demo] [--trusted-proxies CIDRS] [--imap-tick 5s]", stderr)
+	fs, dbURL := newFlags("serve", "serve [--addr :8080] [--metrics-addr 127.0.0.1:9090] [--db URL] [--demo] [--trusted-proxies CIDRS] [--imap-tick 5s] [--oidc-issuer URL --oidc-client-id ID --oidc-redirect-url URL ...] [--local-login all|admins|off]", stderr)
 	addr := fs.String("addr", envOr("TISKI_ADDR", ":8080"), "listen address (or TISKI_ADDR)")
 	metricsAddr := fs.String("metrics-addr", envOr("TISKI_METRICS_ADDR", "127.0.0.1:9090"),
 		"listen address of /metrics (Prometheus), loopback by default; empty turns it off (or TISKI_METRICS_ADDR)")
@@ -43,11 +43,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&imapTick, "imap-tick", imapTick, "how often due IMAP mailboxes (tiski mail imap) are looked for; 0 turns reading them off (or TISKI_IMAP_TICK)")
 	proxies := fs.String("trusted-proxies", os.Getenv("TISKI_TRUSTED_PROXIES"),
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (or TISKI_TRUSTED_PROXIES)")
+	applySSO := ssoFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	cfg := web.DefaultConfig()
+	if err := applySSO(&cfg); err != nil {
+		return err
+	}
 	for _, cidr := range strings.FieldsFunc(*proxies, func(r rune) bool { return r == ',' || r == ' ' }) {
 		_, n, err := net.ParseCIDR(cidr)
 		if err != nil {

@@ -45,7 +45,7 @@ func (s *Handlers) login(c echo.Context) error {
 	if body.Email == "" || body.Password == "" {
 		return fault.Invalid("email", "email and password are required")
 	}
-	in, err := auth.Login(c.Request().Context(), s.DB, body.Email, body.Password, httpx.ClientOf(c), httpx.PreviousSession(c))
+	in, err := auth.LoginAs(c.Request().Context(), s.DB, s.Cfg.LocalLogin, body.Email, body.Password, httpx.ClientOf(c), httpx.PreviousSession(c))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ package httpx
 import (
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/sso"
 	"github.com/tiski/tiski/units"
 )
 
@@ -42,6 +44,13 @@ type Config struct {
 	// default); POST /api/v1/mail/inbound takes bodies up to twice it, so a
 	// larger message still reaches the quarantine with its header.
 	InboundMailLimit int64
+	// SSO is the organisation's OpenID Connect provider; off without an
+	// issuer.
+	SSO sso.Settings
+	// SSOClient reaches the provider (nil: a client with a 10 s timeout).
+	SSOClient *http.Client
+	// LocalLogin says who may still sign in with a password.
+	LocalLogin auth.LocalLogin
 }
 
 // DefaultAttachmentLimit is the largest file one upload may carry.

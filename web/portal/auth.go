@@ -38,6 +38,7 @@ func (s *Pages) loginPage(c echo.Context) error {
 	v := s.newView(c, "", nil)
 	v.Title = v.T.T("login.title")
 	v.Form.Set("next", safeNext(c.QueryParam("next")))
+	v.Data = s.loginOptions()
 	return s.render(c, http.StatusOK, "login", v)
 }
 
@@ -50,7 +51,7 @@ func (s *Pages) loginForm(c echo.Context) error {
 		return err
 	}
 	email, password, next := c.FormValue("email"), c.FormValue("password"), safeNext(c.FormValue("next"))
-	in, err := auth.Login(c.Request().Context(), s.DB, email, password, httpx.ClientOf(c), httpx.PreviousSession(c))
+	in, err := auth.LoginAs(c.Request().Context(), s.DB, s.Cfg.LocalLogin, email, password, httpx.ClientOf(c), httpx.PreviousSession(c))
 	if err != nil {
 		return s.loginRefused(c, "login", err, func(v *view) { v.Form.Set("email", email) }, next)
 	}
@@ -75,13 +76,19 @@ func (s *Pages) loginRefused(c echo.Context, page string, err error, fill func(*
 	v.Title = v.T.T("login.title")
 	v.Form.Set("next", next)
 	fill(&v)
+	if page == "login" {
+		v.Data = s.loginOptions()
+	}
 	v.Problem = v.T.T("login.failed")
 	status := http.StatusUnauthorized
 	switch {
 	case fe.Kind == fault.KindTooManyRequests:
 		v.Problem, status = v.T.T("login.throttled"), http.StatusTooManyRequests
-	case page != "login":
+	case page != "login" || fe.Code == "local_login_off":
 		v.Problem = v.T.Fault(fe)
+		if fe.Code == "local_login_off" {
+			status = http.StatusForbidden
+		}
 	}
 	return s.render(c, status, page, v)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/sso"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -22,6 +23,7 @@ type Pages struct {
 	*httpx.Kit
 	templates pageSet
 	texts     *i18n.Catalog
+	sso       *sso.Provider // nil without single sign-on
 }
 
 // New builds the portal's pages over their dependencies, parsing the
@@ -31,7 +33,11 @@ func New(d *db.DB, authz *policies.Authorizer, org *units.Organisation, log *slo
 	if err != nil {
 		return nil, err
 	}
-	return &Pages{Kit: httpx.NewKit(d, authz, org, log, cfg), templates: templates, texts: texts}, nil
+	p := &Pages{Kit: httpx.NewKit(d, authz, org, log, cfg), templates: templates, texts: texts}
+	if cfg.SSO.Enabled() {
+		p.sso = sso.New(d, cfg.SSO, cfg.SSOClient)
+	}
+	return p, nil
 }
 
 // Routes declares every page in one table. Every page needs a signed-in
@@ -45,6 +51,8 @@ func (s *Pages) Routes(e *echo.Echo) {
 	open.GET("/login", s.loginPage)
 	open.POST("/login", s.loginForm)
 	open.POST("/login/code", s.loginCodeForm)
+	open.GET(ssoStartPath, s.ssoStart)
+	open.GET(ssoCallbackPath, s.ssoCallback)
 	open.GET(auth.ResetPath+":token", s.resetPage)
 	open.POST(auth.ResetPath+":token", s.resetForm)
 	open.GET(requests.RatingPath+":token", s.ratingLinkPage)
