@@ -92,7 +92,7 @@ func UserToAdd(ctx context.Context, idb bun.IDB, r UserReader, userID int64, ema
 		return nil, fault.Invalid("email", "name the person to add by their e-mail address")
 	}
 	if fault.Is(err, fault.KindNotFound) {
-		return nil, fault.Invalid(field, "no user has this %s", field)
+		return nil, fault.Invalid(field, "no user has this %s", fault.Field(field))
 	}
 	return u, err
 }
