@@ -106,10 +106,13 @@ func Attach(ctx context.Context, tx bun.Tx, v Viewer, requestID int64, u Upload,
 	return a, nil
 }
 
+// maxFilename is the longest file name, in characters, an attachment keeps.
+const maxFilename = 200
+
 // CheckFilename accepts a plain file name: no directory parts, no "..", no
 // control or bidirectional-formatting characters, 1 to 200 characters.
 func CheckFilename(name string) error {
-	if err := fault.Text("filename", name, 1, 200, false); err != nil {
+	if err := fault.Text("filename", name, 1, maxFilename, false); err != nil {
 		return err
 	}
 	if strings.TrimSpace(name) == "" || strings.Trim(name, ".") == "" {

@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // attachmentExtensions are the extensions a file of each accepted type may
@@ -47,6 +48,12 @@ func fitExtension(name, contentType string) string {
 	base := strings.TrimSuffix(name, ext)
 	if base == "" {
 		base = "file"
+	}
+	// The fitted name still fits CheckFilename's length: a long base loses
+	// its last characters rather than the name its extension.
+	if over := utf8.RuneCountInString(base) + len(exts[0]) - maxFilename; over > 0 {
+		runes := []rune(base)
+		base = strings.TrimRight(string(runes[:len(runes)-over]), ".")
 	}
 	return base + exts[0]
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
@@ -15,6 +16,15 @@ type memberJSON struct {
 	UserID string `json:"user_id"`
 	Email  string `json:"email"`
 	Name   string `json:"name"`
+	Role   string `json:"role"`
+}
+
+// memberBody names the person to add by user_id (someone the caller may
+// already read: units.GetVisibleUser) or by their exact e-mail address
+// (units.FindUserToAdd), the one way to reach a person outside.
+type memberBody struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email"`
 	Role   string `json:"role"`
 }
 
@@ -44,30 +54,32 @@ func (s *Handlers) addMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var body grantBody
+	var body memberBody
 	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	userID, err := httpx.ParseID("user_id", body.UserID)
-	if err != nil {
 		return err
 	}
 	if err := s.CheckManagerGrant(c, body.Role); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
+	var userID int64
+	if body.UserID != "" {
+		if userID, err = httpx.ParseID("user_id", body.UserID); err != nil {
+			return err
+		}
+	}
+	target, err := units.UserToAdd(ctx, s.DB, s.UserReader(c), userID, strings.TrimSpace(body.Email))
+	if err != nil {
+		return err
+	}
 	err = audit.InTx(ctx, s.DB, func(tx bun.Tx) error {
-		_, err := units.GrantUnitRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, userID, body.Role)
+		_, err := units.GrantUnitRole(ctx, tx, httpx.CurrentPrincipal(c).ID(), u.ID, target.ID, body.Role)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	target, err := units.GetUser(ctx, s.DB, userID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, memberJSON{UserID: httpx.FormatID(userID), Email: target.Email, Name: target.Name, Role: body.Role})
+	return c.JSON(http.StatusCreated, memberJSON{UserID: httpx.FormatID(target.ID), Email: target.Email, Name: target.Name, Role: body.Role})
 }
 
 func (s *Handlers) removeMember(c echo.Context) error {

@@ -45,7 +45,7 @@ func (s *Handlers) listUsers(c echo.Context) error {
 	if ferr := fault.Text("q", q, 0, 200, false); ferr != nil {
 		return ferr
 	}
-	rows, err := units.ListUsers(c.Request().Context(), s.DB, units.UserFilter{Query: q, AfterID: p.AfterID, Limit: p.Limit + 1})
+	rows, err := units.ListVisibleUsers(c.Request().Context(), s.DB, s.UserReader(c), units.UserFilter{Query: q, AfterID: p.AfterID, Limit: p.Limit + 1})
 	if err != nil {
 		return err
 	}
@@ -94,12 +94,14 @@ func (s *Handlers) visibleUserID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
+// getUser shows a user to whoever units.GetVisibleUser lets read them:
+// admins, the user, and the managers of a unit the user has a role in.
 func (s *Handlers) getUser(c echo.Context) error {
-	id, err := s.visibleUserID(c)
+	id, err := httpx.PathID(c, "id", "user")
 	if err != nil {
 		return err
 	}
-	u, err := units.GetUser(c.Request().Context(), s.DB, id)
+	u, err := units.GetVisibleUser(c.Request().Context(), s.DB, s.UserReader(c), id)
 	if err != nil {
 		return err
 	}

@@ -387,9 +387,9 @@ func (s *Pages) adminAddMember(c echo.Context) error {
 		return s.showAdminUnit(c, r.Status, errs, form, problem, false)
 	}
 	ctx := c.Request().Context()
-	target, err := units.GetUserByEmail(ctx, s.DB, form.Get("email"))
+	target, err := units.UserToAdd(ctx, s.DB, s.UserReader(c), 0, strings.TrimSpace(form.Get("email")))
 	if err != nil {
-		if fault.Is(err, fault.KindNotFound) {
+		if fault.Is(err, fault.KindInvalid) {
 			return s.showAdminUnit(c, http.StatusUnprocessableEntity, map[string]string{"email": tr.T("admin.err.no_such_user")}, form, "", false)
 		}
 		return err

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -148,6 +149,11 @@ func (s *Pages) showService(c echo.Context, status int, errs map[string]string, 
 	if err != nil {
 		return err
 	}
+	if form.Get("order_token") == "" {
+		// One token per rendering of the form: sending it twice files one
+		// request (requests.SubmitOnce); a refused order keeps its token.
+		form.Set("order_token", rand.Text())
+	}
 	v := s.newView(c, svc.Name, servicePage{Service: cards[0], Units: ordering, Budgets: budgets, Articles: articles})
 	if errs != nil {
 		v.Errors = errs
@@ -184,14 +190,19 @@ func (s *Pages) orderForm(c echo.Context) error {
 	}
 	v, now, ctx := s.Viewer(c), time.Now().UTC(), c.Request().Context()
 	var r *requests.Request
+	var replayed bool
 	err = s.DB.InTx(ctx, func(tx bun.Tx) (err error) {
-		r, err = requests.Submit(ctx, tx, v, *s.Org, o, now)
+		r, replayed, err = requests.SubmitOnce(ctx, tx, v, *s.Org, o, form.Get("order_token"), now)
 		return err
 	})
 	if err != nil {
 		return s.refusedOrder(c, err, form)
 	}
 	tr := s.tr(c)
+	if replayed {
+		setFlash(c, tr.T("flash.order_already_filed", r.Number()))
+		return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(r.ID))
+	}
 	setFlash(c, tr.T("flash.ordered", r.Number()))
 	return c.Redirect(http.StatusSeeOther, "/requests/"+httpx.FormatID(r.ID))
 }
