@@ -2,6 +2,7 @@ package mailin_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -87,11 +88,12 @@ func TestIMAPMailboxFilesRequestsCommentsAndQuarantine(t *testing.T) {
 		clk := &clock{at: now}
 		p := readIMAP(t, k, deps, peer, clk, "one")
 		flagged := 0
-		peer.onStore(func() {
+		peer.onStore(func() error {
 			flagged++
 			if n := count(t, d, "inbound_messages", ""); n < flagged {
 				t.Errorf("message %d flagged \\Seen with %d committed", flagged, n)
 			}
+			return nil
 		})
 		peer.deliver(t, msg("From: Member <member@example.org>\nTo: it-desk@example.org\nSubject: Printer jams\nMessage-ID: <imap1@example.org>\n", "Every second page.\r\n"))
 		peer.deliver(t, msg("From: member@example.org\nTo: it-desk@example.org\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <imap2@example.org>\n", "Away until Monday.\r\n"))
@@ -349,6 +351,49 @@ func TestIMAPHostileBytesDoNotBlockTheMailbox(t *testing.T) {
 		}
 		if m := accept(t, deps, nul); m.Reason != mailin.ReasonMalformed || strings.ContainsRune(m.Detail, 0) {
 			t.Fatalf("accepted directly: %s %q", m.Reason, m.Detail)
+		}
+	})
+}
+
+// TestIMAPStopBetweenCommitAndFlag stops the server's poller (its context
+// ends, as at shutdown) after Accept committed a request and before the
+// flag reached the IMAP server: the lease is freed at once without a
+// failure, and another server's poller reads the message again, finds its
+// Message-ID, flags it and files nothing twice.
+func TestIMAPStopBetweenCommitAndFlag(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		k, deps := setup(t, d)
+		peer := startIMAP(t)
+		clk := &clock{at: now}
+		first := readIMAP(t, k, deps, peer, clk, "first")
+		peer.deliver(t, msg("From: member@example.org\nTo: it-desk@example.org\nSubject: Keyboard sticks\nMessage-ID: <stop1@example.org>\n", "The E key.\r\n"))
+		ctx, stop := context.WithCancel(context.Background())
+		peer.onStore(func() error {
+			stop()
+			return errors.New("stopped")
+		})
+		if _, err := first.PollDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, "requests", ""); n != 1 {
+			t.Fatalf("%d requests committed before the stop", n)
+		}
+		if total, seen := peer.flags(t); total != 1 || seen != 0 {
+			t.Fatalf("%d messages, %d seen after the stop", total, seen)
+		}
+		boxes, err := mailin.Mailboxes(context.Background(), d)
+		if err != nil || boxes[0].LeaseOwner != "" || boxes[0].LeaseUntil != nil || boxes[0].Failures != 0 {
+			t.Fatalf("mailbox after the stop %+v, %v", boxes, err)
+		}
+		peer.onStore(nil)
+		if n := pollDue(t, poller(deps, clk, "second")); n != 1 {
+			t.Fatalf("the second server took %d, want 1", n)
+		}
+		if n := count(t, d, "requests", ""); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+		if total, seen := peer.flags(t); total != 1 || seen != 1 {
+			t.Fatalf("%d messages, %d seen", total, seen)
 		}
 	})
 }

@@ -40,7 +40,7 @@ type imapPeer struct {
 	gate      *gate
 
 	mu          sync.Mutex
-	beforeStore func()
+	beforeStore func() error
 }
 
 func startIMAP(t *testing.T) *imapPeer { return startIMAPWith(t, mailin.TLSNone) }
@@ -141,7 +141,8 @@ func (g *gate) set(shut bool) {
 	}
 }
 
-func (p *imapPeer) onStore(f func()) {
+// onStore calls f as each STORE arrives; an error from f refuses the STORE.
+func (p *imapPeer) onStore(f func() error) {
 	p.mu.Lock()
 	p.beforeStore = f
 	p.mu.Unlock()
@@ -213,7 +214,9 @@ func (s *watchedSession) Store(w *imapserver.FetchWriter, numSet imap.NumSet, fl
 	f := s.peer.beforeStore
 	s.peer.mu.Unlock()
 	if f != nil {
-		f()
+		if err := f(); err != nil {
+			return err
+		}
 	}
 	return s.Session.Store(w, numSet, flags, options)
 }

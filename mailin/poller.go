@@ -116,6 +116,11 @@ func (p *Poller) PollDue(ctx context.Context) (int, error) {
 		}
 		n, readErr := p.read(ctx, mb)
 		total += n
+		if ctx.Err() != nil {
+			// Stopping: free the lease for the next server, count nothing
+			// as a failure; what was read but not flagged is read again.
+			return total, p.free(context.WithoutCancel(ctx), mb, n)
+		}
 		if err := p.release(ctx, mb, n, readErr); err != nil {
 			return total, err
 		}
@@ -179,6 +184,18 @@ func (p *Poller) release(ctx context.Context, mb *Mailbox, taken int, readErr er
 	}
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("release mailbox %d: %w", mb.ID, err)
+	}
+	return nil
+}
+
+// free gives up the lease at once, the mailbox due again.
+func (p *Poller) free(ctx context.Context, mb *Mailbox, taken int) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := p.Deps.DB.NewUpdate().Model((*Mailbox)(nil)).Set("lease_owner = ''").Set("lease_until = NULL").
+		Set("taken = taken + ?", taken).Where("id = ? AND lease_owner = ?", mb.ID, p.owner()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("free mailbox %d: %w", mb.ID, err)
 	}
 	return nil
 }
