@@ -8,13 +8,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/uptrace/bun"
-
-	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
-	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web"
 	"github.com/tiski/tiski/web/webtest"
 )
@@ -23,28 +19,11 @@ import (
 // runs with: 1 000.00 EUR.
 const adjustmentLimitMinor = 100000
 
-// newAdjustmentDesk is the harness organisation with a second finance user,
-// "finance2", served with adjustmentLimitMinor as the approval limit.
+// newAdjustmentDesk is the standard organisation (with its second finance
+// user, "finance2") served with adjustmentLimitMinor as the approval limit.
 func newAdjustmentDesk(t *testing.T, d *db.DB) *webtest.Fixture {
 	t.Helper()
 	f := webtest.NewFixture(t, d)
-	ctx := context.Background()
-	hash, err := auth.HashPassword(webtest.TestPassword, webtest.CheapHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.InTx(ctx, func(tx bun.Tx) error {
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "finance2@example.org", Name: "finance2", PasswordHash: hash})
-		if err != nil {
-			return err
-		}
-		f.Users["finance2"] = u.ID
-		_, err = units.GrantOrgRole(ctx, tx, 0, u.ID, "finance")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(webtest.NewServer(t, d, web.Config{AdjustmentApprovalLimitMinor: adjustmentLimitMinor}).Handler())
 	t.Cleanup(srv.Close)
 	f.Srv = srv

@@ -41,10 +41,7 @@ type workDesk struct {
 func newWorkDesk(t *testing.T, d *db.DB) *workDesk {
 	t.Helper()
 	f := webtest.NewFixture(t, d)
-	w := &workDesk{Fixture: f, as: map[string]*webtest.Client{}}
-	for _, p := range webtest.Personas {
-		w.as[p.Name] = f.Login(p.Name)
-	}
+	w := &workDesk{Fixture: f, as: f.LoginPersonas()}
 	admin := w.as["admin"]
 	for _, p := range []struct{ name, unit, role string }{
 		{"mktmgr", "MKT", "manager"}, {"mktmember2", "MKT", "member"}, {"sdagent", "IT-SD", "agent"},

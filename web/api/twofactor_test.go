@@ -174,7 +174,7 @@ func TestMoneyRolesSignInWithASecondFactor(t *testing.T) {
 		})
 
 		t.Run("users without a money role sign in with a password alone", func(t *testing.T) {
-			res := webtest.NewClient(t, f.Srv.URL).Call("POST", "/api/v1/session", map[string]string{"email": "itmgr@example.org", "password": webtest.TestPassword})
+			res := webtest.NewClient(t, f.Srv.URL).Call("POST", "/api/v1/session", map[string]string{"email": "itmanager@example.org", "password": webtest.TestPassword})
 			if res.Status != http.StatusOK || res.JSON["second_factor_enrolment_required"] != nil {
 				t.Fatalf("manager sign-in = %d %s", res.Status, res.Body)
 			}

@@ -86,7 +86,7 @@ func TestPortalReports(t *testing.T) {
 		if p.Status != http.StatusOK {
 			t.Fatalf("reports page = %d", p.Status)
 		}
-		cells := rptRow(t, p.Body, "quality", "IT IT unit")
+		cells := rptRow(t, p.Body, "quality", "IT IT")
 		want := []string{"", "2", "2", rptPercent(it.FirstResponseAttainment()), rptPercent(it.ResolutionAttainment())}
 		for i, w := range want[1:] {
 			if cells[i+1] != w {
@@ -101,7 +101,7 @@ func TestPortalReports(t *testing.T) {
 		if money.FormatEN(*cost) != "€100.00" || it.RecoveredMinor != 20000 {
 			t.Errorf("cost per request %s, recovered %d: (50 + 150) / 2 expected", money.FormatEN(*cost), it.RecoveredMinor)
 		}
-		mkt := rptRow(t, p.Body, "consumers", "MKT MKT unit")
+		mkt := rptRow(t, p.Body, "consumers", "MKT Marketing")
 		if mkt[0] != "2" || mkt[1] != "2" || mkt[4] != eur(q.Consumers[0].SpendMinor) {
 			t.Errorf("MKT consumer row = %v", mkt)
 		}
@@ -127,15 +127,15 @@ func TestPortalReports(t *testing.T) {
 			t.Fatalf("quality CSV = %d", csv.Status)
 		}
 		// Visibility as the API applies it.
-		if p := k.SignIn("itmgr").Get("/reports?" + query); p.Status != http.StatusOK || !strings.Contains(p.Body, `<th scope="row">IT IT unit</th>`) ||
+		if p := k.SignIn("itmgr").Get("/reports?" + query); p.Status != http.StatusOK || !strings.Contains(p.Body, `<th scope="row">IT IT</th>`) ||
 			strings.Contains(p.Body, `id="consumers"`) {
 			t.Errorf("IT manager's reports = %d", p.Status)
 		}
-		if p := k.SignIn("mktmgr").Get("/reports?" + query); p.Status != http.StatusOK || strings.Contains(p.Body, `<th scope="row">IT IT unit</th>`) ||
-			!strings.Contains(p.Body, `<th scope="row">MKT MKT unit</th>`) {
+		if p := k.SignIn("mktmgr").Get("/reports?" + query); p.Status != http.StatusOK || strings.Contains(p.Body, `<th scope="row">IT IT</th>`) ||
+			!strings.Contains(p.Body, `<th scope="row">MKT Marketing</th>`) {
 			t.Errorf("MKT manager's reports = %d", p.Status)
 		}
-		if p := k.SignIn("hrmgr").Get("/reports?" + query); p.Status != http.StatusOK || strings.Contains(p.Body, "NEVER") || strings.Contains(p.Body, `<th scope="row">MKT MKT unit</th>`) {
+		if p := k.SignIn("hrmgr").Get("/reports?" + query); p.Status != http.StatusOK || strings.Contains(p.Body, "NEVER") || strings.Contains(p.Body, `<th scope="row">MKT Marketing</th>`) {
 			t.Errorf("HR manager's reports = %d", p.Status)
 		}
 		for _, name := range []string{"mktmember", "itagent", "admin"} {
@@ -174,12 +174,12 @@ func TestPortalReportsFilters(t *testing.T) {
 	query := webtest.ReportRange()
 	// How IT served MKT shows the request; how it served HR shows nothing.
 	p := finance.Get("/reports?" + query + "&consumer_unit_id=" + webtest.ID(k.Units["MKT"]))
-	if p.Status != http.StatusOK || !strings.Contains(p.Body, `<th scope="row">IT IT unit</th>`) ||
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `<th scope="row">IT IT</th>`) ||
 		!strings.Contains(p.Body, "consumer_unit_id="+webtest.ID(k.Units["MKT"])) {
 		t.Fatalf("MKT filter = %d", p.Status)
 	}
 	p = finance.Get("/reports?" + query + "&consumer_unit_id=" + webtest.ID(k.Units["HR"]))
-	if p.Status != http.StatusOK || strings.Contains(p.Body, `<th scope="row">IT IT unit</th>`) || strings.Contains(p.Body, "NEVER NEVER service") {
+	if p.Status != http.StatusOK || strings.Contains(p.Body, `<th scope="row">IT IT</th>`) || strings.Contains(p.Body, "NEVER NEVER service") {
 		t.Fatalf("HR filter = %d", p.Status)
 	}
 	if p := finance.Get("/reports?" + query + "&provider_unit_id=x"); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "Choose a unit from the list") {
