@@ -14,6 +14,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/webtest"
 )
@@ -404,121 +405,137 @@ func TestPortalAdminServicesAndRates(t *testing.T) {
 				"sla_first_response_minutes": {"60"}, "sla_resolution_minutes": {"480"}}
 		}
 		services, rates := f.Count("services"), f.Count("service_rates") // the kit's
-		// Ambiguous money is refused beside the price, keeping the rest.
-		for _, bad := range []string{"12,345", "1e3", "", "-1"} {
-			p = mgr.Post("/admin/services", form(bad))
-			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="price-error"`) ||
-				!strings.Contains(p.Body, `value="Monitor &lt;27&gt;"`) || !strings.Contains(p.Body, `value="`+bad+`"`) {
-				t.Fatalf("price %q = %d", bad, p.Status)
+		var (
+			svcPath string // the new service's page
+			svc     catalog.Service
+		)
+		testkit.Step(t, "bad prices and SLAs are refused and write nothing", func(t *testing.T) {
+			// Ambiguous money is refused beside the price, keeping the rest.
+			for _, bad := range []string{"12,345", "1e3", "", "-1"} {
+				p = mgr.Post("/admin/services", form(bad))
+				if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="price-error"`) ||
+					!strings.Contains(p.Body, `value="Monitor &lt;27&gt;"`) || !strings.Contains(p.Body, `value="`+bad+`"`) {
+					t.Fatalf("price %q = %d", bad, p.Status)
+				}
 			}
-		}
-		bad := form("289.00")
-		bad.Set("sla_resolution_minutes", "30")
-		if p := mgr.Post("/admin/services", bad); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "resolution_minutes cannot be shorter") {
-			t.Fatalf("SLA shorter than first response = %d", p.Status)
-		}
-		if f.Count("services") != services || f.Count("service_rates") != rates {
-			t.Fatal("a refused service was written")
-		}
-		p = mgr.Post("/admin/services", form("289.00"))
-		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/services/") {
-			t.Fatalf("create service = %d: %s", p.Status, p.Body)
-		}
-		svcPath := p.Location
-		all, err := catalog.ListServices(context.Background(), d, catalog.ServiceFilter{IncludeInactive: true, Limit: 10})
-		var list []catalog.Service // the services the kit did not make
-		for _, s := range all {
-			if s.ID > f.Kit.Services.Phone.ID {
-				list = append(list, s)
+			bad := form("289.00")
+			bad.Set("sla_resolution_minutes", "30")
+			if p := mgr.Post("/admin/services", bad); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "resolution_minutes cannot be shorter") {
+				t.Fatalf("SLA shorter than first response = %d", p.Status)
 			}
-		}
-		if err != nil || len(all) != services+1 || len(list) != 1 || list[0].Code != "MON" || list[0].ProviderUnitID != f.Units["IT"] || list[0].PricingModel != "per_unit" ||
-			list[0].SLAResolutionMinutes != 480 {
-			t.Fatalf("created services = %+v (%v)", list, err)
-		}
-		svc := list[0]
-		if rates := admRates(t, f, svc.ID); len(rates) != 1 || rates[0].PriceMinor != 28900 || rates[0].EffectiveFrom != webtest.TodayPlus(0) {
-			t.Fatalf("first rate = %+v", rates)
-		}
-		// A later price with effective_from; the history shows both.
-		from := webtest.TodayPlus(3)
-		p = mgr.Post(svcPath+"/rates", url.Values{"price": {"310.50"}, "effective_from": {from}})
-		if p.Status != http.StatusSeeOther || p.Location != svcPath {
-			t.Fatalf("add rate = %d: %s", p.Status, p.Body)
-		}
-		p = mgr.Get(svcPath)
-		if !strings.Contains(p.Body, `datetime="`+from+`"`) || !strings.Contains(p.Body, "€310.50") || !strings.Contains(p.Body, "€289.00") ||
-			!strings.Contains(p.Body, `role="status"`) {
-			t.Fatal("the history lacks the new rate")
-		}
-		for _, bad := range []string{"12,345", "1e3"} {
-			p = mgr.Post(svcPath+"/rates", url.Values{"price": {bad}, "effective_from": {webtest.TodayPlus(5)}})
-			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="price-error"`) || !strings.Contains(p.Body, `value="`+bad+`"`) ||
-				!strings.Contains(p.Body, `value="`+webtest.TodayPlus(5)+`"`) {
-				t.Fatalf("rate %q = %d", bad, p.Status)
+			if f.Count("services") != services || f.Count("service_rates") != rates {
+				t.Fatal("a refused service was written")
 			}
-		}
-		if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1.00"}, "effective_from": {webtest.TodayPlus(-1)}}); p.Status != http.StatusUnprocessableEntity ||
-			!strings.Contains(p.Body, `id="effective_from-error"`) {
-			t.Fatalf("rate in the past = %d", p.Status)
-		}
-		if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1.00"}, "effective_from": {from}}); p.Status != http.StatusConflict ||
-			!strings.Contains(p.Body, `id="effective_from-error"`) {
-			t.Fatalf("second rate on a date = %d", p.Status)
-		}
-		if n := len(admRates(t, f, svc.ID)); n != 2 {
-			t.Fatalf("rates after refusals = %d", n)
-		}
-		// Edit: rename and deactivate (the box unticked).
-		p = mgr.Post(svcPath, url.Values{"name": {"Monitor 27\""}, "category": {"Hardware"}, "approval_policy": {"always"},
-			"sla_first_response_minutes": {"abc"}, "sla_resolution_minutes": {"480"}})
-		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `value="abc"`) || !strings.Contains(p.Body, `value="Monitor 27&#34;"`) {
-			t.Fatalf("bad SLA edit = %d", p.Status)
-		}
-		p = mgr.Post(svcPath, url.Values{"name": {"Monitor 27\""}, "category": {"Hardware"}, "approval_policy": {"always"},
-			"sla_first_response_minutes": {"30"}, "sla_resolution_minutes": {"480"}, "unit_label": {"screen"}})
-		if p.Status != http.StatusSeeOther {
-			t.Fatalf("edit = %d: %s", p.Status, p.Body)
-		}
-		edited, err := catalog.GetService(context.Background(), d, svc.ID)
-		if err != nil || edited.Name != "Monitor 27\"" || edited.Active || edited.ApprovalPolicy != "always" || edited.SLAFirstResponseMinutes != 30 ||
-			edited.UnitLabel != "screen" || edited.Code != "MON" {
-			t.Fatalf("edited = %+v (%v)", edited, err)
-		}
-		// The admin sees the service read-only and cannot change its price.
-		admin := f.SignIn("admin")
-		p = admin.Get(svcPath)
-		if p.Status != http.StatusOK || strings.Contains(p.Body, `action="`+svcPath+`/rates"`) || !strings.Contains(p.Body, "€310.50") {
-			t.Fatalf("admin's view = %d", p.Status)
-		}
-		if p := admin.Post(svcPath+"/rates", url.Values{"price": {"1.00"}, "effective_from": {webtest.TodayPlus(9)}}); p.Status != http.StatusNotFound {
-			t.Fatalf("admin adds a rate = %d", p.Status)
-		}
-		if p := admin.Post("/admin/services", form("1.00")); p.Status != http.StatusNotFound {
-			t.Fatalf("admin creates a service = %d", p.Status)
-		}
-		for _, name := range []string{"mktmember", "itagent"} {
-			if p := f.SignIn(name).Get(svcPath); p.Status != http.StatusNotFound || strings.Contains(p.Body, "310") {
-				t.Fatalf("%s sees the admin service page: %d", name, p.Status)
+		})
+		testkit.Step(t, "IT's manager creates a service with its first rate", func(t *testing.T) {
+			p = mgr.Post("/admin/services", form("289.00"))
+			if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/services/") {
+				t.Fatalf("create service = %d: %s", p.Status, p.Body)
 			}
-		}
-		if n := len(admRates(t, f, svc.ID)); n != 2 {
-			t.Fatalf("rates at the end = %d", n)
-		}
-		// In Finnish the price is typed and shown the Finnish way.
-		admFinnish(t, mgr)
-		if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1234.56"}, "effective_from": {webtest.TodayPlus(10)}}); p.Status != http.StatusUnprocessableEntity ||
-			!strings.Contains(p.Body, "Kirjoita summa muodossa 1234,56") {
-			t.Fatalf("Finnish rate with a point = %d", p.Status)
-		}
-		if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1234,56"}, "effective_from": {webtest.TodayPlus(10)}}); p.Status != http.StatusSeeOther {
-			t.Fatalf("Finnish rate = %d: %s", p.Status, p.Body)
-		}
-		p = mgr.Get(svcPath)
-		for _, want := range []string{"1\u00a0234,56\u00a0€", "Hintahistoria", "Voimassa alkaen", "289,00\u00a0€"} {
-			if !strings.Contains(p.Body, want) {
-				t.Errorf("Finnish service page lacks %q", want)
+			svcPath = p.Location
+			all, err := catalog.ListServices(context.Background(), d, catalog.ServiceFilter{IncludeInactive: true, Limit: 10})
+			var list []catalog.Service // the services the kit did not make
+			for _, s := range all {
+				if s.ID > f.Kit.Services.Phone.ID {
+					list = append(list, s)
+				}
 			}
-		}
+			if err != nil || len(all) != services+1 || len(list) != 1 || list[0].Code != "MON" || list[0].ProviderUnitID != f.Units["IT"] || list[0].PricingModel != "per_unit" ||
+				list[0].SLAResolutionMinutes != 480 {
+				t.Fatalf("created services = %+v (%v)", list, err)
+			}
+			svc = list[0]
+			if rates := admRates(t, f, svc.ID); len(rates) != 1 || rates[0].PriceMinor != 28900 || rates[0].EffectiveFrom != webtest.TodayPlus(0) {
+				t.Fatalf("first rate = %+v", rates)
+			}
+		})
+		testkit.Step(t, "a later rate is kept beside it, bad ones are refused", func(t *testing.T) {
+			// A later price with effective_from; the history shows both.
+			from := webtest.TodayPlus(3)
+			p = mgr.Post(svcPath+"/rates", url.Values{"price": {"310.50"}, "effective_from": {from}})
+			if p.Status != http.StatusSeeOther || p.Location != svcPath {
+				t.Fatalf("add rate = %d: %s", p.Status, p.Body)
+			}
+			p = mgr.Get(svcPath)
+			if !strings.Contains(p.Body, `datetime="`+from+`"`) || !strings.Contains(p.Body, "€310.50") || !strings.Contains(p.Body, "€289.00") ||
+				!strings.Contains(p.Body, `role="status"`) {
+				t.Fatal("the history lacks the new rate")
+			}
+			for _, bad := range []string{"12,345", "1e3"} {
+				p = mgr.Post(svcPath+"/rates", url.Values{"price": {bad}, "effective_from": {webtest.TodayPlus(5)}})
+				if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="price-error"`) || !strings.Contains(p.Body, `value="`+bad+`"`) ||
+					!strings.Contains(p.Body, `value="`+webtest.TodayPlus(5)+`"`) {
+					t.Fatalf("rate %q = %d", bad, p.Status)
+				}
+			}
+			if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1.00"}, "effective_from": {webtest.TodayPlus(-1)}}); p.Status != http.StatusUnprocessableEntity ||
+				!strings.Contains(p.Body, `id="effective_from-error"`) {
+				t.Fatalf("rate in the past = %d", p.Status)
+			}
+			if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1.00"}, "effective_from": {from}}); p.Status != http.StatusConflict ||
+				!strings.Contains(p.Body, `id="effective_from-error"`) {
+				t.Fatalf("second rate on a date = %d", p.Status)
+			}
+			if n := len(admRates(t, f, svc.ID)); n != 2 {
+				t.Fatalf("rates after refusals = %d", n)
+			}
+		})
+		testkit.Step(t, "the manager edits and deactivates it", func(t *testing.T) {
+			// Edit: rename and deactivate (the box unticked).
+			p = mgr.Post(svcPath, url.Values{"name": {"Monitor 27\""}, "category": {"Hardware"}, "approval_policy": {"always"},
+				"sla_first_response_minutes": {"abc"}, "sla_resolution_minutes": {"480"}})
+			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `value="abc"`) || !strings.Contains(p.Body, `value="Monitor 27&#34;"`) {
+				t.Fatalf("bad SLA edit = %d", p.Status)
+			}
+			p = mgr.Post(svcPath, url.Values{"name": {"Monitor 27\""}, "category": {"Hardware"}, "approval_policy": {"always"},
+				"sla_first_response_minutes": {"30"}, "sla_resolution_minutes": {"480"}, "unit_label": {"screen"}})
+			if p.Status != http.StatusSeeOther {
+				t.Fatalf("edit = %d: %s", p.Status, p.Body)
+			}
+			edited, err := catalog.GetService(context.Background(), d, svc.ID)
+			if err != nil || edited.Name != "Monitor 27\"" || edited.Active || edited.ApprovalPolicy != "always" || edited.SLAFirstResponseMinutes != 30 ||
+				edited.UnitLabel != "screen" || edited.Code != "MON" {
+				t.Fatalf("edited = %+v (%v)", edited, err)
+			}
+		})
+		testkit.Step(t, "the admin and the others only read it, or not at all", func(t *testing.T) {
+			// The admin sees the service read-only and cannot change its price.
+			admin := f.SignIn("admin")
+			p = admin.Get(svcPath)
+			if p.Status != http.StatusOK || strings.Contains(p.Body, `action="`+svcPath+`/rates"`) || !strings.Contains(p.Body, "€310.50") {
+				t.Fatalf("admin's view = %d", p.Status)
+			}
+			if p := admin.Post(svcPath+"/rates", url.Values{"price": {"1.00"}, "effective_from": {webtest.TodayPlus(9)}}); p.Status != http.StatusNotFound {
+				t.Fatalf("admin adds a rate = %d", p.Status)
+			}
+			if p := admin.Post("/admin/services", form("1.00")); p.Status != http.StatusNotFound {
+				t.Fatalf("admin creates a service = %d", p.Status)
+			}
+			for _, name := range []string{"mktmember", "itagent"} {
+				if p := f.SignIn(name).Get(svcPath); p.Status != http.StatusNotFound || strings.Contains(p.Body, "310") {
+					t.Fatalf("%s sees the admin service page: %d", name, p.Status)
+				}
+			}
+			if n := len(admRates(t, f, svc.ID)); n != 2 {
+				t.Fatalf("rates at the end = %d", n)
+			}
+		})
+		testkit.Step(t, "in Finnish the price is typed and shown the Finnish way", func(t *testing.T) {
+			// In Finnish the price is typed and shown the Finnish way.
+			admFinnish(t, mgr)
+			if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1234.56"}, "effective_from": {webtest.TodayPlus(10)}}); p.Status != http.StatusUnprocessableEntity ||
+				!strings.Contains(p.Body, "Kirjoita summa muodossa 1234,56") {
+				t.Fatalf("Finnish rate with a point = %d", p.Status)
+			}
+			if p := mgr.Post(svcPath+"/rates", url.Values{"price": {"1234,56"}, "effective_from": {webtest.TodayPlus(10)}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("Finnish rate = %d: %s", p.Status, p.Body)
+			}
+			p = mgr.Get(svcPath)
+			for _, want := range []string{"1\u00a0234,56\u00a0€", "Hintahistoria", "Voimassa alkaen", "289,00\u00a0€"} {
+				if !strings.Contains(p.Body, want) {
+					t.Errorf("Finnish service page lacks %q", want)
+				}
+			}
+		})
 	})
 }
