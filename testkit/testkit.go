@@ -14,8 +14,10 @@
 // is made by the operator (actor 0), as `tiski` on the server would.
 //
 // The kit imports no package that posts money or moves requests (billing,
-// requests, reports), so their own tests, internal or external, can import
-// it; each test file adds on top only what is specific to it.
+// requests, reports), nor any web package, so their own tests, internal or
+// external, can import it; each test file adds on top only what is specific
+// to it. The web tests' fixture (web/webtest) is this organisation too,
+// with passwords (Passwords) and a server.
 package testkit
 
 import (
