@@ -2,8 +2,6 @@ package mail_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"mime"
 	"strconv"
 	"strings"
@@ -12,15 +10,14 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/i18n"
 	"github.com/tiski/tiski/mail"
 	"github.com/tiski/tiski/mail/smtptest"
 	"github.com/tiski/tiski/outbox"
-	"github.com/tiski/tiski/policies"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 )
 
@@ -43,21 +40,21 @@ func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
 			fn   func(tx bun.Tx) error
 		}{
 			{"submit", func(tx bun.Tx) (err error) {
-				r, err = requests.Submit(ctx, tx, w.viewer(w.member), w.org, requests.Order{ServiceID: w.service, ConsumerUnitID: w.mkt, Title: "Kannettava"}, at)
+				r, err = requests.Submit(ctx, tx, w.viewer(w.People.Member), w.Org, requests.Order{ServiceID: w.Services.Phone.ID, ConsumerUnitID: w.Units.MKT, Title: "Kannettava"}, at)
 				return err
 			}},
-			{"approve", w.act(ctx, &r, w.manager, "approve", 0, at)},
-			{"assign", w.act(ctx, &r, w.itmgr, "assign", w.agent, at)},
-			{"start", w.act(ctx, &r, w.agent, "start", 0, at)},
+			{"approve", w.act(ctx, &r, w.People.Manager, "approve", 0, at)},
+			{"assign", w.act(ctx, &r, w.People.ITManager, "assign", w.People.Agent, at)},
+			{"start", w.act(ctx, &r, w.People.Agent, "start", 0, at)},
 			{"internal comment", func(tx bun.Tx) error {
-				_, err := requests.AddComment(ctx, tx, w.viewer(w.agent), r.ID, "secret: the old one was dropped", true, at)
+				_, err := requests.AddComment(ctx, tx, w.viewer(w.People.Agent), r.ID, "secret: the old one was dropped", true, at)
 				return err
 			}},
 			{"public comment", func(tx bun.Tx) error {
-				_, err := requests.AddComment(ctx, tx, w.viewer(w.agent), r.ID, "It ships on Monday.", false, at)
+				_, err := requests.AddComment(ctx, tx, w.viewer(w.People.Agent), r.ID, "It ships on Monday.", false, at)
 				return err
 			}},
-			{"resolve", w.act(ctx, &r, w.agent, "resolve", 0, at)},
+			{"resolve", w.act(ctx, &r, w.People.Agent, "resolve", 0, at)},
 		}
 		for _, s := range steps {
 			if err := d.InTx(ctx, s.fn); err != nil {
@@ -181,69 +178,30 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
+// mailWorld is the standard organisation with its member reading Finnish:
+// the member orders IT's PHONE, which MKT's manager approves.
 type mailWorld struct {
-	d                             *db.DB
-	org                           units.Organisation
-	authz                         *policies.Authorizer
-	mkt, service                  int64
-	member, manager, agent, itmgr int64
+	*testkit.Kit
 }
 
 func newMailWorld(t *testing.T, d *db.DB) *mailWorld {
 	t.Helper()
-	ctx := context.Background()
-	w := &mailWorld{d: d, org: units.Organisation{Currency: "EUR", TimeZone: "UTC", Location: time.UTC}}
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		if _, err := units.EnsureOrganisation(ctx, tx, "EUR", "UTC"); err != nil {
-			return err
-		}
-		it, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "IT", Name: "IT"})
-		if err != nil {
-			return err
-		}
-		mkt, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "MKT", Name: "Marketing"})
-		if err != nil {
-			return err
-		}
-		w.mkt = mkt.ID
-		for _, p := range []struct {
-			id           *int64
-			name, locale string
-			unit         int64
-			role         string
-		}{{&w.member, "member", "fi", mkt.ID, "member"}, {&w.manager, "manager", "en", mkt.ID, "manager"},
-			{&w.agent, "agent", "en", it.ID, "agent"}, {&w.itmgr, "itmgr", "en", it.ID, "manager"}} {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: p.name + "@example.org", Name: p.name, Locale: p.locale})
-			if err != nil {
-				return err
-			}
-			*p.id = u.ID
-			if _, err := units.GrantUnitRole(ctx, tx, 0, p.unit, u.ID, p.role); err != nil {
-				return err
-			}
-		}
-		svc, _, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: it.ID, Code: "LAPTOP", Name: "Laptop",
-			PricingModel: "fixed", ApprovalPolicy: "always", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 480},
-			nil, catalog.Rate{PriceMinor: 120000, Currency: "EUR", EffectiveFrom: "2020-01-01"})
-		w.service = svc.ID
+	k := testkit.New(t, d)
+	k.Do(t, func(ctx context.Context, tx bun.Tx) error {
+		fi := "fi"
+		_, err := units.UpdateUser(ctx, tx, 0, k.People.Member, units.UserChange{Locale: &fi})
 		return err
 	})
-	if err != nil {
-		t.Fatalf("mail world: %v", err)
-	}
-	if w.authz, err = policies.New(ctx, d, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	return &mailWorld{Kit: k}
 }
 
 func (w *mailWorld) viewer(id int64) requests.Viewer {
-	return requests.Viewer{UserID: id, Authz: w.authz}
+	return requests.Viewer{UserID: id, Authz: w.Authz}
 }
 
 func (w *mailWorld) act(ctx context.Context, r **requests.Request, who int64, name string, assignee int64, at time.Time) func(tx bun.Tx) error {
 	return func(tx bun.Tx) (err error) {
-		*r, err = requests.Act(ctx, tx, w.viewer(who), w.org, (*r).ID, requests.Action{Name: name, Version: (*r).Version, AssigneeID: assignee}, at)
+		*r, err = requests.Act(ctx, tx, w.viewer(who), w.Org, (*r).ID, requests.Action{Name: name, Version: (*r).Version, AssigneeID: assignee}, at)
 		return err
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/tiski/tiski/notify"
 	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/testkit"
-	"github.com/tiski/tiski/units"
 )
 
 // TestARequestsLifeTellsTheRightPeople walks one order needing approval
@@ -154,23 +153,8 @@ type notifyWorld struct {
 
 func newNotifyWorld(t *testing.T, d *db.DB) *notifyWorld {
 	t.Helper()
-	ctx := context.Background()
 	w := &notifyWorld{desk: newDesk(t, d)}
-	err := d.InTx(ctx, func(tx bun.Tx) error {
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "hqmgr@example.org", Name: "HQ manager"})
-		if err != nil {
-			return err
-		}
-		w.hqManager = u.ID
-		_, err = units.GrantUnitRole(ctx, tx, 0, w.Units.HQ, u.ID, "manager")
-		return err
-	})
-	if err != nil {
-		t.Fatalf("notify world: %v", err)
-	}
-	if err := w.Authz.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w.hqManager = w.AddPerson(t, "hqmgr", testkit.Grant{Unit: w.Units.HQ, Role: "manager"})
 	return w
 }
 

@@ -14,8 +14,10 @@
 // is made by the operator (actor 0), as `tiski` on the server would.
 //
 // The kit imports no package that posts money or moves requests (billing,
-// requests, reports), so their own tests, internal or external, can import
-// it; each test file adds on top only what is specific to it.
+// requests, reports), nor any web package, so their own tests, internal or
+// external, can import it; each test file adds on top only what is specific
+// to it. The web tests' fixture (web/webtest) is this organisation too,
+// with passwords (Passwords) and a server.
 package testkit
 
 import (
@@ -51,6 +53,8 @@ type Kit struct {
 	Units    Units
 	People   People
 	Services Services
+
+	passwordHash string // given to every person the kit makes
 }
 
 // Units are the unit ids by name.
@@ -75,6 +79,19 @@ type People struct {
 	Finance2  int64 // a second finance user, for four eyes
 	Auditor   int64
 	Admin     int64
+}
+
+// ByCode are the unit ids by unit code (HQ, IT, IT-SD, ...).
+func (u Units) ByCode() map[string]int64 {
+	return map[string]int64{"HQ": u.HQ, "IT": u.IT, "IT-SD": u.ITDesk, "IT-NET": u.ITNet,
+		"MKT": u.MKT, "MKT-DIG": u.MKTDigital, "FIN": u.FIN, "LEGAL": u.LEGAL}
+}
+
+// ByName are the personas' user ids by their names (member, manager, ...),
+// which are also their e-mail addresses' local parts.
+func (p People) ByName() map[string]int64 {
+	return map[string]int64{"member": p.Member, "manager": p.Manager, "agent": p.Agent, "itmanager": p.ITManager,
+		"finance": p.Finance, "finance2": p.Finance2, "auditor": p.Auditor, "admin": p.Admin}
 }
 
 // Services are what IT offers.
@@ -109,6 +126,13 @@ func Approval(code, policy string) Option {
 	return func(p *plan) { p.service(code).approval = policy }
 }
 
+// Passwords gives every person the kit makes, the personas and those of
+// AddPerson, the password whose hash is hash, for the tests that sign
+// people in (web/webtest); without it people have no password.
+func Passwords(hash string) Option {
+	return func(p *plan) { p.passwordHash = hash }
+}
+
 type unitPlan struct {
 	code, name, parent, mode string
 	id                       *int64
@@ -129,6 +153,8 @@ type plan struct {
 	units    []*unitPlan
 	services []*servicePlan
 	people   []personPlan
+
+	passwordHash string
 }
 
 func (p *plan) unit(code string) *unitPlan {
@@ -189,6 +215,7 @@ func New(t testing.TB, d *db.DB, opts ...Option) *Kit {
 	for _, opt := range opts {
 		opt(p)
 	}
+	k.passwordHash = p.passwordHash
 	k.Do(t, func(ctx context.Context, tx bun.Tx) error {
 		org, err := units.EnsureOrganisation(ctx, tx, Currency, TimeZone)
 		if err != nil {
@@ -213,7 +240,7 @@ func New(t testing.TB, d *db.DB, opts ...Option) *Kit {
 			if person.unit != "" {
 				grant.Unit = codes[person.unit]
 			}
-			if *person.id, err = addPerson(ctx, tx, person.name, grant); err != nil {
+			if *person.id, err = addPerson(ctx, tx, person.name, k.passwordHash, grant); err != nil {
 				return err
 			}
 		}
@@ -252,15 +279,15 @@ func (k *Kit) AddPerson(t testing.TB, name string, grants ...Grant) int64 {
 	t.Helper()
 	var id int64
 	k.Do(t, func(ctx context.Context, tx bun.Tx) (err error) {
-		id, err = addPerson(ctx, tx, name, grants...)
+		id, err = addPerson(ctx, tx, name, k.passwordHash, grants...)
 		return err
 	})
 	k.Refresh(t)
 	return id
 }
 
-func addPerson(ctx context.Context, tx bun.Tx, name string, grants ...Grant) (int64, error) {
-	u, err := units.CreateUser(ctx, tx, 0, units.User{Email: name + "@example.org", Name: name})
+func addPerson(ctx context.Context, tx bun.Tx, name, passwordHash string, grants ...Grant) (int64, error) {
+	u, err := units.CreateUser(ctx, tx, 0, units.User{Email: Email(name), Name: name, PasswordHash: passwordHash})
 	if err != nil {
 		return 0, err
 	}
@@ -278,6 +305,9 @@ func addPerson(ctx context.Context, tx bun.Tx, name string, grants ...Grant) (in
 	}
 	return u.ID, nil
 }
+
+// Email is the address of the kit's person called name.
+func Email(name string) string { return name + "@example.org" }
 
 // Refresh makes the authorizer see grants made since it loaded.
 func (k *Kit) Refresh(t testing.TB) {

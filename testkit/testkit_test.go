@@ -132,3 +132,28 @@ func TestOptionsAndAddPerson(t *testing.T) {
 		testkit.New(t, dbtest.Open(t, d.Engine), testkit.Price("NOPE", 1))
 	})
 }
+
+// TestNamesAndPasswords: the kit's units and people by name are the ones it
+// made, and Passwords gives every person it makes, later ones too, the hash.
+func TestNamesAndPasswords(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		k := testkit.New(t, d, testkit.Passwords("a-stored-hash"))
+		for code, id := range k.Units.ByCode() {
+			if u, err := units.GetUnit(ctx, d, id); err != nil || u.Code != code {
+				t.Errorf("unit %s = %+v (%v)", code, u, err)
+			}
+		}
+		people := k.People.ByName()
+		people["late"] = k.AddPerson(t, "late")
+		if len(people) != 9 {
+			t.Fatalf("people by name = %v", people)
+		}
+		for name, id := range people {
+			u, err := units.GetUser(ctx, d, id)
+			if err != nil || u.Email != testkit.Email(name) || u.Name != name || u.PasswordHash != "a-stored-hash" {
+				t.Errorf("person %s = %+v (%v)", name, u, err)
+			}
+		}
+	})
+}

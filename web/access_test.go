@@ -96,7 +96,7 @@ func TestMemberGrantsFollowTheTree(t *testing.T) {
 		if len(res.Items()) != 1 || res.Items()[0]["role"] != "agent" {
 			t.Fatalf("members of IT-SD = %s", res.Body)
 		}
-		if res := itmgr.Call("POST", "/api/v1/units/"+webtest.ID(f.Units["GROUP"])+"/members",
+		if res := itmgr.Call("POST", "/api/v1/units/"+webtest.ID(f.Units["HQ"])+"/members",
 			map[string]any{"user_id": webtest.ID(f.Users["nobody"]), "role": "member"}); res.Status != http.StatusNotFound {
 			t.Fatalf("IT manager adding a member above IT = %d", res.Status)
 		}
@@ -115,7 +115,7 @@ func TestMemberGrantsFollowTheTree(t *testing.T) {
 			m := r.(map[string]any)
 			found[fmt.Sprintf("%s/%s/%v", m["unit_code"], m["role"], m["inherited"])] = true
 		}
-		if !found["IT/manager/false"] || !found["IT-SD/manager/true"] || found["GROUP/manager/true"] || len(roles) != 2 {
+		if !found["IT/manager/false"] || !found["IT-SD/manager/true"] || !found["IT-NET/manager/true"] || found["HQ/manager/true"] || len(roles) != 3 {
 			t.Fatalf("roles in /me = %v", roles)
 		}
 	})
@@ -185,7 +185,7 @@ func TestFinanceDeskListsAnswerAlikeOnBothSurfaces(t *testing.T) {
 			{"/api/v1/periods", "/finance/periods"},
 			{"/api/v1/adjustments", "/finance/adjustments"},
 		}
-		desk := map[string]bool{"finance": true, "auditor": true}
+		desk := map[string]bool{"finance": true, "finance2": true, "auditor": true}
 		for _, p := range webtest.Personas {
 			client, browser := f.Login(p.Name), f.SignIn(p.Name)
 			for _, r := range rows {

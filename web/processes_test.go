@@ -38,7 +38,7 @@ func TestGrantRevokedInOneProcessDeniesInAnother(t *testing.T) {
 				t.Fatalf("after revoke, on the second server = %d", res.Status)
 			}
 			// And a grant made on the first server works on the second at once.
-			if res := admin.Call("POST", "/api/v1/units/"+webtest.ID(f.Units["GROUP"])+"/members",
+			if res := admin.Call("POST", "/api/v1/units/"+webtest.ID(f.Units["HQ"])+"/members",
 				map[string]any{"user_id": webtest.ID(f.Users["itmgr"]), "role": "manager"}); res.Status != http.StatusCreated {
 				t.Fatalf("grant = %d %s", res.Status, res.Body)
 			}

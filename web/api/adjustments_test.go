@@ -8,13 +8,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/uptrace/bun"
-
-	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/web"
 	"github.com/tiski/tiski/web/webtest"
 )
@@ -23,28 +20,11 @@ import (
 // runs with: 1 000.00 EUR.
 const adjustmentLimitMinor = 100000
 
-// newAdjustmentDesk is the harness organisation with a second finance user,
-// "finance2", served with adjustmentLimitMinor as the approval limit.
+// newAdjustmentDesk is the standard organisation (with its second finance
+// user, "finance2") served with adjustmentLimitMinor as the approval limit.
 func newAdjustmentDesk(t *testing.T, d *db.DB) *webtest.Fixture {
 	t.Helper()
 	f := webtest.NewFixture(t, d)
-	ctx := context.Background()
-	hash, err := auth.HashPassword(webtest.TestPassword, webtest.CheapHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.InTx(ctx, func(tx bun.Tx) error {
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "finance2@example.org", Name: "finance2", PasswordHash: hash})
-		if err != nil {
-			return err
-		}
-		f.Users["finance2"] = u.ID
-		_, err = units.GrantOrgRole(ctx, tx, 0, u.ID, "finance")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(webtest.NewServer(t, d, web.Config{AdjustmentApprovalLimitMinor: adjustmentLimitMinor}).Handler())
 	t.Cleanup(srv.Close)
 	f.Srv = srv
@@ -58,109 +38,118 @@ func TestAdjustmentsMakerCheckerOverAPI(t *testing.T) {
 		for _, p := range []string{"finance", "finance2", "auditor", "admin", "groupmgr", "itmgr", "mktmember", "nobody"} {
 			as[p] = f.Login(p)
 		}
+		var path string // the big adjustment's actions
 
-		// Up to the limit posts at once.
-		small := as["finance"].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(adjustmentLimitMinor), "shared licence recharge"))
-		if small.Status != http.StatusCreated || small.Str("status") != "posted" || small.Str("entry_id") == "" ||
-			small.Str("created_by") != webtest.ID(f.Users["finance"]) || amountMinor(small, "amount") != adjustmentLimitMinor ||
-			small.Str("debit_unit_id") != webtest.ID(f.Units["MKT"]) || small.Str("month") != "2026-10" {
-			t.Fatalf("small adjustment: %d %s", small.Status, small.Body)
-		}
-		// Above it waits for a second finance user.
-		big := as["finance"].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(adjustmentLimitMinor+1), "year-end true-up"))
-		if big.Status != http.StatusCreated || big.Str("status") != "pending" || big.JSON["entry_id"] != nil {
-			t.Fatalf("big adjustment: %d %s", big.Status, big.Body)
-		}
-		if f.Count("journal_entries") != 1 || f.UnitBalance("MKT") != adjustmentLimitMinor {
-			t.Fatalf("a pending adjustment moved money: %d entries, MKT %d", f.Count("journal_entries"), f.UnitBalance("MKT"))
-		}
-		path := "/api/v1/adjustments/" + big.Str("id") + "/actions"
-		res := as["finance"].Call("POST", path, map[string]any{"action": "approve"})
-		if res.Status != http.StatusForbidden || res.ErrorCode() != "self_approval" {
-			t.Fatalf("self-approval: %d %s", res.Status, res.Body)
-		}
-		// The auditor sees adjustments and is forbidden; to anyone else
-		// they are not there (billing.Viewer).
-		for who, want := range map[string]int{"auditor": http.StatusForbidden, "admin": http.StatusNotFound,
-			"groupmgr": http.StatusNotFound, "itmgr": http.StatusNotFound, "mktmember": http.StatusNotFound, "nobody": http.StatusNotFound} {
-			if res := as[who].Call("POST", path, map[string]any{"action": "approve"}); res.Status != want {
-				t.Errorf("%s approving: %d %s, want %d", who, res.Status, res.Body, want)
+		testkit.Step(t, "up to the limit posts at once, above it waits for a second finance user", func(t *testing.T) {
+			// Up to the limit posts at once.
+			small := as["finance"].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(adjustmentLimitMinor), "shared licence recharge"))
+			if small.Status != http.StatusCreated || small.Str("status") != "posted" || small.Str("entry_id") == "" ||
+				small.Str("created_by") != webtest.ID(f.Users["finance"]) || amountMinor(small, "amount") != adjustmentLimitMinor ||
+				small.Str("debit_unit_id") != webtest.ID(f.Units["MKT"]) || small.Str("month") != "2026-10" {
+				t.Fatalf("small adjustment: %d %s", small.Status, small.Body)
 			}
-			if res := as[who].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(100), "mine")); res.Status != want {
-				t.Errorf("%s creating: %d %s, want %d", who, res.Status, res.Body, want)
+			// Above it waits for a second finance user.
+			big := as["finance"].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(adjustmentLimitMinor+1), "year-end true-up"))
+			if big.Status != http.StatusCreated || big.Str("status") != "pending" || big.JSON["entry_id"] != nil {
+				t.Fatalf("big adjustment: %d %s", big.Status, big.Body)
 			}
-		}
-		if f.Count("journal_entries") != 1 || f.Count("adjustments") != 2 {
-			t.Fatalf("refusals wrote: %d entries, %d adjustments", f.Count("journal_entries"), f.Count("adjustments"))
-		}
+			if f.Count("journal_entries") != 1 || f.UnitBalance("MKT") != adjustmentLimitMinor {
+				t.Fatalf("a pending adjustment moved money: %d entries, MKT %d", f.Count("journal_entries"), f.UnitBalance("MKT"))
+			}
+			path = "/api/v1/adjustments/" + big.Str("id") + "/actions"
+			res := as["finance"].Call("POST", path, map[string]any{"action": "approve"})
+			if res.Status != http.StatusForbidden || res.ErrorCode() != "self_approval" {
+				t.Fatalf("self-approval: %d %s", res.Status, res.Body)
+			}
+			// The auditor sees adjustments and is forbidden; to anyone else
+			// they are not there (billing.Viewer).
+			for who, want := range map[string]int{"auditor": http.StatusForbidden, "admin": http.StatusNotFound,
+				"groupmgr": http.StatusNotFound, "itmgr": http.StatusNotFound, "mktmember": http.StatusNotFound, "nobody": http.StatusNotFound} {
+				if res := as[who].Call("POST", path, map[string]any{"action": "approve"}); res.Status != want {
+					t.Errorf("%s approving: %d %s, want %d", who, res.Status, res.Body, want)
+				}
+				if res := as[who].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(100), "mine")); res.Status != want {
+					t.Errorf("%s creating: %d %s, want %d", who, res.Status, res.Body, want)
+				}
+			}
+			if f.Count("journal_entries") != 1 || f.Count("adjustments") != 2 {
+				t.Fatalf("refusals wrote: %d entries, %d adjustments", f.Count("journal_entries"), f.Count("adjustments"))
+			}
+		})
 
-		// The checker approves, twenty times at once: it posts once.
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		codes := map[int]int{}
-		for i := 0; i < 20; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res := as["finance2"].Call("POST", path, map[string]any{"action": "approve", "note": "matches the invoice"})
-				mu.Lock()
-				codes[res.Status]++
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-		if codes[http.StatusOK] != 1 || codes[http.StatusConflict] != 19 {
-			t.Fatalf("concurrent approvals: %v", codes)
-		}
-		if f.Count("journal_entries") != 2 || f.UnitBalance("MKT") != 2*adjustmentLimitMinor+1 || f.UnitBalance("IT") != -(2*adjustmentLimitMinor+1) {
-			t.Fatalf("after approval: %d entries, MKT %d, IT %d", f.Count("journal_entries"), f.UnitBalance("MKT"), f.UnitBalance("IT"))
-		}
-		res = as["finance2"].Call("POST", path, map[string]any{"action": "reject", "note": "changed my mind"})
-		if res.Status != http.StatusConflict || res.ErrorCode() != "adjustment_decided" {
-			t.Fatalf("deciding twice: %d %s", res.Status, res.Body)
-		}
-
-		// A rejection records the decision and posts nothing.
-		third := as["finance2"].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(500000), "duplicate invoice"))
-		rpath := "/api/v1/adjustments/" + third.Str("id") + "/actions"
-		if res := as["finance"].Call("POST", rpath, map[string]any{"action": "reject"}); res.Status != http.StatusUnprocessableEntity {
-			t.Fatalf("reject without a note: %d %s", res.Status, res.Body)
-		}
-		if res := as["finance"].Call("POST", rpath, map[string]any{"action": "void", "note": "x"}); res.Status != http.StatusUnprocessableEntity {
-			t.Fatalf("unknown action: %d %s", res.Status, res.Body)
-		}
-		res = as["finance"].Call("POST", rpath, map[string]any{"action": "reject", "note": "already booked in September"})
-		if res.Status != http.StatusOK || res.Str("status") != "rejected" || res.Str("decided_by") != webtest.ID(f.Users["finance"]) || res.JSON["entry_id"] != nil {
-			t.Fatalf("reject: %d %s", res.Status, res.Body)
-		}
-		if f.Count("journal_entries") != 2 {
-			t.Fatal("a rejection posted")
-		}
-		if res := as["finance"].Call("POST", "/api/v1/adjustments/999999/actions", map[string]any{"action": "approve"}); res.Status != http.StatusNotFound {
-			t.Fatalf("unknown adjustment: %d %s", res.Status, res.Body)
-		}
-
-		// Finance and auditors list; nobody else does.
-		for status, want := range map[string]int{"": 3, "posted": 2, "pending": 0, "rejected": 1} {
-			res := as["auditor"].Call("GET", "/api/v1/adjustments?status="+status, nil)
-			if res.Status != http.StatusOK || len(res.Items()) != want {
-				t.Errorf("auditor's %q list: %d %s", status, res.Status, res.Body)
+		testkit.Step(t, "twenty approvals at once post once", func(t *testing.T) {
+			// The checker approves, twenty times at once: it posts once.
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			codes := map[int]int{}
+			for i := 0; i < 20; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res := as["finance2"].Call("POST", path, map[string]any{"action": "approve", "note": "matches the invoice"})
+					mu.Lock()
+					codes[res.Status]++
+					mu.Unlock()
+				}()
 			}
-		}
-		if res := as["finance"].Call("GET", "/api/v1/adjustments?limit=2", nil); res.Status != http.StatusOK || len(res.Items()) != 2 || res.Str("next_cursor") == "" {
-			t.Errorf("first page: %d %s", res.Status, res.Body)
-		}
-		if res := as["finance"].Call("GET", "/api/v1/adjustments?status=approved", nil); res.Status != http.StatusUnprocessableEntity {
-			t.Errorf("bad status filter: %d %s", res.Status, res.Body)
-		}
-		for _, who := range []string{"admin", "groupmgr", "itmgr", "mktmember", "nobody"} {
-			if res := as[who].Call("GET", "/api/v1/adjustments", nil); res.Status != http.StatusNotFound {
-				t.Errorf("%s listing: %d %s", who, res.Status, res.Body)
+			wg.Wait()
+			if codes[http.StatusOK] != 1 || codes[http.StatusConflict] != 19 {
+				t.Fatalf("concurrent approvals: %v", codes)
 			}
-		}
-		if breaches, err := billing.Verify(context.Background(), d); err != nil || len(breaches) != 0 {
-			t.Fatalf("verify: %v %v", breaches, err)
-		}
+			if f.Count("journal_entries") != 2 || f.UnitBalance("MKT") != 2*adjustmentLimitMinor+1 || f.UnitBalance("IT") != -(2*adjustmentLimitMinor+1) {
+				t.Fatalf("after approval: %d entries, MKT %d, IT %d", f.Count("journal_entries"), f.UnitBalance("MKT"), f.UnitBalance("IT"))
+			}
+			res := as["finance2"].Call("POST", path, map[string]any{"action": "reject", "note": "changed my mind"})
+			if res.Status != http.StatusConflict || res.ErrorCode() != "adjustment_decided" {
+				t.Fatalf("deciding twice: %d %s", res.Status, res.Body)
+			}
+		})
+
+		testkit.Step(t, "a rejection records the decision and posts nothing", func(t *testing.T) {
+			// A rejection records the decision and posts nothing.
+			third := as["finance2"].Call("POST", "/api/v1/adjustments", f.AdjustmentBody(webtest.EUR(500000), "duplicate invoice"))
+			rpath := "/api/v1/adjustments/" + third.Str("id") + "/actions"
+			if res := as["finance"].Call("POST", rpath, map[string]any{"action": "reject"}); res.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("reject without a note: %d %s", res.Status, res.Body)
+			}
+			if res := as["finance"].Call("POST", rpath, map[string]any{"action": "void", "note": "x"}); res.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("unknown action: %d %s", res.Status, res.Body)
+			}
+			res := as["finance"].Call("POST", rpath, map[string]any{"action": "reject", "note": "already booked in September"})
+			if res.Status != http.StatusOK || res.Str("status") != "rejected" || res.Str("decided_by") != webtest.ID(f.Users["finance"]) || res.JSON["entry_id"] != nil {
+				t.Fatalf("reject: %d %s", res.Status, res.Body)
+			}
+			if f.Count("journal_entries") != 2 {
+				t.Fatal("a rejection posted")
+			}
+			if res := as["finance"].Call("POST", "/api/v1/adjustments/999999/actions", map[string]any{"action": "approve"}); res.Status != http.StatusNotFound {
+				t.Fatalf("unknown adjustment: %d %s", res.Status, res.Body)
+			}
+		})
+
+		testkit.Step(t, "finance and auditors list, nobody else", func(t *testing.T) {
+			// Finance and auditors list; nobody else does.
+			for status, want := range map[string]int{"": 3, "posted": 2, "pending": 0, "rejected": 1} {
+				res := as["auditor"].Call("GET", "/api/v1/adjustments?status="+status, nil)
+				if res.Status != http.StatusOK || len(res.Items()) != want {
+					t.Errorf("auditor's %q list: %d %s", status, res.Status, res.Body)
+				}
+			}
+			if res := as["finance"].Call("GET", "/api/v1/adjustments?limit=2", nil); res.Status != http.StatusOK || len(res.Items()) != 2 || res.Str("next_cursor") == "" {
+				t.Errorf("first page: %d %s", res.Status, res.Body)
+			}
+			if res := as["finance"].Call("GET", "/api/v1/adjustments?status=approved", nil); res.Status != http.StatusUnprocessableEntity {
+				t.Errorf("bad status filter: %d %s", res.Status, res.Body)
+			}
+			for _, who := range []string{"admin", "groupmgr", "itmgr", "mktmember", "nobody"} {
+				if res := as[who].Call("GET", "/api/v1/adjustments", nil); res.Status != http.StatusNotFound {
+					t.Errorf("%s listing: %d %s", who, res.Status, res.Body)
+				}
+			}
+			if breaches, err := billing.Verify(context.Background(), d); err != nil || len(breaches) != 0 {
+				t.Fatalf("verify: %v %v", breaches, err)
+			}
+		})
 	})
 }
 

@@ -135,7 +135,7 @@ func TestAuditTrailReadsInWords(t *testing.T) {
 			t.Errorf("sentence = %q, want %q", accept["sentence"], want)
 		}
 		if raise := entryWith(all, "dispute", k.dispute, "raise"); raise == nil ||
-			raise["sentence"] != "mktmgr disputed charge "+k.charge+" (dispute "+k.dispute+"): “the dock was second-hand”" {
+			raise["sentence"] != "manager disputed charge "+k.charge+" (dispute "+k.dispute+"): “the dock was second-hand”" {
 			t.Errorf("raise entry = %v", raise)
 		}
 
@@ -221,7 +221,7 @@ func TestAuditTrailFilters(t *testing.T) {
 			{"action=refuse", func(e map[string]any) bool { return e["refused"] == true }},
 			{"actor_id=" + webtest.ID(k.Users["mktmgr"]), func(e map[string]any) bool {
 				a, _ := e["actor"].(map[string]any)
-				return a != nil && a["name"] == "mktmgr"
+				return a != nil && a["name"] == "manager"
 			}},
 			{"from=" + today.Format("2006-01-02") + "&to=" + today.Format("2006-01-02"), func(map[string]any) bool { return true }},
 		} {

@@ -14,6 +14,7 @@ import (
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/web/webtest"
 )
 
@@ -297,103 +298,113 @@ func TestDisputesOverAPI(t *testing.T) {
 		k.Fulfil(rid)
 		cid := k.ChargesOf(rid)[0]["id"].(string)
 		raise := "/api/v1/charges/" + cid + "/disputes"
+		var (
+			dispute, settle string
+			entries         int
+		)
 
-		for _, c := range []struct {
-			who    string
-			body   any
-			status int
-		}{
-			{"itmgr", map[string]any{"reason": "we did nothing"}, http.StatusForbidden},
-			{"hrmgr", map[string]any{"reason": "not ours"}, http.StatusNotFound},
-			{"mktmember", map[string]any{"reason": "too dear"}, http.StatusNotFound},
-			{"finance", map[string]any{"reason": "finance is no consumer"}, http.StatusForbidden},
-			{"mktmgr", map[string]any{"reason": "   "}, http.StatusUnprocessableEntity},
-			{"mktmgr", map[string]any{}, http.StatusUnprocessableEntity},
-			{"mktmgr", []byte(`{"reason": "x", "extra": 1}`), http.StatusBadRequest},
-		} {
-			if res := k.As[c.who].Call("POST", raise, c.body); res.Status != c.status {
-				t.Errorf("%s raising %v: %d %s, want %d", c.who, c.body, res.Status, res.Body, c.status)
+		testkit.Step(t, "MKT's manager raises the one dispute, nobody else may", func(t *testing.T) {
+			for _, c := range []struct {
+				who    string
+				body   any
+				status int
+			}{
+				{"itmgr", map[string]any{"reason": "we did nothing"}, http.StatusForbidden},
+				{"hrmgr", map[string]any{"reason": "not ours"}, http.StatusNotFound},
+				{"mktmember", map[string]any{"reason": "too dear"}, http.StatusNotFound},
+				{"finance", map[string]any{"reason": "finance is no consumer"}, http.StatusForbidden},
+				{"mktmgr", map[string]any{"reason": "   "}, http.StatusUnprocessableEntity},
+				{"mktmgr", map[string]any{}, http.StatusUnprocessableEntity},
+				{"mktmgr", []byte(`{"reason": "x", "extra": 1}`), http.StatusBadRequest},
+			} {
+				if res := k.As[c.who].Call("POST", raise, c.body); res.Status != c.status {
+					t.Errorf("%s raising %v: %d %s, want %d", c.who, c.body, res.Status, res.Body, c.status)
+				}
 			}
-		}
-		if n := k.Count("disputes"); n != 0 {
-			t.Fatalf("refused disputes wrote %d rows", n)
-		}
-		res := k.As["mktmgr"].Call("POST", raise, map[string]any{"reason": "the dock was second-hand"})
-		if res.Status != http.StatusCreated || res.Str("status") != "open" || res.Str("charge_id") != cid {
-			t.Fatalf("raise: %d %s", res.Status, res.Body)
-		}
-		dispute := res.Str("id")
-		if res := k.As["mktmgr"].Call("POST", raise, map[string]any{"reason": "again"}); res.Status != http.StatusConflict {
-			t.Errorf("second dispute: %d %s", res.Status, res.Body)
-		}
-		if got := k.As["mktmgr"].Call("GET", "/api/v1/charges/"+cid, nil); got.Str("status") != "disputed" {
-			t.Errorf("charge after raising: %s", got.Body)
-		}
+			if n := k.Count("disputes"); n != 0 {
+				t.Fatalf("refused disputes wrote %d rows", n)
+			}
+			res := k.As["mktmgr"].Call("POST", raise, map[string]any{"reason": "the dock was second-hand"})
+			if res.Status != http.StatusCreated || res.Str("status") != "open" || res.Str("charge_id") != cid {
+				t.Fatalf("raise: %d %s", res.Status, res.Body)
+			}
+			dispute = res.Str("id")
+			if res := k.As["mktmgr"].Call("POST", raise, map[string]any{"reason": "again"}); res.Status != http.StatusConflict {
+				t.Errorf("second dispute: %d %s", res.Status, res.Body)
+			}
+			if got := k.As["mktmgr"].Call("GET", "/api/v1/charges/"+cid, nil); got.Str("status") != "disputed" {
+				t.Errorf("charge after raising: %s", got.Body)
+			}
+		})
 
-		settle := "/api/v1/disputes/" + dispute + "/actions"
-		entries := k.Count("journal_entries")
-		for _, body := range []string{
-			`{"action":"accept","credit_minor":1.5}`,
-			`{"action":"accept","credit_minor":"1e3"}`,
-			`{"action":"accept","credit_minor":1e3}`,
-			`{"action":"accept","credit_minor":9223372036854775808}`,
-			`{"action":"accept","credit_minor":-100}`,
-			`{"action":"accept","credit_minor":0}`,
-			`{"action":"accept"}`,
-			`{"action":"accept","credit_minor":12001}`,
-			`{"action":"refund","credit_minor":100}`,
-			`{"action":"reject","credit_minor":100,"note":"no"}`,
-			`{"action":"reject"}`,
-			`{"action":"accept","credit_minor":100,"x":1}`,
-		} {
-			res := k.As["finance"].Call("POST", settle, []byte(body))
-			if res.Status < 400 || res.Status >= 500 {
-				t.Errorf("settle %s: %d %s, want 4xx", body, res.Status, res.Body)
+		testkit.Step(t, "refused settlements post nothing", func(t *testing.T) {
+			settle = "/api/v1/disputes/" + dispute + "/actions"
+			entries = k.Count("journal_entries")
+			for _, body := range []string{
+				`{"action":"accept","credit_minor":1.5}`,
+				`{"action":"accept","credit_minor":"1e3"}`,
+				`{"action":"accept","credit_minor":1e3}`,
+				`{"action":"accept","credit_minor":9223372036854775808}`,
+				`{"action":"accept","credit_minor":-100}`,
+				`{"action":"accept","credit_minor":0}`,
+				`{"action":"accept"}`,
+				`{"action":"accept","credit_minor":12001}`,
+				`{"action":"refund","credit_minor":100}`,
+				`{"action":"reject","credit_minor":100,"note":"no"}`,
+				`{"action":"reject"}`,
+				`{"action":"accept","credit_minor":100,"x":1}`,
+			} {
+				res := k.As["finance"].Call("POST", settle, []byte(body))
+				if res.Status < 400 || res.Status >= 500 {
+					t.Errorf("settle %s: %d %s, want 4xx", body, res.Status, res.Body)
+				}
 			}
-		}
-		// Who sees the dispute is forbidden to settle it; the admin does
-		// not see it (billing.Viewer).
-		for who, want := range map[string]int{"admin": http.StatusNotFound, "mktmgr": http.StatusForbidden,
-			"itmgr": http.StatusForbidden, "auditor": http.StatusForbidden} {
-			if res := k.As[who].Call("POST", settle, map[string]any{"action": "accept", "credit_minor": 100}); res.Status != want {
-				t.Errorf("%s settling: %d %s, want %d", who, res.Status, res.Body, want)
+			// Who sees the dispute is forbidden to settle it; the admin does
+			// not see it (billing.Viewer).
+			for who, want := range map[string]int{"admin": http.StatusNotFound, "mktmgr": http.StatusForbidden,
+				"itmgr": http.StatusForbidden, "auditor": http.StatusForbidden} {
+				if res := k.As[who].Call("POST", settle, map[string]any{"action": "accept", "credit_minor": 100}); res.Status != want {
+					t.Errorf("%s settling: %d %s, want %d", who, res.Status, res.Body, want)
+				}
 			}
-		}
-		if got := k.Count("journal_entries"); got != entries {
-			t.Fatalf("refused settlements posted %d entries", got-entries)
-		}
-		if res := k.As["finance"].Call("POST", "/api/v1/disputes/999999/actions", map[string]any{"action": "reject", "note": "x"}); res.Status != http.StatusNotFound {
-			t.Errorf("settling a missing dispute: %d %s", res.Status, res.Body)
-		}
+			if got := k.Count("journal_entries"); got != entries {
+				t.Fatalf("refused settlements posted %d entries", got-entries)
+			}
+			if res := k.As["finance"].Call("POST", "/api/v1/disputes/999999/actions", map[string]any{"action": "reject", "note": "x"}); res.Status != http.StatusNotFound {
+				t.Errorf("settling a missing dispute: %d %s", res.Status, res.Body)
+			}
+		})
 
-		res = k.As["finance"].Call("POST", settle, map[string]any{"action": "accept", "credit_minor": 4000, "note": "a third off"})
-		if res.Status != http.StatusOK || res.Str("status") != "accepted" || minorOf(res.JSON["credit"]) != 4000 {
-			t.Fatalf("partial credit: %d %s", res.Status, res.Body)
-		}
-		if res := k.As["finance"].Call("POST", settle, map[string]any{"action": "accept", "credit_minor": 4000, "note": "again"}); res.Status != http.StatusConflict {
-			t.Errorf("settling twice: %d %s", res.Status, res.Body)
-		}
-		for _, who := range []string{"mktmgr", "itmgr", "finance", "auditor"} {
-			got := k.As[who].Call("GET", "/api/v1/charges/"+cid, nil)
-			dj, _ := got.JSON["dispute"].(map[string]any)
-			if got.Status != http.StatusOK || got.Str("status") != "credited" || minorOf(got.JSON["amount"]) != 12000 ||
-				dj == nil || dj["id"] != dispute || dj["status"] != "accepted" || minorOf(dj["credit"]) != 4000 || dj["reason"] != "the dock was second-hand" {
-				t.Errorf("%s sees the credited charge as %d %s", who, got.Status, got.Body)
+		testkit.Step(t, "finance credits a part once, and every reader sees it", func(t *testing.T) {
+			res := k.As["finance"].Call("POST", settle, map[string]any{"action": "accept", "credit_minor": 4000, "note": "a third off"})
+			if res.Status != http.StatusOK || res.Str("status") != "accepted" || minorOf(res.JSON["credit"]) != 4000 {
+				t.Fatalf("partial credit: %d %s", res.Status, res.Body)
 			}
-		}
-		if k.Count("journal_entries") != entries+1 || k.Balance("MKT") != 8000 || k.Balance("IT") != -8000 {
-			t.Errorf("after the credit: %d entries, MKT %d, IT %d", k.Count("journal_entries")-entries, k.Balance("MKT"), k.Balance("IT"))
-		}
-		if got := k.As["finance"].Call("GET", "/api/v1/disputes?status=accepted", nil); got.Status != http.StatusOK || len(got.Items()) != 1 {
-			t.Errorf("accepted disputes: %d %s", got.Status, got.Body)
-		}
-		// Managers read disputes through their charges; the org-wide list is not there for them.
-		for _, who := range []string{"hrmgr", "mktmgr"} {
-			if got := k.As[who].Call("GET", "/api/v1/disputes", nil); got.Status != http.StatusNotFound {
-				t.Errorf("%s lists disputes: %d %s", who, got.Status, got.Body)
+			if res := k.As["finance"].Call("POST", settle, map[string]any{"action": "accept", "credit_minor": 4000, "note": "again"}); res.Status != http.StatusConflict {
+				t.Errorf("settling twice: %d %s", res.Status, res.Body)
 			}
-		}
-		k.MustVerify()
+			for _, who := range []string{"mktmgr", "itmgr", "finance", "auditor"} {
+				got := k.As[who].Call("GET", "/api/v1/charges/"+cid, nil)
+				dj, _ := got.JSON["dispute"].(map[string]any)
+				if got.Status != http.StatusOK || got.Str("status") != "credited" || minorOf(got.JSON["amount"]) != 12000 ||
+					dj == nil || dj["id"] != dispute || dj["status"] != "accepted" || minorOf(dj["credit"]) != 4000 || dj["reason"] != "the dock was second-hand" {
+					t.Errorf("%s sees the credited charge as %d %s", who, got.Status, got.Body)
+				}
+			}
+			if k.Count("journal_entries") != entries+1 || k.Balance("MKT") != 8000 || k.Balance("IT") != -8000 {
+				t.Errorf("after the credit: %d entries, MKT %d, IT %d", k.Count("journal_entries")-entries, k.Balance("MKT"), k.Balance("IT"))
+			}
+			if got := k.As["finance"].Call("GET", "/api/v1/disputes?status=accepted", nil); got.Status != http.StatusOK || len(got.Items()) != 1 {
+				t.Errorf("accepted disputes: %d %s", got.Status, got.Body)
+			}
+			// Managers read disputes through their charges; the org-wide list is not there for them.
+			for _, who := range []string{"hrmgr", "mktmgr"} {
+				if got := k.As[who].Call("GET", "/api/v1/disputes", nil); got.Status != http.StatusNotFound {
+					t.Errorf("%s lists disputes: %d %s", who, got.Status, got.Body)
+				}
+			}
+			k.MustVerify()
+		})
 	})
 }
 

@@ -44,23 +44,23 @@ func TestCSVDownloadsFollowTheReadersConvention(t *testing.T) {
 			return ""
 		}
 
-		if got := amount(read("mktmgr", "", ',')); got != "2400.00" {
+		if got := amount(read("manager", "", ',')); got != "2400.00" {
 			t.Errorf("English default amount = %q", got)
 		}
-		if got := amount(read("mktmgr", "?sep=semicolon", ';')); got != "2400,00" {
+		if got := amount(read("manager", "?sep=semicolon", ';')); got != "2400,00" {
 			t.Errorf("?sep=semicolon amount = %q", got)
 		}
-		if _, err := d.NewUpdate().Table("users").Set("locale = 'fi'").Where("id = ?", k.Users["mktmgr"]).Exec(context.Background()); err != nil {
+		if _, err := d.NewUpdate().Table("users").Set("locale = 'fi'").Where("id = ?", k.Users["manager"]).Exec(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if got := amount(read("mktmgr", "", ';')); got != "2400,00" {
+		if got := amount(read("manager", "", ';')); got != "2400,00" {
 			t.Errorf("Finnish default amount = %q", got)
 		}
-		if got := amount(read("mktmgr", "?sep=comma", ',')); got != "2400.00" {
+		if got := amount(read("manager", "?sep=comma", ',')); got != "2400.00" {
 			t.Errorf("?sep=comma amount = %q", got)
 		}
 
-		res := k.get("mktmgr", path+"?sep=tab")
+		res := k.get("manager", path+"?sep=tab")
 		if res.Status != http.StatusUnprocessableEntity || res.Header.Get("Content-Disposition") != "" {
 			t.Fatalf("?sep=tab = %d %s", res.Status, res.Body)
 		}

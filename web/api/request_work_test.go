@@ -19,6 +19,7 @@ import (
 
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/web"
 	"github.com/tiski/tiski/web/webtest"
 )
@@ -41,10 +42,7 @@ type workDesk struct {
 func newWorkDesk(t *testing.T, d *db.DB) *workDesk {
 	t.Helper()
 	f := webtest.NewFixture(t, d)
-	w := &workDesk{Fixture: f, as: map[string]*webtest.Client{}}
-	for _, p := range webtest.Personas {
-		w.as[p.Name] = f.Login(p.Name)
-	}
+	w := &workDesk{Fixture: f, as: f.LoginPersonas()}
 	admin := w.as["admin"]
 	for _, p := range []struct{ name, unit, role string }{
 		{"mktmgr", "MKT", "manager"}, {"mktmember2", "MKT", "member"}, {"sdagent", "IT-SD", "agent"},
@@ -372,150 +370,160 @@ func TestAttachmentsRoundTripAndRefusals(t *testing.T) {
 		base := "/api/v1/requests/" + rid + "/attachments"
 		pic := pngBytes(t)
 
-		res := w.upload("mktmember", rid, `filename="screen shot.pdf"`, pic, nil)
-		if res.Status != http.StatusCreated {
-			t.Fatalf("upload: %d %s", res.Status, res.Body)
-		}
-		sum := sha256.Sum256(pic)
-		if res.Str("content_type") != "image/png" || res.Str("filename") != "screen shot.png" ||
-			res.JSON["size_bytes"] != float64(len(pic)) || res.Str("sha256") != hex.EncodeToString(sum[:]) ||
-			res.JSON["internal"] != false || res.Str("uploader_id") != webtest.ID(w.Users["mktmember"]) {
-			t.Errorf("uploaded = %s", res.Body)
-		}
-		got := w.download("itagent", base+"/"+res.Str("id"))
-		if got.Status != http.StatusOK || !bytes.Equal(got.Body, pic) {
-			t.Fatalf("download: %d, %d bytes, identical %v", got.Status, len(got.Body), bytes.Equal(got.Body, pic))
-		}
-		for header, want := range map[string]string{
-			"Content-Type": "image/png",
-			// A PNG named .pdf is renamed to what it is (issue 17, item 5).
-			"Content-Disposition":    "attachment; filename*=UTF-8''screen%20shot.png",
-			"X-Content-Type-Options": "nosniff",
-		} {
-			if got.Header.Get(header) != want {
-				t.Errorf("%s = %q, want %q", header, got.Header.Get(header), want)
+		testkit.Step(t, "uploads round-trip, typed by content, not by name", func(t *testing.T) {
+			res := w.upload("mktmember", rid, `filename="screen shot.pdf"`, pic, nil)
+			if res.Status != http.StatusCreated {
+				t.Fatalf("upload: %d %s", res.Status, res.Body)
 			}
-		}
-		res = w.upload("mktmember", rid, `filename*=UTF-8''raportti%20%C3%A4%3B%22x%22.pdf`, []byte(pdfBytes), nil)
-		if res.Status != http.StatusCreated || res.Str("content_type") != "application/pdf" || res.Str("filename") != `raportti ä;"x".pdf` {
-			t.Fatalf("pdf upload: %d %s", res.Status, res.Body)
-		}
-		got = w.download("mktmember", base+"/"+res.Str("id"))
-		if cd := got.Header.Get("Content-Disposition"); cd != "attachment; filename*=UTF-8''raportti%20%C3%A4%3B%22x%22.pdf" {
-			t.Errorf("Content-Disposition = %q", cd)
-		}
-		res = w.upload("mktmember", rid, `filename="notes.txt"`, []byte("Serial number: 12345\nBought: 2024\n"), nil)
-		if res.Status != http.StatusCreated || res.Str("content_type") != "text/plain; charset=utf-8" {
-			t.Errorf("text upload: %d %s", res.Status, res.Body)
-		}
-
-		limit := web.DefaultAttachmentLimit
-		before := w.rowCounts()
-		for _, tc := range []struct {
-			name, who, filename string
-			content             []byte
-			fields              map[string]string
-			want                int
-			code                string
-		}{
-			{"html", "mktmember", `filename="page.pdf"`, []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"), nil, 422, "unsupported_file_type"},
-			{"svg", "mktmember", `filename="logo.png"`, []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>`), nil, 422, "unsupported_file_type"},
-			{"executable", "mktmember", `filename="invoice.pdf"`, append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), make([]byte, 256)...), nil, 422, "unsupported_file_type"},
-			{"empty file", "mktmember", `filename="empty.txt"`, nil, nil, 422, "invalid"},
-			{"parent directory", "mktmember", `filename="../x.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"directory", "mktmember", `filename="reports/x.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"windows path", "mktmember", `filename="C:\\\\temp\\\\x.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"control character", "mktmember", `filename*=UTF-8''a%01b.pdf`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"newline", "mktmember", `filename*=UTF-8''a%0Ab.pdf`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"right-to-left override", "mktmember", `filename*=UTF-8''invoice%E2%80%AEfdp.exe`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"no name", "mktmember", `filename=""`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"name too long", "mktmember", `filename="` + strings.Repeat("a", 197) + `.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
-			{"over the limit", "mktmember", `filename="big.txt"`, bytes.Repeat([]byte("a"), int(limit)+1), nil, 413, "payload_too_large"},
-			{"far over the limit", "mktmember", `filename="huge.txt"`, bytes.Repeat([]byte("a"), int(limit)+200<<10), nil, 413, "payload_too_large"},
-			{"internal by the requester", "mktmember", `filename="x.pdf"`, []byte(pdfBytes), map[string]string{"internal": "true"}, 403, "forbidden"},
-			{"internal not a boolean", "itagent", `filename="x.pdf"`, []byte(pdfBytes), map[string]string{"internal": "yes"}, 422, "invalid"},
-			{"by the auditor", "auditor", `filename="x.pdf"`, []byte(pdfBytes), nil, 403, "forbidden"},
-		} {
-			res := w.upload(tc.who, rid, tc.filename, tc.content, tc.fields)
-			if res.Status != tc.want || res.ErrorCode() != tc.code {
-				t.Errorf("%s: %d %s, want %d %s", tc.name, res.Status, res.ErrorCode(), tc.want, tc.code)
+			sum := sha256.Sum256(pic)
+			if res.Str("content_type") != "image/png" || res.Str("filename") != "screen shot.png" ||
+				res.JSON["size_bytes"] != float64(len(pic)) || res.Str("sha256") != hex.EncodeToString(sum[:]) ||
+				res.JSON["internal"] != false || res.Str("uploader_id") != webtest.ID(w.Users["mktmember"]) {
+				t.Errorf("uploaded = %s", res.Body)
 			}
-		}
-		if res := w.upload("mktmember", rid, `filename="`+strings.Repeat("a", 196)+`.pdf"`, []byte(pdfBytes), nil); res.Status != http.StatusCreated {
-			t.Errorf("a 200-character name: %d %s", res.Status, res.Body)
-		}
-		delete(before, "request_attachments")
-		delete(before, "attachment_contents")
-		delete(before, "request_events")
-		w.assertNothingWritten(before, "refused uploads")
-		if n := w.Count("request_attachments"); n != 4 {
-			t.Errorf("request_attachments = %d rows, want 4", n)
-		}
-		if n := w.Count("attachment_contents"); n != 4 {
-			t.Errorf("attachment_contents = %d rows, want 4", n)
-		}
-		asJSON := w.as["mktmember"].Call("POST", base, map[string]any{"file": "x"})
-		if asJSON.Status != http.StatusUnsupportedMediaType {
-			t.Errorf("JSON upload: %d %s", asJSON.Status, asJSON.Body)
-		}
-
-		internal := w.upload("itagent", rid, `filename="quote.pdf"`, []byte(pdfBytes), map[string]string{"internal": "true"})
-		if internal.Status != http.StatusCreated || internal.JSON["internal"] != true {
-			t.Fatalf("internal upload by agent: %d %s", internal.Status, internal.Body)
-		}
-		for who, want := range map[string]int{"mktmember": 4, "mktmgr": 4, "itagent": 5, "auditor": 5} {
-			res := w.as[who].Call("GET", base, nil)
-			if res.Status != http.StatusOK || len(res.Items()) != want {
-				t.Errorf("attachments seen by %s = %d, %d items, want %d", who, res.Status, len(res.Items()), want)
+			got := w.download("itagent", base+"/"+res.Str("id"))
+			if got.Status != http.StatusOK || !bytes.Equal(got.Body, pic) {
+				t.Fatalf("download: %d, %d bytes, identical %v", got.Status, len(got.Body), bytes.Equal(got.Body, pic))
 			}
-			if got := w.download(who, base+"/"+internal.Str("id")); (got.Status == http.StatusOK) != (want == 5) {
-				t.Errorf("internal download by %s = %d", who, got.Status)
-			}
-			attaches := 0
-			for _, a := range w.actions(who, rid) {
-				if a == "attach" {
-					attaches++
+			for header, want := range map[string]string{
+				"Content-Type": "image/png",
+				// A PNG named .pdf is renamed to what it is (issue 17, item 5).
+				"Content-Disposition":    "attachment; filename*=UTF-8''screen%20shot.png",
+				"X-Content-Type-Options": "nosniff",
+			} {
+				if got.Header.Get(header) != want {
+					t.Errorf("%s = %q, want %q", header, got.Header.Get(header), want)
 				}
 			}
-			if attaches != want {
-				t.Errorf("attach events seen by %s = %d, want %d", who, attaches, want)
+			res = w.upload("mktmember", rid, `filename*=UTF-8''raportti%20%C3%A4%3B%22x%22.pdf`, []byte(pdfBytes), nil)
+			if res.Status != http.StatusCreated || res.Str("content_type") != "application/pdf" || res.Str("filename") != `raportti ä;"x".pdf` {
+				t.Fatalf("pdf upload: %d %s", res.Status, res.Body)
 			}
-		}
-		if got := w.download("itagent", base+"/999999"); got.Status != http.StatusNotFound {
-			t.Errorf("missing attachment = %d", got.Status)
-		}
+			got = w.download("mktmember", base+"/"+res.Str("id"))
+			if cd := got.Header.Get("Content-Disposition"); cd != "attachment; filename*=UTF-8''raportti%20%C3%A4%3B%22x%22.pdf" {
+				t.Errorf("Content-Disposition = %q", cd)
+			}
+			res = w.upload("mktmember", rid, `filename="notes.txt"`, []byte("Serial number: 12345\nBought: 2024\n"), nil)
+			if res.Status != http.StatusCreated || res.Str("content_type") != "text/plain; charset=utf-8" {
+				t.Errorf("text upload: %d %s", res.Status, res.Body)
+			}
+		})
 
-		for _, tc := range []struct {
-			name    string
-			content []byte
-			want    string
-		}{
-			{"docx", zipBytes(t, "[Content_Types].xml", "_rels/.rels", "word/document.xml"),
-				"application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
-			{"xlsx", zipBytes(t, "[Content_Types].xml", "_rels/.rels", "xl/workbook.xml"),
-				"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-			{"odt", zipBytes(t, "mimetype:application/vnd.oasis.opendocument.text", "content.xml"),
-				"application/vnd.oasis.opendocument.text"},
-			{"zip", zipBytes(t, "setup.exe"), ""},
-		} {
-			res := w.upload("mktmember", rid, `filename="file.`+tc.name+`"`, tc.content, nil)
-			if tc.want == "" && (res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != "unsupported_file_type") {
-				t.Errorf("%s: %d %s, want it refused", tc.name, res.Status, res.Body)
+		testkit.Step(t, "refused uploads write nothing", func(t *testing.T) {
+			limit := web.DefaultAttachmentLimit
+			before := w.rowCounts()
+			for _, tc := range []struct {
+				name, who, filename string
+				content             []byte
+				fields              map[string]string
+				want                int
+				code                string
+			}{
+				{"html", "mktmember", `filename="page.pdf"`, []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"), nil, 422, "unsupported_file_type"},
+				{"svg", "mktmember", `filename="logo.png"`, []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>`), nil, 422, "unsupported_file_type"},
+				{"executable", "mktmember", `filename="invoice.pdf"`, append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), make([]byte, 256)...), nil, 422, "unsupported_file_type"},
+				{"empty file", "mktmember", `filename="empty.txt"`, nil, nil, 422, "invalid"},
+				{"parent directory", "mktmember", `filename="../x.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"directory", "mktmember", `filename="reports/x.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"windows path", "mktmember", `filename="C:\\\\temp\\\\x.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"control character", "mktmember", `filename*=UTF-8''a%01b.pdf`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"newline", "mktmember", `filename*=UTF-8''a%0Ab.pdf`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"right-to-left override", "mktmember", `filename*=UTF-8''invoice%E2%80%AEfdp.exe`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"no name", "mktmember", `filename=""`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"name too long", "mktmember", `filename="` + strings.Repeat("a", 197) + `.pdf"`, []byte(pdfBytes), nil, 422, "invalid"},
+				{"over the limit", "mktmember", `filename="big.txt"`, bytes.Repeat([]byte("a"), int(limit)+1), nil, 413, "payload_too_large"},
+				{"far over the limit", "mktmember", `filename="huge.txt"`, bytes.Repeat([]byte("a"), int(limit)+200<<10), nil, 413, "payload_too_large"},
+				{"internal by the requester", "mktmember", `filename="x.pdf"`, []byte(pdfBytes), map[string]string{"internal": "true"}, 403, "forbidden"},
+				{"internal not a boolean", "itagent", `filename="x.pdf"`, []byte(pdfBytes), map[string]string{"internal": "yes"}, 422, "invalid"},
+				{"by the auditor", "auditor", `filename="x.pdf"`, []byte(pdfBytes), nil, 403, "forbidden"},
+			} {
+				res := w.upload(tc.who, rid, tc.filename, tc.content, tc.fields)
+				if res.Status != tc.want || res.ErrorCode() != tc.code {
+					t.Errorf("%s: %d %s, want %d %s", tc.name, res.Status, res.ErrorCode(), tc.want, tc.code)
+				}
 			}
-			if tc.want != "" && (res.Status != http.StatusCreated || res.Str("content_type") != tc.want) {
-				t.Errorf("%s: %d %s", tc.name, res.Status, res.Body)
+			if res := w.upload("mktmember", rid, `filename="`+strings.Repeat("a", 196)+`.pdf"`, []byte(pdfBytes), nil); res.Status != http.StatusCreated {
+				t.Errorf("a 200-character name: %d %s", res.Status, res.Body)
 			}
-		}
+			delete(before, "request_attachments")
+			delete(before, "attachment_contents")
+			delete(before, "request_events")
+			w.assertNothingWritten(before, "refused uploads")
+			if n := w.Count("request_attachments"); n != 4 {
+				t.Errorf("request_attachments = %d rows, want 4", n)
+			}
+			if n := w.Count("attachment_contents"); n != 4 {
+				t.Errorf("attachment_contents = %d rows, want 4", n)
+			}
+			asJSON := w.as["mktmember"].Call("POST", base, map[string]any{"file": "x"})
+			if asJSON.Status != http.StatusUnsupportedMediaType {
+				t.Errorf("JSON upload: %d %s", asJSON.Status, asJSON.Body)
+			}
+		})
 
-		// A portal form sends the CSRF token as a form field beside the file.
-		agent := w.as["itagent"]
-		token := agent.CSRF
-		agent.CSRF = ""
-		res = w.upload("itagent", rid, `filename="form.txt"`, []byte("sent from the portal\n"), map[string]string{"csrf_token": token})
-		agent.CSRF = token
-		if res.Status != http.StatusCreated || res.Str("filename") != "form.txt" {
-			t.Errorf("upload with the CSRF token in the form: %d %s", res.Status, res.Body)
-		}
+		testkit.Step(t, "an internal attachment reaches the provider side only", func(t *testing.T) {
+			internal := w.upload("itagent", rid, `filename="quote.pdf"`, []byte(pdfBytes), map[string]string{"internal": "true"})
+			if internal.Status != http.StatusCreated || internal.JSON["internal"] != true {
+				t.Fatalf("internal upload by agent: %d %s", internal.Status, internal.Body)
+			}
+			for who, want := range map[string]int{"mktmember": 4, "mktmgr": 4, "itagent": 5, "auditor": 5} {
+				res := w.as[who].Call("GET", base, nil)
+				if res.Status != http.StatusOK || len(res.Items()) != want {
+					t.Errorf("attachments seen by %s = %d, %d items, want %d", who, res.Status, len(res.Items()), want)
+				}
+				if got := w.download(who, base+"/"+internal.Str("id")); (got.Status == http.StatusOK) != (want == 5) {
+					t.Errorf("internal download by %s = %d", who, got.Status)
+				}
+				attaches := 0
+				for _, a := range w.actions(who, rid) {
+					if a == "attach" {
+						attaches++
+					}
+				}
+				if attaches != want {
+					t.Errorf("attach events seen by %s = %d, want %d", who, attaches, want)
+				}
+			}
+			if got := w.download("itagent", base+"/999999"); got.Status != http.StatusNotFound {
+				t.Errorf("missing attachment = %d", got.Status)
+			}
+		})
+
+		testkit.Step(t, "office documents are told from a bare zip", func(t *testing.T) {
+			for _, tc := range []struct {
+				name    string
+				content []byte
+				want    string
+			}{
+				{"docx", zipBytes(t, "[Content_Types].xml", "_rels/.rels", "word/document.xml"),
+					"application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+				{"xlsx", zipBytes(t, "[Content_Types].xml", "_rels/.rels", "xl/workbook.xml"),
+					"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+				{"odt", zipBytes(t, "mimetype:application/vnd.oasis.opendocument.text", "content.xml"),
+					"application/vnd.oasis.opendocument.text"},
+				{"zip", zipBytes(t, "setup.exe"), ""},
+			} {
+				res := w.upload("mktmember", rid, `filename="file.`+tc.name+`"`, tc.content, nil)
+				if tc.want == "" && (res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != "unsupported_file_type") {
+					t.Errorf("%s: %d %s, want it refused", tc.name, res.Status, res.Body)
+				}
+				if tc.want != "" && (res.Status != http.StatusCreated || res.Str("content_type") != tc.want) {
+					t.Errorf("%s: %d %s", tc.name, res.Status, res.Body)
+				}
+			}
+		})
+
+		testkit.Step(t, "a portal form carries the CSRF token in a field", func(t *testing.T) {
+			// A portal form sends the CSRF token as a form field beside the file.
+			agent := w.as["itagent"]
+			token := agent.CSRF
+			agent.CSRF = ""
+			res := w.upload("itagent", rid, `filename="form.txt"`, []byte("sent from the portal\n"), map[string]string{"csrf_token": token})
+			agent.CSRF = token
+			if res.Status != http.StatusCreated || res.Str("filename") != "form.txt" {
+				t.Errorf("upload with the CSRF token in the form: %d %s", res.Status, res.Body)
+			}
+		})
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/requests"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/web/webtest"
 )
 
@@ -425,100 +426,106 @@ func TestRequestVisibilityAndFilters(t *testing.T) {
 		k.MustAct("itagent", r5, "start")
 		all := []string{r1, r2, r3, r4, r5}
 
-		sees := map[string][]string{
-			"mktmember":  {r1},
-			"mktmember2": {r2},
-			"itsdmember": {r3, r5},
-			"mktmgr":     {r1, r2, r3, r4}, // MKT's requests, and MKT's own queue (DESIGN)
-			"groupmgr":   all,
-			"itmgr":      all, // IT's queue, and IT-SD's requests
-			"itagent":    {r1, r2, r4, r5},
-			"finance":    all, "auditor": all, "admin": all,
-			"nobody": {},
-		}
-		titles := map[string]string{r1: "laptop", r2: "monitors", r3: "campaign", r4: "docking", r5: "keyboard"}
-		for who, want := range sees {
-			if got := sortedIDs(k.ListIDs(who, "limit=200")); !slices.Equal(got, want) {
-				t.Errorf("%s lists %v, want %v", who, got, want)
+		testkit.Step(t, "each person lists, reads and finds only the requests they see", func(t *testing.T) {
+			sees := map[string][]string{
+				"mktmember":  {r1},
+				"mktmember2": {r2},
+				"itsdmember": {r3, r5},
+				"mktmgr":     {r1, r2, r3, r4}, // MKT's requests, and MKT's own queue (DESIGN)
+				"groupmgr":   all,
+				"itmgr":      all, // IT's queue, and IT-SD's requests
+				"itagent":    {r1, r2, r4, r5},
+				"finance":    all, "auditor": all, "admin": all,
+				"nobody": {},
 			}
-			for _, rid := range all {
-				visible := slices.Contains(want, rid)
-				wantStatus := http.StatusNotFound
-				if visible {
-					wantStatus = http.StatusOK
+			titles := map[string]string{r1: "laptop", r2: "monitors", r3: "campaign", r4: "docking", r5: "keyboard"}
+			for who, want := range sees {
+				if got := sortedIDs(k.ListIDs(who, "limit=200")); !slices.Equal(got, want) {
+					t.Errorf("%s lists %v, want %v", who, got, want)
 				}
-				if res := k.As[who].Call("GET", "/api/v1/requests/"+rid, nil); res.Status != wantStatus {
-					t.Errorf("%s GET request %s = %d, want %d", who, rid, res.Status, wantStatus)
-				}
-				if res := k.As[who].Call("GET", "/api/v1/requests/"+rid+"/events", nil); res.Status != wantStatus {
-					t.Errorf("%s GET events of %s = %d, want %d", who, rid, res.Status, wantStatus)
-				}
-				if !visible {
-					before := k.Row(rid)
-					if res := k.Act(who, rid, "cancel", before.Version); res.Status != http.StatusNotFound {
-						t.Errorf("%s cancel %s = %d, want 404", who, rid, res.Status)
-					}
-					if res := k.Act(who, rid, "approve", before.Version); res.Status != http.StatusNotFound {
-						t.Errorf("%s approve %s = %d, want 404", who, rid, res.Status)
-					}
-					if after := k.Row(rid); after.Version != before.Version {
-						t.Errorf("%s changed invisible %s", who, rid)
-					}
-				}
-				for _, q := range []string{titles[rid], requests.Number(k.Row(rid).ID), strings.ToLower(requests.Number(k.Row(rid).ID))} {
-					got := k.ListIDs(who, "q="+url.QueryEscape(q))
-					wantIDs := []string{}
+				for _, rid := range all {
+					visible := slices.Contains(want, rid)
+					wantStatus := http.StatusNotFound
 					if visible {
-						wantIDs = []string{rid}
+						wantStatus = http.StatusOK
 					}
-					if !slices.Equal(append([]string{}, got...), wantIDs) {
-						t.Errorf("%s q=%s = %v, want %v", who, q, got, wantIDs)
+					if res := k.As[who].Call("GET", "/api/v1/requests/"+rid, nil); res.Status != wantStatus {
+						t.Errorf("%s GET request %s = %d, want %d", who, rid, res.Status, wantStatus)
+					}
+					if res := k.As[who].Call("GET", "/api/v1/requests/"+rid+"/events", nil); res.Status != wantStatus {
+						t.Errorf("%s GET events of %s = %d, want %d", who, rid, res.Status, wantStatus)
+					}
+					if !visible {
+						before := k.Row(rid)
+						if res := k.Act(who, rid, "cancel", before.Version); res.Status != http.StatusNotFound {
+							t.Errorf("%s cancel %s = %d, want 404", who, rid, res.Status)
+						}
+						if res := k.Act(who, rid, "approve", before.Version); res.Status != http.StatusNotFound {
+							t.Errorf("%s approve %s = %d, want 404", who, rid, res.Status)
+						}
+						if after := k.Row(rid); after.Version != before.Version {
+							t.Errorf("%s changed invisible %s", who, rid)
+						}
+					}
+					for _, q := range []string{titles[rid], requests.Number(k.Row(rid).ID), strings.ToLower(requests.Number(k.Row(rid).ID))} {
+						got := k.ListIDs(who, "q="+url.QueryEscape(q))
+						wantIDs := []string{}
+						if visible {
+							wantIDs = []string{rid}
+						}
+						if !slices.Equal(append([]string{}, got...), wantIDs) {
+							t.Errorf("%s q=%s = %v, want %v", who, q, got, wantIDs)
+						}
 					}
 				}
 			}
-		}
-		if res := k.As["nobody"].Call("GET", "/api/v1/requests/999999", nil); res.Status != http.StatusNotFound {
-			t.Errorf("unknown request = %d", res.Status)
-		}
+			if res := k.As["nobody"].Call("GET", "/api/v1/requests/999999", nil); res.Status != http.StatusNotFound {
+				t.Errorf("unknown request = %d", res.Status)
+			}
+		})
 
-		u := func(name string) string { return webtest.ID(k.Units[name]) }
-		for _, c := range []struct {
-			as, query string
-			want      []string
-		}{
-			{"admin", "status=pending_approval", []string{r4}},
-			{"admin", "status=open", []string{r1, r2, r3}},
-			{"admin", "status=open,in_progress", []string{r1, r2, r3, r5}},
-			{"admin", "status=in_progress", []string{r5}},
-			{"admin", "status=closed", []string{}},
-			{"admin", "consumer_unit_id=" + u("MKT"), []string{r1, r2, r4}},
-			{"admin", "consumer_unit_id=" + u("IT-SD"), []string{r3, r5}},
-			{"admin", "provider_unit_id=" + u("MKT"), []string{r3}},
-			{"admin", "provider_unit_id=" + u("IT"), []string{r1, r2, r4, r5}},
-			{"admin", "service_id=" + k.Svc["NEVER"], []string{r1, r2, r5}},
-			{"admin", "consumer_unit_id=" + u("MKT") + "&status=open", []string{r1, r2}},
-			{"admin", "assignee_id=" + webtest.ID(k.Users["itagent"]), []string{r2}},
-			{"admin", "requester_id=" + webtest.ID(k.Users["mktmember"]), []string{r1}},
-			{"admin", "q=LAPTOP", []string{r1}},
-			{"admin", "q=for", []string{r1, r2}},
-			{"admin", "q=%25", []string{}},
-			{"itagent", "assignee_id=me", []string{r2}},
-			{"itagent", "assignee_id=none", []string{r1, r4, r5}},
-			{"itagent", "consumer_unit_id=" + u("IT-SD"), []string{r5}},
-			{"mktmember2", "requester_id=me", []string{r2}},
-			{"mktmgr", "requester_id=me", []string{r4}},
-			{"mktmgr", "provider_unit_id=" + u("MKT"), []string{r3}},
-			{"mktmember", "consumer_unit_id=" + u("MKT"), []string{r1}},
-		} {
-			if got := sortedIDs(k.ListIDs(c.as, c.query)); !slices.Equal(got, c.want) {
-				t.Errorf("%s ?%s = %v, want %v", c.as, c.query, got, c.want)
+		testkit.Step(t, "filters narrow the list", func(t *testing.T) {
+			u := func(name string) string { return webtest.ID(k.Units[name]) }
+			for _, c := range []struct {
+				as, query string
+				want      []string
+			}{
+				{"admin", "status=pending_approval", []string{r4}},
+				{"admin", "status=open", []string{r1, r2, r3}},
+				{"admin", "status=open,in_progress", []string{r1, r2, r3, r5}},
+				{"admin", "status=in_progress", []string{r5}},
+				{"admin", "status=closed", []string{}},
+				{"admin", "consumer_unit_id=" + u("MKT"), []string{r1, r2, r4}},
+				{"admin", "consumer_unit_id=" + u("IT-SD"), []string{r3, r5}},
+				{"admin", "provider_unit_id=" + u("MKT"), []string{r3}},
+				{"admin", "provider_unit_id=" + u("IT"), []string{r1, r2, r4, r5}},
+				{"admin", "service_id=" + k.Svc["NEVER"], []string{r1, r2, r5}},
+				{"admin", "consumer_unit_id=" + u("MKT") + "&status=open", []string{r1, r2}},
+				{"admin", "assignee_id=" + webtest.ID(k.Users["itagent"]), []string{r2}},
+				{"admin", "requester_id=" + webtest.ID(k.Users["mktmember"]), []string{r1}},
+				{"admin", "q=LAPTOP", []string{r1}},
+				{"admin", "q=for", []string{r1, r2}},
+				{"admin", "q=%25", []string{}},
+				{"itagent", "assignee_id=me", []string{r2}},
+				{"itagent", "assignee_id=none", []string{r1, r4, r5}},
+				{"itagent", "consumer_unit_id=" + u("IT-SD"), []string{r5}},
+				{"mktmember2", "requester_id=me", []string{r2}},
+				{"mktmgr", "requester_id=me", []string{r4}},
+				{"mktmgr", "provider_unit_id=" + u("MKT"), []string{r3}},
+				{"mktmember", "consumer_unit_id=" + u("MKT"), []string{r1}},
+			} {
+				if got := sortedIDs(k.ListIDs(c.as, c.query)); !slices.Equal(got, c.want) {
+					t.Errorf("%s ?%s = %v, want %v", c.as, c.query, got, c.want)
+				}
 			}
-		}
-		for _, q := range []string{"status=lost", "consumer_unit_id=abc", "assignee_id=someone", "sort=priority", "limit=0", "limit=201"} {
-			if res := k.As["admin"].Call("GET", "/api/v1/requests?"+q, nil); res.Status != http.StatusUnprocessableEntity {
-				t.Errorf("?%s = %d %s, want 422", q, res.Status, res.Body)
+		})
+		testkit.Step(t, "bad filters are refused", func(t *testing.T) {
+			for _, q := range []string{"status=lost", "consumer_unit_id=abc", "assignee_id=someone", "sort=priority", "limit=0", "limit=201"} {
+				if res := k.As["admin"].Call("GET", "/api/v1/requests?"+q, nil); res.Status != http.StatusUnprocessableEntity {
+					t.Errorf("?%s = %d %s, want 422", q, res.Status, res.Body)
+				}
 			}
-		}
+		})
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/web/webtest"
 )
 
@@ -17,119 +18,127 @@ import (
 func TestServiceCatalogOverAPI(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := webtest.NewOrderDesk(t, d)
-		for _, model := range []string{"fixed", "per_unit", "hourly", "monthly"} {
-			code := "NEW-" + strings.ToUpper(model)
-			form := []map[string]any{
-				{"key": "model", "label": "Model", "type": "choice", "required": true, "options": []string{"a", "b"}},
-				{"key": "due", "label": "Due", "type": "date"}, {"key": "count", "label": "Count", "type": "number"},
-				{"key": "why", "label": "Why", "type": "text"},
+		testkit.Step(t, "IT's manager creates a service of every pricing model, with a form", func(t *testing.T) {
+			for _, model := range []string{"fixed", "per_unit", "hourly", "monthly"} {
+				code := "NEW-" + strings.ToUpper(model)
+				form := []map[string]any{
+					{"key": "model", "label": "Model", "type": "choice", "required": true, "options": []string{"a", "b"}},
+					{"key": "due", "label": "Due", "type": "date"}, {"key": "count", "label": "Count", "type": "number"},
+					{"key": "why", "label": "Why", "type": "text"},
+				}
+				res := k.As["itmgr"].Call("POST", "/api/v1/services", webtest.ServiceBody(k, code, model, func(b map[string]any) { b["fields"] = form }))
+				if res.Status != http.StatusCreated || res.Str("pricing_model") != model || res.Str("code") != code ||
+					amountMinor(res, "price") != 12345 || res.Str("provider_unit_id") != webtest.ID(k.Units["IT"]) || res.JSON["active"] != true {
+					t.Fatalf("create %s: %d %s", model, res.Status, res.Body)
+				}
+				got := k.As["mktmember"].Call("GET", "/api/v1/services/"+res.Str("id"), nil)
+				sla, _ := got.JSON["sla"].(map[string]any)
+				fields, _ := got.JSON["fields"].([]any)
+				rates, _ := got.JSON["rates"].([]any)
+				if got.Status != http.StatusOK || sla["first_response_minutes"] != float64(30) || sla["resolution_minutes"] != float64(600) ||
+					len(fields) != 4 || len(rates) != 1 || rates[0].(map[string]any)["effective_from"] != webtest.TodayPlus(0) {
+					t.Errorf("GET %s: %d %s", model, got.Status, got.Body)
+				}
 			}
-			res := k.As["itmgr"].Call("POST", "/api/v1/services", webtest.ServiceBody(k, code, model, func(b map[string]any) { b["fields"] = form }))
-			if res.Status != http.StatusCreated || res.Str("pricing_model") != model || res.Str("code") != code ||
-				amountMinor(res, "price") != 12345 || res.Str("provider_unit_id") != webtest.ID(k.Units["IT"]) || res.JSON["active"] != true {
-				t.Fatalf("create %s: %d %s", model, res.Status, res.Body)
-			}
-			got := k.As["mktmember"].Call("GET", "/api/v1/services/"+res.Str("id"), nil)
-			sla, _ := got.JSON["sla"].(map[string]any)
-			fields, _ := got.JSON["fields"].([]any)
-			rates, _ := got.JSON["rates"].([]any)
-			if got.Status != http.StatusOK || sla["first_response_minutes"] != float64(30) || sla["resolution_minutes"] != float64(600) ||
-				len(fields) != 4 || len(rates) != 1 || rates[0].(map[string]any)["effective_from"] != webtest.TodayPlus(0) {
-				t.Errorf("GET %s: %d %s", model, got.Status, got.Body)
-			}
-		}
+		})
 
-		bad := func(key string, v any) func(map[string]any) { return func(b map[string]any) { b[key] = v } }
-		field := func(f ...map[string]any) func(map[string]any) { return bad("fields", f) }
-		text := func(key string) map[string]any { return map[string]any{"key": key, "label": "L", "type": "text"} }
-		cases := []struct {
-			name   string
-			as     string
-			body   any
-			status int
-		}{
-			{"bad field key", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(text("Bad Key"))), 422},
-			{"field key starting with a digit", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(text("1st"))), 422},
-			{"duplicate field key", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(text("a"), text("a"))), 422},
-			{"choice without options", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "label": "C", "type": "choice"})), 422},
-			{"options on a text field", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "label": "C", "type": "text", "options": []string{"x"}})), 422},
-			{"bad field type", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "label": "C", "type": "colour"})), 422},
-			{"field without label", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "type": "text"})), 422},
-			{"SLA zero", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("sla", map[string]any{"first_response_minutes": 0, "resolution_minutes": 60})), 422},
-			{"SLA negative", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("sla", map[string]any{"first_response_minutes": 10, "resolution_minutes": -60})), 422},
-			{"SLA resolution before response", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("sla", map[string]any{"first_response_minutes": 100, "resolution_minutes": 60})), 422},
-			{"SLA missing", "itmgr", webtest.ServiceBody(k, "B1", "fixed", func(b map[string]any) { delete(b, "sla") }), 422},
-			{"price in USD", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("price", map[string]any{"amount_minor": 100, "currency": "USD"})), 422},
-			{"fractional minor units", "itmgr", []byte(`{"provider_unit_id":"` + webtest.ID(k.Units["IT"]) + `","code":"B1","name":"B","pricing_model":"fixed",` +
-				`"price":{"amount_minor":12.5,"currency":"EUR"},"sla":{"first_response_minutes":1,"resolution_minutes":2}}`), 422},
-			{"negative price", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("price", webtest.EUR(-1))), 422},
-			{"price missing", "itmgr", webtest.ServiceBody(k, "B1", "fixed", func(b map[string]any) { delete(b, "price") }), 422},
-			{"unknown pricing model", "itmgr", webtest.ServiceBody(k, "B1", "barter", nil), 422},
-			{"unknown approval policy", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("approval_policy", "sometimes")), 422},
-			{"bad code", "itmgr", webtest.ServiceBody(k, "b 1/x", "fixed", nil), 422},
-			{"no name", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("name", "")), 422},
-			{"duplicate code", "itmgr", webtest.ServiceBody(k, "never", "fixed", nil), 409},
-			{"a member of the unit", "itagent", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
-			{"a member of another unit", "mktmember", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
-			{"another unit's manager", "mktmgr", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
-			{"admin is not a provider manager", "admin", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
-		}
-		tables := []string{"services", "service_rates"}
-		before := map[string]int{}
-		for _, tb := range tables {
-			before[tb] = k.Count(tb)
-		}
-		for _, c := range cases {
-			if res := k.As[c.as].Call("POST", "/api/v1/services", c.body); res.Status != c.status {
-				t.Errorf("%s: %d %s, want %d", c.name, res.Status, res.Body, c.status)
+		testkit.Step(t, "bad or unauthorised services are refused and write nothing", func(t *testing.T) {
+			bad := func(key string, v any) func(map[string]any) { return func(b map[string]any) { b[key] = v } }
+			field := func(f ...map[string]any) func(map[string]any) { return bad("fields", f) }
+			text := func(key string) map[string]any { return map[string]any{"key": key, "label": "L", "type": "text"} }
+			cases := []struct {
+				name   string
+				as     string
+				body   any
+				status int
+			}{
+				{"bad field key", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(text("Bad Key"))), 422},
+				{"field key starting with a digit", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(text("1st"))), 422},
+				{"duplicate field key", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(text("a"), text("a"))), 422},
+				{"choice without options", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "label": "C", "type": "choice"})), 422},
+				{"options on a text field", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "label": "C", "type": "text", "options": []string{"x"}})), 422},
+				{"bad field type", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "label": "C", "type": "colour"})), 422},
+				{"field without label", "itmgr", webtest.ServiceBody(k, "B1", "fixed", field(map[string]any{"key": "c", "type": "text"})), 422},
+				{"SLA zero", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("sla", map[string]any{"first_response_minutes": 0, "resolution_minutes": 60})), 422},
+				{"SLA negative", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("sla", map[string]any{"first_response_minutes": 10, "resolution_minutes": -60})), 422},
+				{"SLA resolution before response", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("sla", map[string]any{"first_response_minutes": 100, "resolution_minutes": 60})), 422},
+				{"SLA missing", "itmgr", webtest.ServiceBody(k, "B1", "fixed", func(b map[string]any) { delete(b, "sla") }), 422},
+				{"price in USD", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("price", map[string]any{"amount_minor": 100, "currency": "USD"})), 422},
+				{"fractional minor units", "itmgr", []byte(`{"provider_unit_id":"` + webtest.ID(k.Units["IT"]) + `","code":"B1","name":"B","pricing_model":"fixed",` +
+					`"price":{"amount_minor":12.5,"currency":"EUR"},"sla":{"first_response_minutes":1,"resolution_minutes":2}}`), 422},
+				{"negative price", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("price", webtest.EUR(-1))), 422},
+				{"price missing", "itmgr", webtest.ServiceBody(k, "B1", "fixed", func(b map[string]any) { delete(b, "price") }), 422},
+				{"unknown pricing model", "itmgr", webtest.ServiceBody(k, "B1", "barter", nil), 422},
+				{"unknown approval policy", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("approval_policy", "sometimes")), 422},
+				{"bad code", "itmgr", webtest.ServiceBody(k, "b 1/x", "fixed", nil), 422},
+				{"no name", "itmgr", webtest.ServiceBody(k, "B1", "fixed", bad("name", "")), 422},
+				{"duplicate code", "itmgr", webtest.ServiceBody(k, "never", "fixed", nil), 409},
+				{"a member of the unit", "itagent", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
+				{"a member of another unit", "mktmember", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
+				{"another unit's manager", "mktmgr", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
+				{"admin is not a provider manager", "admin", webtest.ServiceBody(k, "B1", "fixed", nil), 403},
 			}
-		}
-		for _, tb := range tables {
-			if got := k.Count(tb); got != before[tb] {
-				t.Errorf("refused services wrote %d rows to %s", got-before[tb], tb)
+			tables := []string{"services", "service_rates"}
+			before := map[string]int{}
+			for _, tb := range tables {
+				before[tb] = k.Count(tb)
 			}
-		}
-		// The manager of an ancestor unit runs the unit's services too.
-		if res := k.As["groupmgr"].Call("POST", "/api/v1/services", webtest.ServiceBody(k, "BY-GROUP", "fixed", nil)); res.Status != http.StatusCreated {
-			t.Errorf("ancestor manager creates: %d %s", res.Status, res.Body)
-		}
+			for _, c := range cases {
+				if res := k.As[c.as].Call("POST", "/api/v1/services", c.body); res.Status != c.status {
+					t.Errorf("%s: %d %s, want %d", c.name, res.Status, res.Body, c.status)
+				}
+			}
+			for _, tb := range tables {
+				if got := k.Count(tb); got != before[tb] {
+					t.Errorf("refused services wrote %d rows to %s", got-before[tb], tb)
+				}
+			}
+		})
+		testkit.Step(t, "the manager of an ancestor unit runs the unit's services too", func(t *testing.T) {
+			// The manager of an ancestor unit runs the unit's services too.
+			if res := k.As["groupmgr"].Call("POST", "/api/v1/services", webtest.ServiceBody(k, "BY-GROUP", "fixed", nil)); res.Status != http.StatusCreated {
+				t.Errorf("ancestor manager creates: %d %s", res.Status, res.Body)
+			}
+		})
 
-		svc := "/api/v1/services/" + k.Svc["NEVER"]
-		for _, who := range []string{"mktmember", "itagent", "mktmgr", "finance", "admin"} {
-			if res := k.As[who].Call("PATCH", svc, map[string]any{"name": "Hijacked"}); res.Status != http.StatusForbidden {
-				t.Errorf("PATCH by %s = %d %s", who, res.Status, res.Body)
+		testkit.Step(t, "only the provider's manager edits a service", func(t *testing.T) {
+			svc := "/api/v1/services/" + k.Svc["NEVER"]
+			for _, who := range []string{"mktmember", "itagent", "mktmgr", "finance", "admin"} {
+				if res := k.As[who].Call("PATCH", svc, map[string]any{"name": "Hijacked"}); res.Status != http.StatusForbidden {
+					t.Errorf("PATCH by %s = %d %s", who, res.Status, res.Body)
+				}
+				if res := k.As[who].Call("POST", svc+"/rates", map[string]any{"price": webtest.EUR(1), "effective_from": webtest.TodayPlus(3)}); res.Status != http.StatusForbidden {
+					t.Errorf("rate by %s = %d %s", who, res.Status, res.Body)
+				}
 			}
-			if res := k.As[who].Call("POST", svc+"/rates", map[string]any{"price": webtest.EUR(1), "effective_from": webtest.TodayPlus(3)}); res.Status != http.StatusForbidden {
-				t.Errorf("rate by %s = %d %s", who, res.Status, res.Body)
+			for name, body := range map[string]map[string]any{
+				"price by PATCH":  {"price": webtest.EUR(1)},
+				"code by PATCH":   {"code": "OTHER"},
+				"bad SLA":         {"sla": map[string]any{"first_response_minutes": -5, "resolution_minutes": 60}},
+				"bad fields":      {"fields": []map[string]any{{"key": "x", "label": "X", "type": "choice"}}},
+				"bad policy":      {"approval_policy": "maybe"},
+				"unknown service": nil,
+			} {
+				path := svc
+				if body == nil {
+					path, body = "/api/v1/services/999999", map[string]any{"name": "X"}
+				}
+				want := http.StatusUnprocessableEntity
+				if name == "unknown service" {
+					want = http.StatusNotFound
+				}
+				if res := k.As["itmgr"].Call("PATCH", path, body); res.Status != want {
+					t.Errorf("%s: %d %s, want %d", name, res.Status, res.Body, want)
+				}
 			}
-		}
-		for name, body := range map[string]map[string]any{
-			"price by PATCH":  {"price": webtest.EUR(1)},
-			"code by PATCH":   {"code": "OTHER"},
-			"bad SLA":         {"sla": map[string]any{"first_response_minutes": -5, "resolution_minutes": 60}},
-			"bad fields":      {"fields": []map[string]any{{"key": "x", "label": "X", "type": "choice"}}},
-			"bad policy":      {"approval_policy": "maybe"},
-			"unknown service": nil,
-		} {
-			path := svc
-			if body == nil {
-				path, body = "/api/v1/services/999999", map[string]any{"name": "X"}
+			res := k.As["itmgr"].Call("PATCH", svc, map[string]any{"name": "Monitors", "sla": map[string]any{"first_response_minutes": 15, "resolution_minutes": 120}})
+			if res.Status != http.StatusOK || res.Str("name") != "Monitors" || res.JSON["sla"].(map[string]any)["resolution_minutes"] != float64(120) {
+				t.Errorf("PATCH by the manager: %d %s", res.Status, res.Body)
 			}
-			want := http.StatusUnprocessableEntity
-			if name == "unknown service" {
-				want = http.StatusNotFound
+			if row, err := catalogService(k, k.Svc["NEVER"]); err != nil || row.Name != "Monitors" || row.SLAResolutionMinutes != 120 {
+				t.Errorf("stored after PATCH: %+v %v", row, err)
 			}
-			if res := k.As["itmgr"].Call("PATCH", path, body); res.Status != want {
-				t.Errorf("%s: %d %s, want %d", name, res.Status, res.Body, want)
-			}
-		}
-		res := k.As["itmgr"].Call("PATCH", svc, map[string]any{"name": "Monitors", "sla": map[string]any{"first_response_minutes": 15, "resolution_minutes": 120}})
-		if res.Status != http.StatusOK || res.Str("name") != "Monitors" || res.JSON["sla"].(map[string]any)["resolution_minutes"] != float64(120) {
-			t.Errorf("PATCH by the manager: %d %s", res.Status, res.Body)
-		}
-		if row, err := catalogService(k, k.Svc["NEVER"]); err != nil || row.Name != "Monitors" || row.SLAResolutionMinutes != 120 {
-			t.Errorf("stored after PATCH: %+v %v", row, err)
-		}
+		})
 	})
 }
 

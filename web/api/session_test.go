@@ -158,7 +158,7 @@ func TestDisabledUserLosesSessionAndToken(t *testing.T) {
 			t.Fatalf("revoked token after re-enabling = %d", res.Status)
 		}
 		if res := webtest.NewClient(t, f.Srv.URL).Call("POST", "/api/v1/session",
-			map[string]string{"email": "itagent@example.org", "password": webtest.TestPassword}); res.Status != http.StatusOK {
+			map[string]string{"email": "agent@example.org", "password": webtest.TestPassword}); res.Status != http.StatusOK {
 			t.Fatalf("fresh login after re-enabling = %d", res.Status)
 		}
 		if res := admin.Call("PATCH", "/api/v1/users/"+webtest.ID(f.Users["admin"]), map[string]any{"disabled": true}); res.Status != http.StatusConflict {
@@ -182,7 +182,7 @@ func TestPasswordChange(t *testing.T) {
 		t.Fatalf("change = %d %s", res.Status, res.Body)
 	}
 	if res := webtest.NewClient(t, f.Srv.URL).Call("POST", "/api/v1/session",
-		map[string]string{"email": "mktmember@example.org", "password": "a brand new secret"}); res.Status != http.StatusOK {
+		map[string]string{"email": "member@example.org", "password": "a brand new secret"}); res.Status != http.StatusOK {
 		t.Fatalf("login with new password = %d", res.Status)
 	}
 	if res := c.Call("PATCH", path, map[string]any{"disabled": true}); res.Status != http.StatusForbidden {

@@ -12,14 +12,12 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web/webtest"
 )
 
@@ -29,7 +27,7 @@ const statementFormulaTitle = `=HYPERLINK("http://evil.example","open me")`
 
 // statementDesk is the harness organisation after a month of orders: MKT
 // bought laptops from IT in November 2026, and one of the charges was
-// credited in part. mktmgr manages MKT.
+// credited in part. manager manages MKT.
 type statementDesk struct {
 	*webtest.Fixture
 	as      map[string]*webtest.Client
@@ -40,25 +38,9 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 	t.Helper()
 	k := &statementDesk{Fixture: webtest.NewFixture(t, d), as: map[string]*webtest.Client{}}
 	ctx := context.Background()
-	hash, err := auth.HashPassword(webtest.TestPassword, webtest.CheapHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.InTx(ctx, func(tx bun.Tx) error {
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "mktmgr@example.org", Name: "mktmgr", PasswordHash: hash})
-		if err != nil {
-			return err
-		}
-		k.Users["mktmgr"] = u.ID
-		_, err = units.GrantUnitRole(ctx, tx, 0, k.Units["MKT"], u.ID, "manager")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var service, rate int64
-	err = d.InTx(ctx, func(tx bun.Tx) error {
-		svc, r, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: k.Units["IT"], Code: "LAPTOP", Name: "Laptop",
+	err := d.InTx(ctx, func(tx bun.Tx) error {
+		svc, r, err := catalog.CreateService(ctx, tx, 0, catalog.Service{ProviderUnitID: k.Units["IT"], Code: "LAPTOPS", Name: "Laptops",
 			PricingModel: "per_unit", ApprovalPolicy: "never", SLAFirstResponseMinutes: 60, SLAResolutionMinutes: 600},
 			nil, catalog.Rate{PriceMinor: 120000, Currency: "EUR", EffectiveFrom: "2026-01-01"})
 		service, rate = svc.ID, r.ID
@@ -89,7 +71,7 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 		}
 	}
 	err = d.InTx(ctx, func(tx bun.Tx) error {
-		dispute, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.Users["mktmgr"]), k.charges[1].ID, "one laptop came back", at)
+		dispute, err := billing.RaiseDispute(ctx, tx, billing.Operator(k.Users["manager"]), k.charges[1].ID, "one laptop came back", at)
 		if err != nil {
 			return err
 		}
@@ -100,7 +82,7 @@ func newStatementDesk(t *testing.T, d *db.DB) *statementDesk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range append([]string{"mktmgr"}, statementPersonaNames()...) {
+	for _, p := range statementPersonaNames() {
 		k.as[p] = k.Login(p)
 	}
 	return k
@@ -128,16 +110,16 @@ func TestStatementAccess(t *testing.T) {
 			status map[string]int // persona → status; everyone else gets the default
 			other  int
 		}{
-			{"/api/v1/units/" + mkt + "/statements/2026-11", map[string]int{"mktmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
-			{"/api/v1/units/" + mkt + "/statements/2026-11.csv", map[string]int{"mktmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
-			{"/api/v1/units/" + mkt + "/statements/2026-11.xlsx", map[string]int{"mktmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
-			{"/api/v1/units/" + it + "/recovery/2026-11", map[string]int{"itmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
-			{"/api/v1/units/" + it + "/recovery/2026-11.csv", map[string]int{"itmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
-			{"/api/v1/units/" + it + "/statements/2026-11", map[string]int{"itmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
-			{"/api/v1/units/" + mkt + "/recovery/2026-11", map[string]int{"mktmgr": 200, "groupmgr": 200, "finance": 200, "auditor": 200}, 404},
-			{"/api/v1/exports/journal/2026-11.csv", map[string]int{"finance": 200, "auditor": 200}, 403},
-			{"/api/v1/exports/journal/2026-11.xlsx", map[string]int{"finance": 200, "auditor": 200}, 403},
-			{"/api/v1/exports/journal/2026-11", map[string]int{"finance": 200, "auditor": 200}, 403},
+			{"/api/v1/units/" + mkt + "/statements/2026-11", map[string]int{"manager": 200, "groupmgr": 200, "finance": 200, "finance2": 200, "auditor": 200}, 404},
+			{"/api/v1/units/" + mkt + "/statements/2026-11.csv", map[string]int{"manager": 200, "groupmgr": 200, "finance": 200, "finance2": 200, "auditor": 200}, 404},
+			{"/api/v1/units/" + mkt + "/statements/2026-11.xlsx", map[string]int{"manager": 200, "groupmgr": 200, "finance": 200, "finance2": 200, "auditor": 200}, 404},
+			{"/api/v1/units/" + it + "/recovery/2026-11", map[string]int{"itmanager": 200, "groupmgr": 200, "finance": 200, "finance2": 200, "auditor": 200}, 404},
+			{"/api/v1/units/" + it + "/recovery/2026-11.csv", map[string]int{"itmanager": 200, "groupmgr": 200, "finance": 200, "finance2": 200, "auditor": 200}, 404},
+			{"/api/v1/units/" + it + "/statements/2026-11", map[string]int{"itmanager": 200, "groupmgr": 200, "finance": 200, "finance2": 200, "auditor": 200}, 404},
+			{"/api/v1/units/" + mkt + "/recovery/2026-11", map[string]int{"manager": 200, "groupmgr": 200, "finance": 200, "finance2": 200, "auditor": 200}, 404},
+			{"/api/v1/exports/journal/2026-11.csv", map[string]int{"finance": 200, "finance2": 200, "auditor": 200}, 403},
+			{"/api/v1/exports/journal/2026-11.xlsx", map[string]int{"finance": 200, "finance2": 200, "auditor": 200}, 403},
+			{"/api/v1/exports/journal/2026-11", map[string]int{"finance": 200, "finance2": 200, "auditor": 200}, 403},
 		}
 		for _, tc := range cases {
 			for as := range k.as {
@@ -177,7 +159,7 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 		k := newStatementDesk(t, d)
 		mkt := webtest.ID(k.Units["MKT"])
 
-		res := k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11")
+		res := k.get("manager", "/api/v1/units/"+mkt+"/statements/2026-11")
 		if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
 			res.Str("unit_id") != mkt || res.Str("unit_code") != "MKT" || res.Str("month") != "2026-11" || res.Str("period_status") != "open" {
 			t.Fatalf("JSON statement: %d %s", res.Status, res.Body)
@@ -189,7 +171,7 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 		first, _ := lines[0].(map[string]any)
 		second, _ := lines[1].(map[string]any)
 		if first["title"] != statementFormulaTitle || first["charge_id"] != webtest.ID(k.charges[0].ID) || first["dispute"] != nil ||
-			first["service_code"] != "LAPTOP" || first["quantity"] != "2" || first["status"] != "posted" ||
+			first["service_code"] != "LAPTOPS" || first["quantity"] != "2" || first["status"] != "posted" ||
 			first["request_number"] != requests.Number(*k.charges[0].RequestID) || statementMinor(first["amount"]) != 240000 ||
 			statementMinor(first["unit_price"]) != 120000 {
 			t.Errorf("first line = %v", first)
@@ -204,7 +186,7 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 			t.Errorf("totals = %v", totals)
 		}
 
-		res = k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11.csv")
+		res = k.get("manager", "/api/v1/units/"+mkt+"/statements/2026-11.csv")
 		if res.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
 			res.Header.Get("Content-Disposition") != `attachment; filename="statement-MKT-2026-11.csv"` {
 			t.Fatalf("CSV headers: %v", res.Header)
@@ -238,11 +220,11 @@ func TestStatementFormatsOverHTTP(t *testing.T) {
 			t.Errorf("XLSX rows = %q, %v", rows, err)
 		}
 
-		res = k.get("itmgr", "/api/v1/units/"+webtest.ID(k.Units["IT"])+"/recovery/2026-11.csv")
+		res = k.get("itmanager", "/api/v1/units/"+webtest.ID(k.Units["IT"])+"/recovery/2026-11.csv")
 		if res.Status != 200 || res.Header.Get("Content-Disposition") != `attachment; filename="recovery-IT-2026-11.csv"` {
 			t.Fatalf("recovery CSV: %d %v", res.Status, res.Header)
 		}
-		res = k.get("itmgr", "/api/v1/units/"+webtest.ID(k.Units["IT"])+"/recovery/2026-11")
+		res = k.get("itmanager", "/api/v1/units/"+webtest.ID(k.Units["IT"])+"/recovery/2026-11")
 		totals, _ = res.JSON["totals"].(map[string]any)
 		if statementMinor(totals["recovered"]) != 360000 {
 			t.Errorf("recovery totals = %v", totals)
@@ -300,7 +282,7 @@ func TestStatementCarriesEntriesMovementsAndRollup(t *testing.T) {
 		if err != nil || dispute == nil || dispute.EntryID == nil {
 			t.Fatalf("dispute of charge %d: %+v, %v", credited.ID, dispute, err)
 		}
-		res := k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11")
+		res := k.get("manager", "/api/v1/units/"+mkt+"/statements/2026-11")
 		if res.Status != 200 {
 			t.Fatalf("statement = %d %s", res.Status, res.Body)
 		}
@@ -327,7 +309,7 @@ func TestStatementCarriesEntriesMovementsAndRollup(t *testing.T) {
 			t.Fatalf("a rollup without asking: %s", res.Body)
 		}
 
-		res = k.get("groupmgr", "/api/v1/units/"+webtest.ID(k.Units["GROUP"])+"/statements/2026-11?rollup=true")
+		res = k.get("groupmgr", "/api/v1/units/"+webtest.ID(k.Units["HQ"])+"/statements/2026-11?rollup=true")
 		if res.Status != 200 {
 			t.Fatalf("group roll-up = %d %s", res.Status, res.Body)
 		}
@@ -341,7 +323,7 @@ func TestStatementCarriesEntriesMovementsAndRollup(t *testing.T) {
 		if mktNet != float64(3*120000) || rollup["totals"].(map[string]any)["net"].(map[string]any)["amount_minor"] != float64(3*120000) {
 			t.Fatalf("group roll-up = %v", rollup)
 		}
-		if res := k.get("mktmgr", "/api/v1/units/"+mkt+"/statements/2026-11?rollup=maybe"); res.Status != 422 {
+		if res := k.get("manager", "/api/v1/units/"+mkt+"/statements/2026-11?rollup=maybe"); res.Status != 422 {
 			t.Fatalf("rollup=maybe = %d %s", res.Status, res.Body)
 		}
 	})

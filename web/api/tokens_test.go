@@ -208,7 +208,7 @@ func signInAs(t *testing.T, f *webtest.Fixture, name, userAgent string) *webtest
 	t.Helper()
 	c := webtest.NewClient(t, f.Srv.URL)
 	req, _ := http.NewRequest("POST", f.Srv.URL+"/api/v1/session",
-		strings.NewReader(`{"email":"`+name+`@example.org","password":"`+webtest.TestPassword+`"}`))
+		strings.NewReader(`{"email":"`+f.Email(name)+`","password":"`+webtest.TestPassword+`"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	res := c.Send(req)
@@ -269,7 +269,7 @@ func TestAPIAnswersAreNotStored(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := webtest.NewFixture(t, d)
 		c := webtest.NewClient(t, f.Srv.URL)
-		login := c.Call("POST", "/api/v1/session", map[string]string{"email": "itagent@example.org", "password": webtest.TestPassword})
+		login := c.Call("POST", "/api/v1/session", map[string]string{"email": "agent@example.org", "password": webtest.TestPassword})
 		if got := login.Header.Get("Cache-Control"); got != "no-store" {
 			t.Errorf("login answer: Cache-Control %q", got)
 		}

@@ -1,18 +1,15 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/web/webtest"
 )
 
@@ -20,20 +17,7 @@ import (
 // not enrolled an authenticator app.
 func newMoneyUser(t *testing.T, f *webtest.Fixture, name string) {
 	t.Helper()
-	ctx := context.Background()
-	hash, _ := auth.HashPassword(webtest.TestPassword, webtest.CheapHash)
-	err := f.DB.InTx(ctx, func(tx bun.Tx) error {
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: name + "@example.org", Name: name, PasswordHash: hash})
-		if err != nil {
-			return err
-		}
-		f.Users[name] = u.ID
-		_, err = units.GrantOrgRole(ctx, tx, 0, u.ID, "finance")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.AddPerson(name, testkit.Grant{Role: "finance"})
 }
 
 func countEvents(t *testing.T, d *db.DB, action string, userID int64) int {
@@ -174,7 +158,7 @@ func TestMoneyRolesSignInWithASecondFactor(t *testing.T) {
 		})
 
 		t.Run("users without a money role sign in with a password alone", func(t *testing.T) {
-			res := webtest.NewClient(t, f.Srv.URL).Call("POST", "/api/v1/session", map[string]string{"email": "itmgr@example.org", "password": webtest.TestPassword})
+			res := webtest.NewClient(t, f.Srv.URL).Call("POST", "/api/v1/session", map[string]string{"email": "itmanager@example.org", "password": webtest.TestPassword})
 			if res.Status != http.StatusOK || res.JSON["second_factor_enrolment_required"] != nil {
 				t.Fatalf("manager sign-in = %d %s", res.Status, res.Body)
 			}

@@ -42,10 +42,10 @@ func TestAuditTrailPage(t *testing.T) {
 			t.Fatalf("/audit = %d", page.Status)
 		}
 		for _, want := range []string{
-			"mktmgr disputed charge " + cid + " (dispute " + dispute + ")",
+			"manager disputed charge " + cid + " (dispute " + dispute + ")",
 			"finance accepted dispute " + dispute + ": credit €45.00",
 			"finance: charge " + cid + " is now Credited",
-			"Refused: itmgr tried to dispute charge " + cid,
+			"Refused: itmanager tried to dispute charge " + cid,
 		} {
 			if !strings.Contains(html.UnescapeString(page.Body), want) {
 				t.Errorf("the auditor's trail does not say %q", want)

@@ -18,13 +18,13 @@ func TestSignInNextStaysOnSite(t *testing.T) {
 		for _, next := range []string{"/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "//evil.example",
 			"/\\evil.example", "\\\\evil.example", "https://evil.example", "http:/evil.example", "evil.example", "/\x7f/evil.example"} {
 			b := webtest.NewBrowser(t, f.Srv.URL)
-			p := b.Post("/login", url.Values{"email": {"mktmember@example.org"}, "password": {webtest.TestPassword}, "next": {next}})
+			p := b.Post("/login", url.Values{"email": {"member@example.org"}, "password": {webtest.TestPassword}, "next": {next}})
 			if p.Status != http.StatusSeeOther || p.Location != "/" {
 				t.Errorf("next %q: %d → %q, want / ", next, p.Status, p.Location)
 			}
 		}
 		b := webtest.NewBrowser(t, f.Srv.URL)
-		if p := b.Post("/login", url.Values{"email": {"mktmember@example.org"}, "password": {webtest.TestPassword}, "next": {"/requests?status=open"}}); p.Location != "/requests?status=open" {
+		if p := b.Post("/login", url.Values{"email": {"member@example.org"}, "password": {webtest.TestPassword}, "next": {"/requests?status=open"}}); p.Location != "/requests?status=open" {
 			t.Errorf("a local next = %q", p.Location)
 		}
 		// The same rule holds for the language switch's back.

@@ -9,13 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
-	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/web/webtest"
 )
 
@@ -70,152 +67,167 @@ func TestPortalMoneyChargesAndDisputes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		k := newMoneyDesk(t, d)
 		mgr := k.SignIn("mktmgr")
-		p := mgr.Get("/charges")
-		mustStatus(t, "charges as MKT's manager", p, http.StatusOK)
+		var (
+			fin     *webtest.Browser
+			settle  string
+			entries int
+		)
 		mktNumber := "REQ-" + strings.Repeat("0", 6-len(k.mktReq)) + k.mktReq
-		if !strings.Contains(p.Body, `href="/requests/`+k.mktReq+`"`) || !strings.Contains(p.Body, mktNumber) ||
-			!strings.Contains(p.Body, "€1,234.56") || !strings.Contains(p.Body, `id="dispute-form-`+k.mktCharge+`"`) {
-			t.Fatal("MKT's manager does not see MKT's charge with its dispute form")
-		}
-		if strings.Contains(p.Body, `id="charge-`+k.sdCharge+`"`) {
-			t.Fatal("MKT's manager sees IT-SD's charge")
-		}
-		for _, href := range []string{"/api/v1/units/" + webtest.ID(k.Units["MKT"]) + "/statements/" + k.month + ".csv",
-			"/api/v1/units/" + webtest.ID(k.Units["MKT"]) + "/statements/" + k.month + ".xlsx"} {
-			if !strings.Contains(p.Body, `href="`+href+`"`) {
-				t.Fatalf("no statement link %s", href)
+		testkit.Step(t, "MKT's manager reads and filters MKT's charges", func(t *testing.T) {
+			p := mgr.Get("/charges")
+			mustStatus(t, "charges as MKT's manager", p, http.StatusOK)
+			if !strings.Contains(p.Body, `href="/requests/`+k.mktReq+`"`) || !strings.Contains(p.Body, mktNumber) ||
+				!strings.Contains(p.Body, "€1,234.56") || !strings.Contains(p.Body, `id="dispute-form-`+k.mktCharge+`"`) {
+				t.Fatal("MKT's manager does not see MKT's charge with its dispute form")
 			}
-			if res := mgr.Get(href); res.Status != http.StatusOK || (strings.HasSuffix(href, ".csv") && !strings.Contains(res.Body, mktNumber)) {
-				t.Fatalf("statement download %s = %d", href, res.Status)
+			if strings.Contains(p.Body, `id="charge-`+k.sdCharge+`"`) {
+				t.Fatal("MKT's manager sees IT-SD's charge")
 			}
-		}
-		if p := mgr.Get("/charges?period=" + k.month + "&status=posted"); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
-			t.Fatalf("filtered charges = %d", p.Status)
-		}
-		if p := mgr.Get("/charges?status=credited"); strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
-			t.Fatal("the status filter lets a posted charge through")
-		}
-		other := k.Service("CABLE", "per_unit", "never", 2500)
-		if p := mgr.Get("/charges?service_id=" + k.Svc["DOCK"]); !strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
-			t.Fatal("the service filter hides the dock's charge")
-		}
-		if p := mgr.Get("/charges?service_id=" + other); p.Status != http.StatusOK || strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
-			t.Fatal("the service filter lets another service's charge through")
-		}
-		if p := mgr.Get("/charges?period=11-2026"); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) ||
-			!strings.Contains(p.Body, `value="11-2026"`) {
-			t.Fatalf("bad period filter = %d", p.Status)
-		}
-		// Another unit's charge is a 404 page, to look at or to dispute.
-		mustStatus(t, "IT-SD's charge for MKT's manager", mgr.Get("/charges/"+k.sdCharge), http.StatusNotFound)
-		mustStatus(t, "disputing IT-SD's charge", mgr.Post("/charges/"+k.sdCharge+"/dispute", url.Values{"reason": {"x"}, "confirm": {"yes"}}), http.StatusNotFound)
-		mustStatus(t, "MKT's charge for HR's manager", k.SignIn("hrmgr").Get("/charges/"+k.mktCharge), http.StatusNotFound)
-		// The provider's manager sees it but may not dispute it.
-		it := k.SignIn("itmgr")
-		if p := it.Get("/charges"); !strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) || strings.Contains(p.Body, `id="dispute-form-`+k.mktCharge+`"`) {
-			t.Fatal("IT's manager: charge missing or offered a dispute form")
-		}
-		if res := it.Get("/api/v1/units/" + webtest.ID(k.Units["IT"]) + "/recovery/" + k.month + ".csv"); res.Status != http.StatusOK || !strings.Contains(res.Body, mktNumber) {
-			t.Fatalf("IT's recovery download = %d", res.Status)
-		}
-		// The script's in-place filter gets the content block only.
-		req, _ := http.NewRequest("GET", k.Srv.URL+"/charges?status=posted", nil)
-		req.Header.Set("X-Tiski-Partial", "1")
-		if p := it.Do(req); p.Status != http.StatusOK || strings.Contains(p.Body, "<html") || !strings.Contains(p.Body, `id="charges"`) {
-			t.Fatalf("partial charges = %d", p.Status)
-		}
-		mustStatus(t, "IT disputing MKT's charge", it.Post("/charges/"+k.mktCharge+"/dispute", url.Values{"reason": {"x"}, "confirm": {"yes"}}), http.StatusForbidden)
-		// Admin is no finance: no money pages.
-		admin := k.SignIn("admin")
-		for _, path := range []string{"/charges", "/charges/" + k.mktCharge, "/budgets", "/finance/periods", "/finance/disputes", "/finance/adjustments"} {
-			if p := admin.Get(path); p.Status != http.StatusNotFound || strings.Contains(p.Body, "1,234.56") {
-				t.Fatalf("admin %s = %d", path, p.Status)
+			for _, href := range []string{"/api/v1/units/" + webtest.ID(k.Units["MKT"]) + "/statements/" + k.month + ".csv",
+				"/api/v1/units/" + webtest.ID(k.Units["MKT"]) + "/statements/" + k.month + ".xlsx"} {
+				if !strings.Contains(p.Body, `href="`+href+`"`) {
+					t.Fatalf("no statement link %s", href)
+				}
+				if res := mgr.Get(href); res.Status != http.StatusOK || (strings.HasSuffix(href, ".csv") && !strings.Contains(res.Body, mktNumber)) {
+					t.Fatalf("statement download %s = %d", href, res.Status)
+				}
 			}
-		}
+			if p := mgr.Get("/charges?period=" + k.month + "&status=posted"); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
+				t.Fatalf("filtered charges = %d", p.Status)
+			}
+			if p := mgr.Get("/charges?status=credited"); strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
+				t.Fatal("the status filter lets a posted charge through")
+			}
+			other := k.Service("CABLE", "per_unit", "never", 2500)
+			if p := mgr.Get("/charges?service_id=" + k.Svc["DOCK"]); !strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
+				t.Fatal("the service filter hides the dock's charge")
+			}
+			if p := mgr.Get("/charges?service_id=" + other); p.Status != http.StatusOK || strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) {
+				t.Fatal("the service filter lets another service's charge through")
+			}
+			if p := mgr.Get("/charges?period=11-2026"); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) ||
+				!strings.Contains(p.Body, `value="11-2026"`) {
+				t.Fatalf("bad period filter = %d", p.Status)
+			}
+		})
+		testkit.Step(t, "nobody else reads or disputes them", func(t *testing.T) {
+			// Another unit's charge is a 404 page, to look at or to dispute.
+			mustStatus(t, "IT-SD's charge for MKT's manager", mgr.Get("/charges/"+k.sdCharge), http.StatusNotFound)
+			mustStatus(t, "disputing IT-SD's charge", mgr.Post("/charges/"+k.sdCharge+"/dispute", url.Values{"reason": {"x"}, "confirm": {"yes"}}), http.StatusNotFound)
+			mustStatus(t, "MKT's charge for HR's manager", k.SignIn("hrmgr").Get("/charges/"+k.mktCharge), http.StatusNotFound)
+			// The provider's manager sees it but may not dispute it.
+			it := k.SignIn("itmgr")
+			if p := it.Get("/charges"); !strings.Contains(p.Body, `id="charge-`+k.mktCharge+`"`) || strings.Contains(p.Body, `id="dispute-form-`+k.mktCharge+`"`) {
+				t.Fatal("IT's manager: charge missing or offered a dispute form")
+			}
+			if res := it.Get("/api/v1/units/" + webtest.ID(k.Units["IT"]) + "/recovery/" + k.month + ".csv"); res.Status != http.StatusOK || !strings.Contains(res.Body, mktNumber) {
+				t.Fatalf("IT's recovery download = %d", res.Status)
+			}
+			// The script's in-place filter gets the content block only.
+			req, _ := http.NewRequest("GET", k.Srv.URL+"/charges?status=posted", nil)
+			req.Header.Set("X-Tiski-Partial", "1")
+			if p := it.Do(req); p.Status != http.StatusOK || strings.Contains(p.Body, "<html") || !strings.Contains(p.Body, `id="charges"`) {
+				t.Fatalf("partial charges = %d", p.Status)
+			}
+			mustStatus(t, "IT disputing MKT's charge", it.Post("/charges/"+k.mktCharge+"/dispute", url.Values{"reason": {"x"}, "confirm": {"yes"}}), http.StatusForbidden)
+			// Admin is no finance: no money pages.
+			admin := k.SignIn("admin")
+			for _, path := range []string{"/charges", "/charges/" + k.mktCharge, "/budgets", "/finance/periods", "/finance/disputes", "/finance/adjustments"} {
+				if p := admin.Get(path); p.Status != http.StatusNotFound || strings.Contains(p.Body, "1,234.56") {
+					t.Fatalf("admin %s = %d", path, p.Status)
+				}
+			}
+		})
 
-		path := "/charges/" + k.mktCharge + "/dispute"
-		// Without the script's confirmation the server asks first.
-		p = mgr.Post(path, url.Values{"reason": {"second-hand <b>dock</b>"}})
-		if p.Status != http.StatusOK || !strings.Contains(p.Body, `name="confirm" value="yes"`) || !strings.Contains(p.Body, "second-hand &lt;b&gt;dock&lt;/b&gt;") || k.Count("disputes") != 0 {
-			t.Fatalf("unconfirmed dispute = %d, disputes %d", p.Status, k.Count("disputes"))
-		}
-		p = mgr.Post(path, url.Values{"reason": {"   "}, "confirm": {"yes"}})
-		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) || k.Count("disputes") != 0 {
-			t.Fatalf("empty reason = %d, disputes %d", p.Status, k.Count("disputes"))
-		}
-		p = mgr.Post(path, url.Values{"reason": {"the dock was second-hand"}, "confirm": {"yes"}, "back": {"/charges"}})
-		if p.Status != http.StatusSeeOther || p.Location != "/charges" {
-			t.Fatalf("dispute = %d → %s", p.Status, p.Location)
-		}
-		if n := k.Count("disputes"); n != 1 {
-			t.Fatalf("disputes after the form = %d", n)
-		}
-		if p := mgr.Get("/charges"); !strings.Contains(p.Body, `role="status"`) || strings.Contains(p.Body, `id="dispute-form-`+k.mktCharge+`"`) ||
-			!strings.Contains(p.Body, "Dispute open") {
-			t.Fatal("after disputing: no flash, or the form is still offered")
-		}
-		p = mgr.Post(path, url.Values{"reason": {"again"}, "confirm": {"yes"}})
-		if p.Status != http.StatusConflict || !strings.Contains(p.Body, "already been disputed") || k.Count("disputes") != 1 {
-			t.Fatalf("second dispute = %d, disputes %d", p.Status, k.Count("disputes"))
-		}
-
-		// Finance settles. A credit that does not parse stays beside its field.
-		fin := k.SignIn("finance")
-		p = fin.Get("/finance/disputes")
-		mustStatus(t, "dispute queue", p, http.StatusOK)
-		m := regexp.MustCompile(`id="accept-form-(\d+)"`).FindStringSubmatch(p.Body)
-		if m == nil || !strings.Contains(p.Body, "the dock was second-hand") || !strings.Contains(p.Body, `name="credit"`) {
-			t.Fatal("the open dispute is not in the queue with its accept form")
-		}
-		did := m[1]
-		settle := "/finance/disputes/" + did
-		entries := k.Count("journal_entries")
-		for _, bad := range []string{"abc", "1.234,56", "12,5", "1e3", "-5.00", "0", "1,23.45", "5.001"} {
-			p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {bad}, "note": {"kept note"}, "confirm": {"yes"}})
-			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) ||
-				!strings.Contains(p.Body, `value="`+bad+`"`) || !strings.Contains(p.Body, "kept note") {
-				t.Fatalf("credit %q = %d", bad, p.Status)
+		testkit.Step(t, "MKT's manager disputes the charge once", func(t *testing.T) {
+			path := "/charges/" + k.mktCharge + "/dispute"
+			// Without the script's confirmation the server asks first.
+			p := mgr.Post(path, url.Values{"reason": {"second-hand <b>dock</b>"}})
+			if p.Status != http.StatusOK || !strings.Contains(p.Body, `name="confirm" value="yes"`) || !strings.Contains(p.Body, "second-hand &lt;b&gt;dock&lt;/b&gt;") || k.Count("disputes") != 0 {
+				t.Fatalf("unconfirmed dispute = %d, disputes %d", p.Status, k.Count("disputes"))
 			}
-		}
-		p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {"2,000.00"}, "confirm": {"yes"}})
-		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "at most the charge") {
-			t.Fatalf("credit above the charge = %d", p.Status)
-		}
-		if k.Count("journal_entries") != entries || k.CountWhere("disputes", "status = 'open'") != 1 {
-			t.Fatal("a refused credit posted something")
-		}
-		// The auditor reads the queue but has no forms and may not settle.
-		aud := k.SignIn("auditor")
-		if p := aud.Get("/finance/disputes"); p.Status != http.StatusOK || strings.Contains(p.Body, "accept-form-") || !strings.Contains(p.Body, "second-hand") {
-			t.Fatalf("auditor's queue = %d", p.Status)
-		}
-		mustStatus(t, "auditor accepting", aud.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}}), http.StatusForbidden)
-		// The consumer's manager sees the dispute, so is forbidden, as over the API.
-		mustStatus(t, "manager accepting", mgr.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}}), http.StatusForbidden)
+			p = mgr.Post(path, url.Values{"reason": {"   "}, "confirm": {"yes"}})
+			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) || k.Count("disputes") != 0 {
+				t.Fatalf("empty reason = %d, disputes %d", p.Status, k.Count("disputes"))
+			}
+			p = mgr.Post(path, url.Values{"reason": {"the dock was second-hand"}, "confirm": {"yes"}, "back": {"/charges"}})
+			if p.Status != http.StatusSeeOther || p.Location != "/charges" {
+				t.Fatalf("dispute = %d → %s", p.Status, p.Location)
+			}
+			if n := k.Count("disputes"); n != 1 {
+				t.Fatalf("disputes after the form = %d", n)
+			}
+			if p := mgr.Get("/charges"); !strings.Contains(p.Body, `role="status"`) || strings.Contains(p.Body, `id="dispute-form-`+k.mktCharge+`"`) ||
+				!strings.Contains(p.Body, "Dispute open") {
+				t.Fatal("after disputing: no flash, or the form is still offered")
+			}
+			p = mgr.Post(path, url.Values{"reason": {"again"}, "confirm": {"yes"}})
+			if p.Status != http.StatusConflict || !strings.Contains(p.Body, "already been disputed") || k.Count("disputes") != 1 {
+				t.Fatalf("second dispute = %d, disputes %d", p.Status, k.Count("disputes"))
+			}
+		})
 
-		before := k.Balance("MKT")
-		p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {"1,000.50"}, "note": {"partly fair"}, "confirm": {"yes"}})
-		if p.Status != http.StatusSeeOther || p.Location != "/finance/disputes" {
-			t.Fatalf("accept = %d → %s\n%s", p.Status, p.Location, p.Body)
-		}
-		if k.Count("journal_entries") != entries+1 || k.CountWhere("disputes", "status = 'accepted' AND credit_minor = 100050") != 1 ||
-			k.CountWhere("charges", "id = ? AND status = 'credited'", k.mktCharge) != 1 {
-			t.Fatal("the partial credit was not posted as one entry on the charge")
-		}
-		if got := before - k.Balance("MKT"); got != 100050 {
-			t.Fatalf("MKT's balance moved by %d, want the credit 100050", got)
-		}
-		k.MustVerify()
-		if p := fin.Get("/finance/disputes"); !strings.Contains(p.Body, "€1,000.50") || !strings.Contains(p.Body, `role="status"`) {
-			t.Fatal("the settled dispute or the flash message is missing")
-		}
-		p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}})
-		if p.Status != http.StatusConflict || !strings.Contains(p.Body, `class="problem"`) {
-			t.Fatalf("accepting twice = %d", p.Status)
-		}
-		if k.Count("journal_entries") != entries+1 {
-			t.Fatal("a second accept posted")
-		}
+		testkit.Step(t, "finance refuses bad credits, others may not settle", func(t *testing.T) {
+			// Finance settles. A credit that does not parse stays beside its field.
+			fin = k.SignIn("finance")
+			p := fin.Get("/finance/disputes")
+			mustStatus(t, "dispute queue", p, http.StatusOK)
+			m := regexp.MustCompile(`id="accept-form-(\d+)"`).FindStringSubmatch(p.Body)
+			if m == nil || !strings.Contains(p.Body, "the dock was second-hand") || !strings.Contains(p.Body, `name="credit"`) {
+				t.Fatal("the open dispute is not in the queue with its accept form")
+			}
+			did := m[1]
+			settle = "/finance/disputes/" + did
+			entries = k.Count("journal_entries")
+			for _, bad := range []string{"abc", "1.234,56", "12,5", "1e3", "-5.00", "0", "1,23.45", "5.001"} {
+				p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {bad}, "note": {"kept note"}, "confirm": {"yes"}})
+				if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) ||
+					!strings.Contains(p.Body, `value="`+bad+`"`) || !strings.Contains(p.Body, "kept note") {
+					t.Fatalf("credit %q = %d", bad, p.Status)
+				}
+			}
+			p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {"2,000.00"}, "confirm": {"yes"}})
+			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "at most the charge") {
+				t.Fatalf("credit above the charge = %d", p.Status)
+			}
+			if k.Count("journal_entries") != entries || k.CountWhere("disputes", "status = 'open'") != 1 {
+				t.Fatal("a refused credit posted something")
+			}
+			// The auditor reads the queue but has no forms and may not settle.
+			aud := k.SignIn("auditor")
+			if p := aud.Get("/finance/disputes"); p.Status != http.StatusOK || strings.Contains(p.Body, "accept-form-") || !strings.Contains(p.Body, "second-hand") {
+				t.Fatalf("auditor's queue = %d", p.Status)
+			}
+			mustStatus(t, "auditor accepting", aud.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}}), http.StatusForbidden)
+			// The consumer's manager sees the dispute, so is forbidden, as over the API.
+			mustStatus(t, "manager accepting", mgr.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}}), http.StatusForbidden)
+		})
+
+		testkit.Step(t, "finance accepts a partial credit once", func(t *testing.T) {
+			before := k.Balance("MKT")
+			p := fin.Post(settle, url.Values{"action": {"accept"}, "credit": {"1,000.50"}, "note": {"partly fair"}, "confirm": {"yes"}})
+			if p.Status != http.StatusSeeOther || p.Location != "/finance/disputes" {
+				t.Fatalf("accept = %d → %s\n%s", p.Status, p.Location, p.Body)
+			}
+			if k.Count("journal_entries") != entries+1 || k.CountWhere("disputes", "status = 'accepted' AND credit_minor = 100050") != 1 ||
+				k.CountWhere("charges", "id = ? AND status = 'credited'", k.mktCharge) != 1 {
+				t.Fatal("the partial credit was not posted as one entry on the charge")
+			}
+			if got := before - k.Balance("MKT"); got != 100050 {
+				t.Fatalf("MKT's balance moved by %d, want the credit 100050", got)
+			}
+			k.MustVerify()
+			if p := fin.Get("/finance/disputes"); !strings.Contains(p.Body, "€1,000.50") || !strings.Contains(p.Body, `role="status"`) {
+				t.Fatal("the settled dispute or the flash message is missing")
+			}
+			p = fin.Post(settle, url.Values{"action": {"accept"}, "credit": {"1.00"}, "confirm": {"yes"}})
+			if p.Status != http.StatusConflict || !strings.Contains(p.Body, `class="problem"`) {
+				t.Fatalf("accepting twice = %d", p.Status)
+			}
+			if k.Count("journal_entries") != entries+1 {
+				t.Fatal("a second accept posted")
+			}
+		})
 	})
 }
 
@@ -330,7 +342,7 @@ func TestPortalMoneyBudgets(t *testing.T) {
 			t.Fatal("a manager is offered the budget form")
 		}
 		mustStatus(t, "manager setting a budget", mgr.Post(path, url.Values{"amount": {"9000"}, "warn_pct": {"80"}}), http.StatusForbidden)
-		if p := k.SignIn("hrmgr").Get("/budgets"); p.Status != http.StatusOK || strings.Contains(p.Body, "MKT unit") {
+		if p := k.SignIn("hrmgr").Get("/budgets"); p.Status != http.StatusOK || strings.Contains(p.Body, "Marketing") {
 			t.Fatalf("HR's manager sees MKT's budget (%d)", p.Status)
 		}
 		mustStatus(t, "HR setting MKT's budget", k.SignIn("hrmgr").Post(path, url.Values{"amount": {"1"}, "warn_pct": {"80"}}), http.StatusNotFound)
@@ -342,23 +354,7 @@ func TestPortalMoneyBudgets(t *testing.T) {
 
 func TestPortalMoneyAdjustmentsMakerChecker(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		k := webtest.NewChargeDesk(t, d)
-		ctx := context.Background()
-		hash, err := auth.HashPassword(webtest.TestPassword, webtest.CheapHash)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = d.InTx(ctx, func(tx bun.Tx) error {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "finance2@example.org", Name: "finance2", PasswordHash: hash})
-			if err != nil {
-				return err
-			}
-			_, err = units.GrantOrgRole(ctx, tx, 0, u.ID, "finance")
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		k := webtest.NewChargeDesk(t, d) // finance2 is the kit's second finance user
 		month := billing.MonthOf(time.Now(), webtest.ChargeLocation(t))
 		maker := k.SignIn("finance")
 		form := url.Values{"debit_unit_id": {webtest.ID(k.Units["MKT"])}, "credit_unit_id": {webtest.ID(k.Units["IT"])}, "amount": {"oops"},
@@ -373,7 +369,7 @@ func TestPortalMoneyAdjustmentsMakerChecker(t *testing.T) {
 			t.Fatal("the adjustment does not wait for approval")
 		}
 		var adj string
-		if err := d.NewRaw("SELECT CAST(id AS TEXT) FROM adjustments").Scan(ctx, &adj); err != nil {
+		if err := d.NewRaw("SELECT CAST(id AS TEXT) FROM adjustments").Scan(context.Background(), &adj); err != nil {
 			t.Fatal(err)
 		}
 		p = maker.Get("/finance/adjustments")

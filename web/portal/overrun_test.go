@@ -39,7 +39,7 @@ func TestPortalOverrunBoxAndApproval(t *testing.T) {
 
 		t.Run("the box shows what waits and who approves", func(t *testing.T) {
 			p := k.SignIn("itagent").Get(path)
-			for _, want := range []string{`id="h-overrun"`, "€180.00", "€60.00", "€120.00", "10 %", "MKT unit", "mktmgr", `id="overrun-waits"`} {
+			for _, want := range []string{`id="h-overrun"`, "€180.00", "€60.00", "€120.00", "10 %", "Marketing", "manager", `id="overrun-waits"`} {
 				if !strings.Contains(p.Body, want) {
 					t.Errorf("the agent's request page lacks %q", want)
 				}

@@ -96,7 +96,7 @@ func (b *Browser) Do(req *http.Request) Page {
 func (f *Fixture) SignIn(name string) *Browser {
 	f.T.Helper()
 	b := NewBrowser(f.T, f.Srv.URL)
-	p := b.Post("/login", url.Values{"email": {name + "@example.org"}, "password": {TestPassword}, "next": {"/catalog"}})
+	p := b.Post("/login", url.Values{"email": {f.Email(name)}, "password": {TestPassword}, "next": {"/catalog"}})
 	p = f.CompleteBrowserSignIn(b, name, p, "/catalog")
 	if p.Status != http.StatusSeeOther || p.Location != "/catalog" {
 		f.T.Fatalf("sign in as %s: %d → %s", name, p.Status, p.Location)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/testkit"
@@ -18,9 +17,10 @@ import (
 // ChargeZone is the charge desk organisation's time zone.
 const ChargeZone = testkit.TimeZone
 
-// ChargeDesk is the order desk plus HR, a unit that neither orders from nor
-// provides to anyone in these tests, with its manager hrmgr. IT's manager
-// opens services priced from 2020 so a rate from today is a real change.
+// ChargeDesk is the order desk plus hrmgr, the manager of a unit that
+// neither orders from nor provides to anyone in these tests: the kit's FIN,
+// also called HR (its former name). IT's manager opens services priced from
+// 2020 so a rate from today is a real change.
 type ChargeDesk struct {
 	*OrderDesk
 }
@@ -29,29 +29,8 @@ type ChargeDesk struct {
 func NewChargeDesk(t *testing.T, d *db.DB) *ChargeDesk {
 	t.Helper()
 	k := &ChargeDesk{NewOrderDesk(t, d)}
-	ctx := context.Background()
-	hash, err := auth.HashPassword(TestPassword, CheapHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.InTx(ctx, func(tx bun.Tx) error {
-		group := k.Units["GROUP"]
-		hr, err := units.CreateUnit(ctx, tx, 0, units.Unit{Code: "HR", Name: "HR unit", ParentID: &group})
-		if err != nil {
-			return err
-		}
-		k.Units["HR"] = hr.ID
-		u, err := units.CreateUser(ctx, tx, 0, units.User{Email: "hrmgr@example.org", Name: "hrmgr", PasswordHash: hash})
-		if err != nil {
-			return err
-		}
-		k.Users["hrmgr"] = u.ID
-		_, err = units.GrantUnitRole(ctx, tx, 0, hr.ID, u.ID, "manager")
-		return err
-	})
-	if err != nil {
-		t.Fatalf("HR: %v", err)
-	}
+	k.alias(map[string]string{"HR": "FIN"})
+	k.AddPerson("hrmgr", testkit.Grant{Unit: k.Units["FIN"], Role: "manager"})
 	k.As["hrmgr"] = k.Login("hrmgr")
 	return k
 }

@@ -1,5 +1,5 @@
-// Package webtest is the one test kit of the web rooms: a small organisation
-// behind a real server (Fixture), API and browser clients, and the desks
+// Package webtest is the web rooms' part of the one test kit: the standard
+// organisation of package testkit behind a real server (Fixture), API and browser clients, and the desks
 // (orders, charges) that the API, portal and server tests build on.
 package webtest
 
@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/policies"
+	"github.com/tiski/tiski/testkit"
 	"github.com/tiski/tiski/units"
 	"github.com/tiski/tiski/web"
 )
@@ -32,82 +34,121 @@ const TestPassword = "correct horse battery"
 // CheapHash are argon2 costs that keep the suite quick under -race.
 var CheapHash = auth.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
-// Fixture is a small organisation behind a real HTTP server:
+// Fixture is the standard test organisation of package testkit (Kit)
+// behind a real HTTP server, every person with the password TestPassword
+// and the money-role holders enrolled in a second factor:
 //
-//	GROUP ── IT ── IT-SD
-//	      └─ MKT
+//	HQ ── IT ── IT-SD
+//	   │     └─ IT-NET
+//	   ├─ MKT ── MKT-DIG
+//	   ├─ FIN
+//	   └─ LEGAL
+//
+// Units are the unit ids by code and Users the user ids by persona name (the
+// kit's, plus groupmgr, manager of HQ, and nobody, who holds no role). Both
+// maps also answer to the names of the web kit's former organisation
+// (Aliases), so older tests keep reading; new tests use the kit's names.
 type Fixture struct {
 	T     *testing.T
 	DB    *db.DB
+	Kit   *testkit.Kit
 	Srv   *httptest.Server
 	Units map[string]int64
 	Users map[string]int64
 }
 
-// Personas and the roles they hold in the fixture.
-var Personas = []struct {
+// Persona is a person of the fixture and the roles they hold: UnitRoles as
+// (unit code, role) pairs, OrgRoles organisation-wide.
+type Persona struct {
 	Name      string
 	UnitRoles [][2]string
 	OrgRoles  []string
-}{
-	{Name: "admin", OrgRoles: []string{"admin"}},
+}
+
+// Personas are the people of the fixture: the kit's, groupmgr and nobody.
+var Personas = []Persona{
+	{Name: "member", UnitRoles: [][2]string{{"MKT", "member"}}},
+	{Name: "manager", UnitRoles: [][2]string{{"MKT", "manager"}}},
+	{Name: "agent", UnitRoles: [][2]string{{"IT", "agent"}}},
+	{Name: "itmanager", UnitRoles: [][2]string{{"IT", "manager"}}},
 	{Name: "finance", OrgRoles: []string{"finance"}},
+	{Name: "finance2", OrgRoles: []string{"finance"}},
 	{Name: "auditor", OrgRoles: []string{"auditor"}},
-	{Name: "groupmgr", UnitRoles: [][2]string{{"GROUP", "manager"}}},
-	{Name: "itmgr", UnitRoles: [][2]string{{"IT", "manager"}}},
-	{Name: "itagent", UnitRoles: [][2]string{{"IT", "agent"}}},
-	{Name: "mktmember", UnitRoles: [][2]string{{"MKT", "member"}}},
+	{Name: "admin", OrgRoles: []string{"admin"}},
+	{Name: "groupmgr", UnitRoles: [][2]string{{"HQ", "manager"}}},
 	{Name: "nobody"},
 }
 
-// NewFixture builds the organisation and its personas over d, behind a fresh server.
+// Aliases are the former web kit's names of units and people, each naming
+// the kit's unit or persona it now stands for.
+var Aliases = map[string]string{
+	"GROUP":     "HQ",
+	"mktmember": "member",
+	"itagent":   "agent",
+	"itmgr":     "itmanager",
+}
+
+// NewFixture builds the standard organisation over d, behind a fresh server.
 func NewFixture(t *testing.T, d *db.DB) *Fixture {
 	t.Helper()
-	f := &Fixture{T: t, DB: d, Units: map[string]int64{}, Users: map[string]int64{}}
+	k := testkit.New(t, d, testkit.Passwords(passwordHash(t)))
+	f := &Fixture{T: t, DB: d, Kit: k, Units: k.Units.ByCode(), Users: k.People.ByName()}
+	f.Users["groupmgr"] = k.AddPerson(t, "groupmgr", testkit.Grant{Unit: k.Units.HQ, Role: "manager"})
+	f.Users["nobody"] = k.AddPerson(t, "nobody")
+	f.alias(Aliases)
 	f.Srv = httptest.NewServer(NewServer(t, d, web.Config{}).Handler())
 	t.Cleanup(f.Srv.Close)
-	ctx := context.Background()
-	hash, err := auth.HashPassword(TestPassword, CheapHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.InTx(ctx, func(tx bun.Tx) error {
-		for _, u := range []struct{ code, parent string }{{"GROUP", ""}, {"IT", "GROUP"}, {"IT-SD", "IT"}, {"MKT", "GROUP"}} {
-			unit := units.Unit{Code: u.code, Name: u.code + " unit"}
-			if u.parent != "" {
-				p := f.Units[u.parent]
-				unit.ParentID = &p
-			}
-			created, err := units.CreateUnit(ctx, tx, 0, unit)
-			if err != nil {
-				return err
-			}
-			f.Units[u.code] = created.ID
-		}
-		for _, p := range Personas {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: p.Name + "@example.org", Name: p.Name, PasswordHash: hash})
-			if err != nil {
-				return err
-			}
-			f.Users[p.Name] = u.ID
-			for _, ur := range p.UnitRoles {
-				if _, err := units.GrantUnitRole(ctx, tx, 0, f.Units[ur[0]], u.ID, ur[1]); err != nil {
-					return err
-				}
-			}
-			for _, r := range p.OrgRoles {
-				if _, err := units.GrantOrgRole(ctx, tx, 0, u.ID, r); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
 	f.enrolSecondFactors()
 	return f
+}
+
+// alias lets each alias name what its target names, in Units or in Users.
+func (f *Fixture) alias(aliases map[string]string) {
+	for alias, name := range aliases {
+		if id, ok := f.Units[name]; ok {
+			f.Units[alias] = id
+		}
+		if id, ok := f.Users[name]; ok {
+			f.Users[alias] = id
+		}
+	}
+}
+
+// AddPerson adds a person called name (name@example.org, with the fixture's
+// password) holding grants, under Users[name].
+func (f *Fixture) AddPerson(name string, grants ...testkit.Grant) int64 {
+	f.T.Helper()
+	f.Users[name] = f.Kit.AddPerson(f.T, name, grants...)
+	return f.Users[name]
+}
+
+var (
+	hashOnce sync.Once
+	hashed   string
+	hashErr  error
+)
+
+// passwordHash is TestPassword hashed with CheapHash, once per test binary.
+func passwordHash(t *testing.T) string {
+	t.Helper()
+	hashOnce.Do(func() { hashed, hashErr = auth.HashPassword(TestPassword, CheapHash) })
+	if hashErr != nil {
+		t.Fatal(hashErr)
+	}
+	return hashed
+}
+
+// Email is the address persona name signs in with: the stored one of a
+// fixture user (so an alias signs in as the persona it stands for), else
+// name@example.org, for a user the test made through the API.
+func (f *Fixture) Email(name string) string {
+	f.T.Helper()
+	if id, ok := f.Users[name]; ok {
+		if u, err := units.GetUser(context.Background(), f.DB, id); err == nil {
+			return u.Email
+		}
+	}
+	return testkit.Email(name)
 }
 
 // NewServer builds a web server over d with its own authorizer, as one
@@ -117,7 +158,7 @@ func NewServer(t *testing.T, d *db.DB, cfg web.Config) *web.Server {
 	ctx := context.Background()
 	var org *units.Organisation
 	err := d.InTx(ctx, func(tx bun.Tx) (err error) {
-		org, err = units.EnsureOrganisation(ctx, tx, "EUR", "Europe/Helsinki")
+		org, err = units.EnsureOrganisation(ctx, tx, testkit.Currency, testkit.TimeZone)
 		return err
 	})
 	if err != nil {
@@ -161,13 +202,34 @@ func NewClient(t *testing.T, base string) *Client {
 func (f *Fixture) Login(name string) *Client {
 	f.T.Helper()
 	c := NewClient(f.T, f.Srv.URL)
-	res := c.Call("POST", "/api/v1/session", map[string]string{"email": name + "@example.org", "password": TestPassword})
+	res := c.Call("POST", "/api/v1/session", map[string]string{"email": f.Email(name), "password": TestPassword})
 	res = f.CompleteSignIn(c, name, res)
 	if res.Status != http.StatusOK {
 		f.T.Fatalf("login %s: %d %s", name, res.Status, res.Body)
 	}
 	c.CSRF = res.Str("csrf_token")
 	return c
+}
+
+// LoginPersonas signs every persona in through the API, each client also
+// under the persona's aliases.
+func (f *Fixture) LoginPersonas() map[string]*Client {
+	f.T.Helper()
+	as := map[string]*Client{}
+	for _, p := range Personas {
+		as[p.Name] = f.Login(p.Name)
+	}
+	shareAliases(as, Aliases)
+	return as
+}
+
+// shareAliases files each persona's client under its aliases too.
+func shareAliases(as map[string]*Client, aliases map[string]string) {
+	for alias, name := range aliases {
+		if c, ok := as[name]; ok {
+			as[alias] = c
+		}
+	}
 }
 
 // Response is an API answer, its body decoded when it is JSON.

@@ -7,66 +7,52 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
-	"github.com/tiski/tiski/auth"
 	"github.com/tiski/tiski/catalog"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/requests"
-	"github.com/tiski/tiski/units"
+	"github.com/tiski/tiski/testkit"
 )
 
-// OrderDesk is the fixture organisation with the people and services the request
-// tests need on top of the harness personas:
+// OrderDesk is the fixture with services to order and everyone signed in
+// (As, by persona name and by alias), and these people on top of the
+// fixture's:
 //
-//	mktmgr      manager of MKT (approves MKT's requests, runs MKT's services)
+//	mktmgr      alias of manager, MKT's manager (approves MKT's requests, runs MKT's services)
 //	mktmember2  a second member of MKT
 //	itsdmember  a member of IT-SD
 //
-// IT offers ALWAYS (fixed, always approved), NEVER (per_unit, never),
-// THRESH (per_unit, threshold) and FORM (fixed, with a form); MKT offers
-// DESIGN (hourly).
+// Besides the kit's services, IT offers ALWAYS (fixed, always approved),
+// NEVER (per_unit, never), THRESH (per_unit, threshold) and FORM (fixed,
+// with a form); MKT offers DESIGN (hourly). Svc are their ids by code.
 type OrderDesk struct {
 	*Fixture
 	As  map[string]*Client
 	Svc map[string]string
 }
 
+// deskAliases are the order desk's former names of kit personas.
+var deskAliases = map[string]string{"mktmgr": "manager"}
+
 var deskExtraPeople = []struct{ name, unit, role string }{
-	{"mktmgr", "MKT", "manager"}, {"mktmember2", "MKT", "member"}, {"itsdmember", "IT-SD", "member"},
+	{"mktmember2", "MKT", "member"}, {"itsdmember", "IT-SD", "member"},
 }
 
 // NewOrderDesk is the fixture with services to order and more people signed in.
 func NewOrderDesk(t *testing.T, d *db.DB) *OrderDesk {
 	t.Helper()
 	f := NewFixture(t, d)
-	ctx := context.Background()
-	hash, err := auth.HashPassword(TestPassword, CheapHash)
-	if err != nil {
-		t.Fatal(err)
+	f.alias(deskAliases)
+	for _, p := range deskExtraPeople {
+		f.AddPerson(p.name, testkit.Grant{Unit: f.Units[p.unit], Role: p.role})
 	}
-	err = d.InTx(ctx, func(tx bun.Tx) error {
-		for _, p := range deskExtraPeople {
-			u, err := units.CreateUser(ctx, tx, 0, units.User{Email: p.name + "@example.org", Name: p.name, PasswordHash: hash})
-			if err != nil {
-				return err
-			}
-			f.Users[p.name] = u.ID
-			if _, err := units.GrantUnitRole(ctx, tx, 0, f.Units[p.unit], u.ID, p.role); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("desk people: %v", err)
-	}
-	k := &OrderDesk{Fixture: f, As: map[string]*Client{}, Svc: map[string]string{}}
-	for _, p := range Personas {
-		k.As[p.Name] = f.Login(p.Name)
-	}
+	k := &OrderDesk{Fixture: f, As: f.LoginPersonas(), Svc: map[string]string{}}
+	shareAliases(k.As, deskAliases)
 	for _, p := range deskExtraPeople {
 		k.As[p.name] = f.Login(p.name)
+	}
+	for code, s := range map[string]testkit.Service{"LAPTOP": f.Kit.Services.Laptop, "LICENCE": f.Kit.Services.Licence,
+		"HELP": f.Kit.Services.Help, "PHONE": f.Kit.Services.Phone} {
+		k.Svc[code] = ID(s.ID)
 	}
 	form := []map[string]any{
 		{"key": "size", "label": "Size", "type": "choice", "required": true, "options": []string{"S", "M", "L"}},
