@@ -20,8 +20,8 @@ import (
 
 // MoneyObjects are the object types of the money trail finance reads:
 // charges, disputes, periods, adjustments, budgets, grants, services and
-// their rates, and subscriptions.
-var MoneyObjects = []string{"adjustment", "budget", "charge", "dispute", "grant", "grant_proposal", "period", "service", "subscription"}
+// their rates, GL account mappings, and subscriptions.
+var MoneyObjects = []string{"adjustment", "budget", "charge", "dispute", "gl_mapping", "grant", "grant_proposal", "period", "service", "subscription"}
 
 // Scope is the part of the trail a reader sees.
 type Scope struct {

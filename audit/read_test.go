@@ -54,7 +54,7 @@ func ptr(s string) *string { return &s }
 // else the generic sentence; an event without an actor is Tiski's.
 func TestDescribe(t *testing.T) {
 	sanna := ptr("Sanna Korhonen")
-	names := audit.Names{Units: map[int64]string{5: "Marketing"}, Users: map[int64]string{9: "Maria Järvinen"}, Services: map[int64]string{}}
+	names := audit.Names{Units: map[int64]string{5: "Marketing"}, Users: map[int64]string{9: "Maria Järvinen"}, Services: map[int64]string{7: "Laptop"}}
 	for _, c := range []struct {
 		e    audit.Entry
 		key  string
@@ -70,6 +70,10 @@ func TestDescribe(t *testing.T) {
 			"audit.refuse", []any{"Sanna Korhonen", fault.Term{Group: "audit.action", Name: "close"}, fault.Term{Group: "audit.object", Name: "period"}, "2026-11", fault.Term{Name: "2 disputes are open"}}},
 		{audit.Entry{ObjectType: "calendar", ObjectID: "5", Action: "set"},
 			"audit.calendar.set", []any{fault.Term{Group: "audit.actor", Name: "system"}, "Marketing"}},
+		{audit.Entry{ActorName: sanna, ObjectType: "gl_mapping", ObjectID: "7", Action: "update", AfterJSON: ptr(`{"ServiceID":7,"ExpenseAccount":"6810","RecoveryAccount":"3810"}`)},
+			"audit.gl_mapping.set", []any{"Sanna Korhonen", "Laptop", "6810", "3810"}},
+		{audit.Entry{ActorName: sanna, ObjectType: "gl_mapping", ObjectID: "default", Action: "create", AfterJSON: ptr(`{"ServiceID":0,"ExpenseAccount":"6800","RecoveryAccount":"3800"}`)},
+			"audit.gl_mapping.set_default", []any{"Sanna Korhonen", "6800", "3800"}},
 		{audit.Entry{ObjectType: "grant_proposal", ObjectID: "3", Action: "propose"},
 			"audit.generic", []any{fault.Term{Group: "audit.actor", Name: "system"}, fault.Term{Group: "audit.action", Name: "propose"}, fault.Term{Group: "audit.object", Name: "grant_proposal"}, "3"}},
 	} {

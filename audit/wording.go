@@ -23,32 +23,34 @@ type Sentence struct {
 // state is what the wording reads of an event's before and after: the
 // union of the fields the recorded objects carry.
 type state struct {
-	ID             int64
-	ChargeID       int64
-	Reason         string
-	Note           string
-	Status         string
-	CreditMinor    int64
-	AmountMinor    int64
-	PriceMinor     int64
-	Currency       string
-	Month          string
-	UnitID         int64
-	UserID         int64
-	Role           string
-	ServiceID      int64
-	EffectiveFrom  string
-	DebitUnitID    int64
-	CreditUnitID   int64
-	Code           string
-	Name           string
-	Email          string
-	EstimateMinor  int64  `json:"estimate_minor"`
-	OverrunMinor   int64  `json:"amount_minor"`
-	OverrunCurr    string `json:"currency"`
-	Attempt        string `json:"attempt"`
-	RefusalReason  string `json:"reason"`
-	RefusalMessage string `json:"message"`
+	ID              int64
+	ChargeID        int64
+	Reason          string
+	Note            string
+	Status          string
+	CreditMinor     int64
+	AmountMinor     int64
+	PriceMinor      int64
+	Currency        string
+	Month           string
+	UnitID          int64
+	UserID          int64
+	Role            string
+	ServiceID       int64
+	EffectiveFrom   string
+	DebitUnitID     int64
+	CreditUnitID    int64
+	Code            string
+	Name            string
+	Email           string
+	EstimateMinor   int64  `json:"estimate_minor"`
+	OverrunMinor    int64  `json:"amount_minor"`
+	OverrunCurr     string `json:"currency"`
+	Attempt         string `json:"attempt"`
+	RefusalReason   string `json:"reason"`
+	RefusalMessage  string `json:"message"`
+	ExpenseAccount  string
+	RecoveryAccount string
 }
 
 func decode(raw *string) state {
@@ -80,6 +82,10 @@ func mentions(e *Entry) mentioned {
 	case "adjustment":
 		m.units = append(m.units, after.DebitUnitID, after.CreditUnitID)
 	case "service":
+		if id, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
+			m.services = append(m.services, id)
+		}
+	case "gl_mapping":
 		if id, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
 			m.services = append(m.services, id)
 		}
@@ -178,6 +184,15 @@ func Describe(e *Entry, n Names, currency string) Sentence {
 		return say("service.add_rate", name, amount(after.PriceMinor, after.Currency), after.EffectiveFrom)
 	case "request.approve_overrun":
 		return say("request.approve_overrun", id, amount(after.EstimateMinor, after.OverrunCurr), amount(after.OverrunMinor, after.OverrunCurr))
+	case "gl_mapping.create", "gl_mapping.update":
+		if id == "default" {
+			return say("gl_mapping.set_default", after.ExpenseAccount, after.RecoveryAccount)
+		}
+		name := n.Services[leadingID(id)]
+		if name == "" {
+			name = "#" + id
+		}
+		return say("gl_mapping.set", name, after.ExpenseAccount, after.RecoveryAccount)
 	case "calendar.set":
 		return say("calendar.set", unit(leadingID(id)))
 	case "user.create", "user.update", "user.set_password":
