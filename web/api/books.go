@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -91,24 +90,8 @@ func (s *Handlers) exportJournal(c echo.Context) error {
 	return s.stream(c, echo.MIMEApplicationJSON, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 32<<10)
 		fmt.Fprintf(bw, `{"month":%q,"lines":[`, month)
-		n := 0
-		for l, err := range billing.JournalLines(ctx, s.DB, month) {
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				bw.WriteByte(',')
-			}
-			raw, err := json.Marshal(toJournalLineJSON(&l))
-			if err != nil {
-				return err
-			}
-			bw.Write(raw)
-			if n++; n%flushLines == 0 {
-				if err := flushTo(bw, w); err != nil {
-					return err
-				}
-			}
+		if err := writeJSONItems(bw, w, billing.JournalLines(ctx, s.DB, month), toJournalLineJSON); err != nil {
+			return err
 		}
 		bw.WriteString("]}\n")
 		return flushTo(bw, w)

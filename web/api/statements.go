@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"strings"
 
@@ -219,24 +220,8 @@ func (s *Handlers) writeStatementJSON(ctx context.Context, w io.Writer, side bil
 	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
 	fmt.Fprintf(bw, `{"unit_id":%s,"unit_code":%s,"month":%s,"period_status":%s,"lines":[`,
 		str(httpx.FormatID(unit.ID)), str(unit.Code), str(month), str(period.Status))
-	n := 0
-	for line, err := range billing.StatementLines(ctx, s.DB, side, unit.ID, month) {
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			bw.WriteByte(',')
-		}
-		raw, err := json.Marshal(toStatementLineJSON(&line))
-		if err != nil {
-			return err
-		}
-		bw.Write(raw)
-		if n++; n%flushLines == 0 {
-			if err := flushTo(bw, w); err != nil {
-				return err
-			}
-		}
+	if err := writeJSONItems(bw, w, billing.StatementLines(ctx, s.DB, side, unit.ID, month), toStatementLineJSON); err != nil {
+		return err
 	}
 	totals, err := billing.SumStatement(ctx, s.DB, side, unit.ID, month, s.Org.Currency)
 	if err != nil {
@@ -277,6 +262,32 @@ func (s *Handlers) writeStatementJSON(ctx context.Context, w io.Writer, side bil
 	}
 	bw.WriteString("}\n")
 	return flushTo(bw, w)
+}
+
+// writeJSONItems writes the rows of seq, each as toJSON makes it, as the
+// comma-separated items of a JSON array whose brackets the caller writes,
+// flushing to w every flushLines rows so a long export streams.
+func writeJSONItems[T, J any](bw *bufio.Writer, w io.Writer, seq iter.Seq2[T, error], toJSON func(*T) J) error {
+	n := 0
+	for row, err := range seq {
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		raw, err := json.Marshal(toJSON(&row))
+		if err != nil {
+			return err
+		}
+		bw.Write(raw)
+		if n++; n%flushLines == 0 {
+			if err := flushTo(bw, w); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func flushTo(bw *bufio.Writer, w io.Writer) error {
