@@ -72,14 +72,19 @@ type Filter struct {
 	ObjectID   string
 	ActorID    int64
 	Action     string
-	From, To   time.Time // From <= at < To
-	BeforeID   int64     // paging: only events older than this one
-	Limit      int
+	// ChargeID: the whole trail of one charge, from the order of its
+	// request to the close of its month: the events of the charge, of its
+	// disputes, of its request and of its period (and the month it was
+	// late from).
+	ChargeID int64
+	From, To time.Time // From <= at < To
+	BeforeID int64     // paging: only events older than this one
+	Limit    int
 }
 
 // FilterQuery is a filter as a reader typed it (query parameters).
 type FilterQuery struct {
-	ObjectType, ObjectID, ActorID, Action, From, To string
+	ObjectType, ObjectID, ActorID, ChargeID, Action, From, To string
 }
 
 // Parse checks q and returns its filter. A time is RFC 3339
@@ -93,6 +98,13 @@ func (q FilterQuery) Parse(loc *time.Location) (Filter, error) {
 			return f, fault.Invalid("actor_id", "%s must be an id such as \"42\"", "actor_id")
 		}
 		f.ActorID = id
+	}
+	if raw := strings.TrimSpace(q.ChargeID); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id < 1 {
+			return f, fault.Invalid("charge_id", "%s must be an id such as \"42\"", "charge_id")
+		}
+		f.ChargeID = id
 	}
 	var err error
 	if f.From, err = parseBound("from", q.From, loc, false); err != nil {
@@ -171,6 +183,14 @@ func List(ctx context.Context, idb bun.IDB, s Scope, f Filter) ([]Entry, error) 
 	}
 	if f.ActorID != 0 {
 		q = q.Where("e.actor_id = ?", f.ActorID)
+	}
+	if id := f.ChargeID; id != 0 {
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.WhereOr("e.object_type = 'charge' AND e.object_id = ?", strconv.FormatInt(id, 10)).
+				WhereOr("e.object_type = 'dispute' AND e.object_id IN (SELECT CAST(d.id AS TEXT) FROM disputes AS d WHERE d.charge_id = ?)", id).
+				WhereOr("e.object_type = 'request' AND e.object_id IN (SELECT CAST(c.request_id AS TEXT) FROM charges AS c WHERE c.id = ? AND c.request_id IS NOT NULL)", id).
+				WhereOr("e.object_type = 'period' AND (e.object_id IN (SELECT c.period FROM charges AS c WHERE c.id = ?) OR e.object_id IN (SELECT c.late_from FROM charges AS c WHERE c.id = ? AND c.late_from IS NOT NULL))", id, id)
+		})
 	}
 	if f.Action != "" {
 		q = q.Where("e.action = ?", f.Action)

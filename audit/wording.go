@@ -200,6 +200,9 @@ func Describe(e *Entry, n Names, currency string) Sentence {
 	case "unit.create", "unit.update":
 		return say("unit."+e.Action, after.Name)
 	}
+	if e.ObjectType == "request" && e.Action != "refuse" && after.Status != "" {
+		return say("request.status", id, fault.Term{Group: "status", Name: after.Status}, fault.Term{Group: "audit.action", Name: e.Action})
+	}
 	if e.Action == "refuse" {
 		reason := after.RefusalMessage
 		if reason == "" {

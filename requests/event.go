@@ -3,8 +3,10 @@ package requests
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/tiski/tiski/audit"
 	"github.com/uptrace/bun"
 )
 
@@ -30,7 +32,24 @@ func recordEvent(ctx context.Context, idb bun.IDB, e Event) error {
 	if _, err := idb.NewInsert().Model(&e).Exec(ctx); err != nil {
 		return fmt.Errorf("record %s event on request %d: %w", e.Action, e.RequestID, err)
 	}
-	return nil
+	if e.ToStatus == nil {
+		return nil
+	}
+	// A move of the lifecycle (the order itself, approval, resolution that
+	// posts the charge, closing, …) is also in the audit trail, so a
+	// charge's trail reads from its order to its close. Only the statuses
+	// go there: a note may be internal.
+	var actor int64
+	if e.ActorID != nil {
+		actor = *e.ActorID
+	}
+	type status struct{ Status Status }
+	c := audit.Change{ActorID: actor, ObjectType: "request", ObjectID: strconv.FormatInt(e.RequestID, 10), Action: e.Action,
+		After: status{*e.ToStatus}}
+	if e.FromStatus != nil {
+		c.Before = status{*e.FromStatus}
+	}
+	return audit.Record(ctx, idb, c)
 }
 
 // Events returns the timeline of a request the viewer may see; internal

@@ -9,7 +9,7 @@ import (
 // AuditQuery reads the audit trail's filters from a query string, for the
 // API's list and file and the portal's page alike; Parse checks them.
 func AuditQuery(q url.Values) audit.FilterQuery {
-	return audit.FilterQuery{ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id"), ActorID: q.Get("actor_id"),
+	return audit.FilterQuery{ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id"), ActorID: q.Get("actor_id"), ChargeID: q.Get("charge_id"),
 		Action: q.Get("action"), From: q.Get("from"), To: q.Get("to")}
 }
 

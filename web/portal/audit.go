@@ -17,7 +17,7 @@ const auditPageRows = 50
 
 // auditFilterFields are the query parameters the trail is filtered by; the
 // CSV link carries them over.
-var auditFilterFields = []string{"object_type", "object_id", "actor_id", "action", "from", "to"}
+var auditFilterFields = []string{"object_type", "object_id", "actor_id", "charge_id", "action", "from", "to"}
 
 type auditRow struct {
 	ID                   int64

@@ -7,10 +7,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/db"
 	"github.com/tiski/tiski/db/dbtest"
+	"github.com/tiski/tiski/requests"
 	"github.com/tiski/tiski/web/webtest"
+	"github.com/uptrace/bun"
 )
 
 // TestAuditTrailPage: issue 12, item 1, in the portal. An auditor reads a
@@ -90,6 +94,84 @@ func TestAuditTrailPage(t *testing.T) {
 		fi := auditor.Get("/audit?object_type=dispute&action=accept")
 		if !strings.Contains(html.UnescapeString(fi.Body), "finance hyväksyi riidan "+dispute+": hyvitys 45,00\u00a0€") {
 			t.Errorf("the Finnish trail: %s", fi.Body)
+		}
+	})
+}
+
+// TestAuditorReadsAChargeFromOrderToClose: issue 12, "Shows it works". A
+// laptop ordered, resolved, disputed and partly credited in November, whose
+// month finance then reviews and closes: an auditor asks the trail for the
+// charge and reads all of it in words, from the order to the close, and
+// nothing of another charge.
+func TestAuditorReadsAChargeFromOrderToClose(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := webtest.NewFixture(t, d)
+		kit := f.Kit
+		ctx := context.Background()
+		loc := kit.Org.Location
+		at := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour, 0, 0, 0, loc) }
+		member := requests.Viewer{UserID: kit.People.Member, Authz: kit.Authz}
+		agent := requests.Viewer{UserID: kit.People.Agent, Authz: kit.Authz}
+		order := func(title string, day int) (requestID, chargeID int64) {
+			var r *requests.Request
+			kit.Do(t, func(ctx context.Context, tx bun.Tx) (err error) {
+				r, err = requests.Submit(ctx, tx, member, kit.Org, requests.Order{ServiceID: kit.Services.Laptop.ID,
+					ConsumerUnitID: kit.Units.MKT, Title: title, Channel: "portal"}, at(day, 9))
+				return err
+			})
+			for i, action := range []string{"start", "resolve"} {
+				var err error
+				if r, err = requests.Perform(ctx, d, agent, kit.Org, r.ID, requests.Action{Name: action, Version: r.Version}, at(day, 10+i)); err != nil {
+					t.Fatalf("%s %q: %v", action, title, err)
+				}
+			}
+			if err := d.NewSelect().Table("charges").Column("id").Where("request_id = ?", r.ID).Scan(ctx, &chargeID); err != nil {
+				t.Fatal(err)
+			}
+			return r.ID, chargeID
+		}
+		rid, cid := order("Laptop for the new starter", 10)
+		other, otherCharge := order("Another laptop", 11)
+		kit.Do(t, func(ctx context.Context, tx bun.Tx) error {
+			dispute, err := billing.RaiseDispute(ctx, tx, billing.Operator(kit.People.Manager), cid, "the dock was missing", at(12, 9))
+			if err != nil {
+				return err
+			}
+			_, err = billing.SettleDispute(ctx, tx, billing.Operator(kit.People.Finance),
+				billing.Settlement{DisputeID: dispute.ID, Action: "accept", CreditMinor: 4500, Note: "a dock is 45.00"}, loc, at(13, 9))
+			return err
+		})
+		for _, action := range []string{"review", "close"} {
+			kit.Do(t, func(ctx context.Context, tx bun.Tx) error {
+				_, err := billing.MovePeriod(ctx, tx, billing.Operator(kit.People.Finance), "2026-11", action, loc, time.Date(2026, 12, 2, 9, 0, 0, 0, loc))
+				return err
+			})
+		}
+
+		page := f.SignIn("auditor").Get("/audit?charge_id=" + webtest.ID(cid))
+		if page.Status != http.StatusOK {
+			t.Fatalf("/audit?charge_id = %d", page.Status)
+		}
+		body := html.UnescapeString(page.Body)
+		r, c := webtest.ID(rid), webtest.ID(cid)
+		for _, want := range []string{
+			"member: request " + r + " is now Submitted",
+			"agent: request " + r + " is now Resolved",
+			"manager disputed charge " + c,
+			"finance accepted dispute",
+			"charge " + c + " is now Credited",
+			"finance moved period 2026-11 to review",
+			"finance closed period 2026-11",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the charge's trail does not say %q", want)
+			}
+		}
+		if strings.Contains(body, "request "+webtest.ID(other)+" is") || strings.Contains(body, "charge "+webtest.ID(otherCharge)+" ") {
+			t.Errorf("the charge's trail holds another charge's events")
+		}
+		if bad := f.SignIn("auditor").Get("/audit?charge_id=dock"); bad.Status != http.StatusUnprocessableEntity {
+			t.Errorf("a malformed charge id: %d", bad.Status)
 		}
 	})
 }
