@@ -104,7 +104,7 @@ func TestInboundMailOverAPI(t *testing.T) {
 		relay := relayToken(t, k, "admin")
 		requestsBefore := k.Count("requests")
 
-		raw := rawMail("mktmember <mktmember@example.org>", "Projector broken", "p1", "The projector in room 4 shows nothing."+strings.Repeat(" ", 100<<10))
+		raw := rawMail("member <member@example.org>", "Projector broken", "p1", "The projector in room 4 shows nothing."+strings.Repeat(" ", 100<<10))
 		first := postMail(relay, raw, "message/rfc822")
 		if first.Status != http.StatusAccepted || first.Str("outcome") != "request" || first.Str("request_id") == "" {
 			t.Fatalf("inbound: %d %s", first.Status, first.Body)
@@ -121,7 +121,7 @@ func TestInboundMailOverAPI(t *testing.T) {
 			t.Fatalf("the request: %d %s", r.Status, r.Body)
 		}
 
-		other := rawMail("mktmember@example.org", "x", "p2", "y")
+		other := rawMail("member@example.org", "x", "p2", "y")
 		if res := postMail(k.As["admin"], other, "message/rfc822"); res.Status != http.StatusForbidden {
 			t.Errorf("a cookie session posts mail: %d %s", res.Status, res.Body)
 		}
@@ -194,11 +194,11 @@ func TestInboundMailHasItsOwnBodyLimit(t *testing.T) {
 		t.Cleanup(srv.Close)
 		relay := relayToken(t, k, "admin")
 		relay.Base = srv.URL
-		big := postMail(relay, rawMail("mktmember@example.org", "Logs", "big1", strings.Repeat("log line\r\n", 600)), "message/rfc822")
+		big := postMail(relay, rawMail("member@example.org", "Logs", "big1", strings.Repeat("log line\r\n", 600)), "message/rfc822")
 		if big.Status != http.StatusAccepted || big.Str("outcome") != "quarantined" || big.Str("reason") != "oversized" {
 			t.Fatalf("6 KiB: %d %s", big.Status, big.Body)
 		}
-		huge := postMail(relay, rawMail("mktmember@example.org", "More logs", "big2", strings.Repeat("log line\r\n", 1000)), "message/rfc822")
+		huge := postMail(relay, rawMail("member@example.org", "More logs", "big2", strings.Repeat("log line\r\n", 1000)), "message/rfc822")
 		if huge.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("10 KiB: %d %s", huge.Status, huge.Body)
 		}

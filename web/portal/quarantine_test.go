@@ -87,7 +87,7 @@ func TestPortalInboundAddressAndQuarantine(t *testing.T) {
 			if p := b.Get("/mail/quarantine"); p.Status != http.StatusNotFound {
 				t.Errorf("%s's quarantine page = %d", who, p.Status)
 			}
-			if p := b.Post("/mail/quarantine/"+first+"/file", url.Values{"requester": {"mktmember@example.org"}}); p.Status != http.StatusNotFound {
+			if p := b.Post("/mail/quarantine/"+first+"/file", url.Values{"requester": {"member@example.org"}}); p.Status != http.StatusNotFound {
 				t.Errorf("%s files IT's message: %d", who, p.Status)
 			}
 			if p := b.Post("/mail/quarantine/"+first+"/discard", url.Values{"note": {"no"}, "confirm": {"yes"}}); p.Status != http.StatusNotFound {
@@ -100,7 +100,7 @@ func TestPortalInboundAddressAndQuarantine(t *testing.T) {
 		if p.Status != http.StatusUnprocessableEntity || fieldError(t, p.Body, "requester-"+first) != "Kenelläkään Tiskissä ei ole osoitetta ”nobody-here@example.org”." {
 			t.Fatalf("an unknown person = %d\n%s", p.Status, p.Body)
 		}
-		p = agent.Post("/mail/quarantine/"+first+"/file", url.Values{"requester": {"mktmember@example.org"}, "title": {"Monitor for the new hire"}})
+		p = agent.Post("/mail/quarantine/"+first+"/file", url.Values{"requester": {"member@example.org"}, "title": {"Monitor for the new hire"}})
 		if p.Status != http.StatusSeeOther || p.Location != "/mail/quarantine" {
 			t.Fatalf("file = %d → %s\n%s", p.Status, p.Location, p.Body)
 		}

@@ -31,8 +31,8 @@ type ssoRig struct {
 }
 
 var ssoPeople = []ssotest.Person{
-	{Subject: "sub-member", Email: "MktMember@example.org", EmailVerified: true, Name: "Mkt Member"},
-	{Subject: "sub-unverified", Email: "itagent@example.org", EmailVerified: false, Name: "Not Verified"},
+	{Subject: "sub-member", Email: "Member@example.org", EmailVerified: true, Name: "Mkt Member"},
+	{Subject: "sub-unverified", Email: "agent@example.org", EmailVerified: false, Name: "Not Verified"},
 	{Subject: "sub-finance", Email: "finance@example.org", EmailVerified: true, Name: "Finance"},
 	{Subject: "sub-new", Email: "newcomer@example.org", EmailVerified: true, Name: "New Comer",
 		Groups: []string{"it-agents", "money-people", "unrelated"}},
@@ -94,7 +94,7 @@ func TestSSOSignInByEmailThenBySubject(t *testing.T) {
 			t.Fatalf("the login page offers no sign-in with the provider: %s", login.Body)
 		}
 		b := r.signIn("sub-member")
-		if p := b.Get("/catalog"); p.Status != http.StatusOK || !strings.Contains(p.Body, "mktmember") {
+		if p := b.Get("/catalog"); p.Status != http.StatusOK || !strings.Contains(p.Body, "member") {
 			t.Fatalf("catalog after SSO = %d: %s", p.Status, p.Body)
 		}
 		if n := r.count("sso_identities", "subject = 'sub-member' AND user_id = ?", r.f.Users["mktmember"]); n != 1 {
@@ -115,7 +115,7 @@ func TestSSOSignInByEmailThenBySubject(t *testing.T) {
 		}
 		// Another subject with the linked user's verified e-mail is not let in
 		// as them, and a disabled user is not let in at all.
-		r.idp.Add(ssotest.Person{Subject: "sub-impostor", Email: "mktmember@example.org", EmailVerified: true, Name: "Impostor"})
+		r.idp.Add(ssotest.Person{Subject: "sub-impostor", Email: "member@example.org", EmailVerified: true, Name: "Impostor"})
 		b2, cb := r.callback("sub-impostor")
 		if p := b2.Get(cb.RequestURI()); p.Status != http.StatusConflict || r.refusals(sso.ReasonLinked) != 1 {
 			t.Fatalf("a second subject for a linked user = %d: %s", p.Status, p.Body)
@@ -285,14 +285,14 @@ func TestSSOLocalLogin(t *testing.T) {
 		if p := b.Get("/login"); strings.Contains(p.Body, `name="password"`) || !strings.Contains(p.Body, `id="sso-start"`) {
 			t.Fatalf("with local login off the login page still asks for a password: %s", p.Body)
 		}
-		for _, who := range []string{"mktmember", "admin"} {
+		for _, who := range []string{"member", "admin"} {
 			p := b.Post("/login", url.Values{"email": {who + "@example.org"}, "password": {webtest.TestPassword}})
 			if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "kertakirjautumisella") {
 				t.Fatalf("%s signed in with a password while local login is off: %d %s", who, p.Status, p.Body)
 			}
 		}
 		api := webtest.NewClient(t, off.base)
-		if res := api.Call("POST", "/api/v1/session", map[string]string{"email": "mktmember@example.org", "password": webtest.TestPassword}); res.Status != http.StatusForbidden {
+		if res := api.Call("POST", "/api/v1/session", map[string]string{"email": "member@example.org", "password": webtest.TestPassword}); res.Status != http.StatusForbidden {
 			t.Fatalf("API password sign-in with local login off = %d", res.Status)
 		}
 		if off.f.Count("sessions") != 0 {
@@ -302,7 +302,7 @@ func TestSSOLocalLogin(t *testing.T) {
 
 		admins := newSSORig(t, dbtest.Open(t, d.Engine), func(c *web.Config) { c.LocalLogin = auth.LocalLoginAdmins })
 		b = webtest.NewBrowser(t, admins.base)
-		if p := b.Post("/login", url.Values{"email": {"mktmember@example.org"}, "password": {webtest.TestPassword}}); p.Status != http.StatusForbidden {
+		if p := b.Post("/login", url.Values{"email": {"member@example.org"}, "password": {webtest.TestPassword}}); p.Status != http.StatusForbidden {
 			t.Fatalf("a member signed in with a password while only admins may: %d", p.Status)
 		}
 		if p := b.Post("/login", url.Values{"email": {"admin@example.org"}, "password": {webtest.TestPassword}}); p.Status != http.StatusOK || webtest.ChallengeOf(p) == "" {
