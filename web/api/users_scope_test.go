@@ -52,7 +52,7 @@ func TestManagersSeeOnlyTheirUnitsPeople(t *testing.T) {
 		for _, body := range []map[string]any{
 			{"user_id": webtest.ID(f.Users["mktmember"]), "role": "member"}, // an id outside IT
 			{"user_id": "999999", "role": "member"},
-			{"email": "mktmember@", "role": "member"}, // not the exact address
+			{"email": "member@", "role": "member"}, // not the exact address
 			{"email": "example.org", "role": "member"},
 		} {
 			if res := itmgr.Call("POST", members, body); res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != "invalid" {
