@@ -88,8 +88,7 @@ func GetAddress(ctx context.Context, idb bun.IDB, unitID int64) (*Address, error
 // provider's agents), and those that reached no unit for holders of
 // mail:ingest (admins).
 func Quarantine(ctx context.Context, idb bun.IDB, authz *policies.Authorizer, viewerID, afterID int64, limit int) ([]Message, error) {
-	unitIDs, orgWide := authz.UnitsWhere(viewerID, "mail", "triage")
-	ingest := authz.Can(viewerID, 0, "mail", "ingest")
+	unitIDs, orgWide, ingest := triageScope(authz, viewerID)
 	if len(unitIDs) == 0 && !orgWide && !ingest {
 		return nil, nil
 	}
@@ -111,6 +110,21 @@ func Quarantine(ctx context.Context, idb bun.IDB, authz *policies.Authorizer, vi
 		return nil, fmt.Errorf("list the quarantine: %w", err)
 	}
 	return rows, nil
+}
+
+// triageScope is where the viewer triages: the units where they hold
+// mail:triage (orgWide: all of them), and with ingest the mail that reached
+// no unit.
+func triageScope(authz *policies.Authorizer, viewerID int64) (unitIDs []int64, orgWide, ingest bool) {
+	unitIDs, orgWide = authz.UnitsWhere(viewerID, "mail", "triage")
+	return unitIDs, orgWide, authz.Can(viewerID, 0, "mail", "ingest")
+}
+
+// TriagesAny reports whether the viewer triages any quarantined mail at
+// all: an agent of some provider unit, or an admin.
+func TriagesAny(authz *policies.Authorizer, viewerID int64) bool {
+	unitIDs, orgWide, ingest := triageScope(authz, viewerID)
+	return orgWide || len(unitIDs) > 0 || ingest
 }
 
 // Triages reports whether the viewer may see and decide m.

@@ -33,9 +33,7 @@ type quarantineData struct {
 // triagesAny reports whether the user triages any quarantined mail: agents
 // of a provider unit, and admins for the mail that reached no unit.
 func (s *Pages) triagesAny(c echo.Context) bool {
-	uid := httpx.CurrentPrincipal(c).ID()
-	unitIDs, orgWide := s.Authz.UnitsWhere(uid, "mail", "triage")
-	return orgWide || len(unitIDs) > 0 || s.Authz.Can(uid, 0, "mail", "ingest")
+	return mailin.TriagesAny(s.Authz, httpx.CurrentPrincipal(c).ID())
 }
 
 // quarantinePage lists the messages waiting for the user, oldest first,
