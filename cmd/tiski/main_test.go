@@ -143,9 +143,13 @@ func TestServeAnswersAndShutsDownGracefully(t *testing.T) {
 	}
 }
 
+// waitFor waits for re in what the server printed. The bound is generous:
+// `serve --demo` loads four months of books first, which under -race on a
+// loaded 2-core machine took over 30 s; it is a guard against a hang, not a
+// measure of speed.
 func waitFor(t *testing.T, b *syncBuffer, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(b.String()); m != nil {
 			return m[1]
