@@ -156,7 +156,7 @@ func TestARequestsLifeMailsTheRightPeopleInTheirLanguage(t *testing.T) {
 		token := strings.TrimPrefix(rateURL, "https://tiski.example.org"+requests.RatingPath)
 		rate := func() error {
 			return d.InTx(ctx, func(tx bun.Tx) error {
-				_, err := requests.RateByLink(ctx, tx, w.authz, token, 5, "", at.Add(time.Hour))
+				_, err := requests.RateByLink(ctx, tx, w.Authz, token, 5, "", at.Add(time.Hour))
 				return err
 			})
 		}
