@@ -13,7 +13,6 @@ import (
 	"github.com/tiski/tiski/audit"
 	"github.com/tiski/tiski/billing"
 	"github.com/tiski/tiski/export"
-	"github.com/tiski/tiski/fault"
 	"github.com/tiski/tiski/money"
 	"github.com/tiski/tiski/web/httpx"
 )
@@ -52,11 +51,8 @@ func toJournalLineJSON(l *billing.JournalLine) journalLineJSON {
 // month's GL journal for finance and auditors, one row per posting, as JSON
 // (a bare month), CSV or XLSX.
 func (s *Handlers) exportJournal(c echo.Context) error {
-	month, format, ok := splitFormat(c.Param("month"))
-	if !ok {
-		return fault.NotFound("export")
-	}
-	if err := billing.CheckMonth(month); err != nil {
+	month, format, err := monthFile(c, "export")
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -208,9 +204,9 @@ func (s *Handlers) getTrialBalance(c echo.Context) error {
 	if err := s.BillingViewer(c).MayReadTrialBalance(); err != nil {
 		return err
 	}
-	month, format, ok := splitFormat(c.Param("month"))
-	if !ok {
-		return fault.NotFound("trial balance")
+	month, format, err := monthFile(c, "trial balance")
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	tb, err := billing.GetTrialBalance(ctx, s.DB, month)

@@ -148,11 +148,8 @@ func (s *Handlers) statement(c echo.Context, side billing.Side) error {
 	if !s.Allowed(c, unitID, "statement", "read") {
 		return fault.NotFound("statement")
 	}
-	month, format, ok := splitFormat(c.Param("month"))
-	if !ok {
-		return fault.NotFound("statement")
-	}
-	if err := billing.CheckMonth(month); err != nil {
+	month, format, err := monthFile(c, "statement")
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -298,6 +295,20 @@ func flushTo(bw *bufio.Writer, w io.Writer) error {
 		return f.Flush()
 	}
 	return nil
+}
+
+// monthFile reads the {month} path parameter ("2026-11", "2026-11.csv"):
+// the month and the file format, a fault naming what when the format is
+// not one we write (not found) or the month is malformed.
+func monthFile(c echo.Context, what string) (month, format string, err error) {
+	month, format, ok := splitFormat(c.Param("month"))
+	if !ok {
+		return "", "", fault.NotFound(what)
+	}
+	if err := billing.CheckMonth(month); err != nil {
+		return "", "", err
+	}
+	return month, format, nil
 }
 
 // splitFormat splits "2026-11.csv" into the month and the file format;

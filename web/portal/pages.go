@@ -69,6 +69,9 @@ var templateFuncs = template.FuncMap{
 		}
 		return v
 	},
+	// pair hands a shared row template the page (for its translator) and
+	// the row: {{template "row" (pair $ .)}}.
+	"pair": func(page, item any) map[string]any { return map[string]any{"Page": page, "Item": item} },
 	"seq": func(from, to int) []int {
 		var out []int
 		for i := from; i <= to; i++ {
